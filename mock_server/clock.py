@@ -1,0 +1,109 @@
+"""VirtualClock: the only code that reads real time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+
+class VirtualClock:
+    """Virtual time = anchor + (real elapsed × speed), with freeze, advance and set.
+
+    Times are POSIX seconds (float). All state changes are O(1) and thread-safe, so the
+    admin API, the pytest fixture's thread and request handlers can share one clock.
+    """
+
+    __slots__ = ("_lock", "_real", "_anchor_real", "_anchor_virtual", "_speed", "_frozen")
+
+    def __init__(
+        self,
+        start: float | None = None,
+        speed: float = 1.0,
+        frozen: bool = False,
+        real: Callable[[], float] = time.time,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be > 0")
+        self._lock = threading.Lock()
+        self._real = real
+        self._anchor_real = real()
+        self._anchor_virtual = self._anchor_real if start is None else float(start)
+        self._speed = float(speed)
+        self._frozen = frozen
+
+    def now(self) -> float:
+        """Current virtual time in POSIX seconds."""
+        with self._lock:
+            return self._now_locked()
+
+    def _now_locked(self) -> float:
+        if self._frozen:
+            return self._anchor_virtual
+        return self._anchor_virtual + (self._real() - self._anchor_real) * self._speed
+
+    def _rebase(self, virtual: float) -> None:
+        self._anchor_real = self._real()
+        self._anchor_virtual = virtual
+
+    def wall(self) -> float:
+        """Real wall-clock time (token expiry, rate-limit windows of real clients)."""
+        return self._real()
+
+    def now_datetime(self) -> datetime:
+        """Current virtual time as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.now(), UTC)
+
+    @property
+    def speed(self) -> float:
+        """Virtual seconds per real second."""
+        return self._speed
+
+    @property
+    def frozen(self) -> bool:
+        """True while time stands still (only advance/set move it)."""
+        return self._frozen
+
+    def freeze(self) -> float:
+        """Stop time at the current instant; returns it."""
+        with self._lock:
+            self._rebase(self._now_locked())
+            self._frozen = True
+            return self._anchor_virtual
+
+    def resume(self) -> float:
+        """Let time flow again from the current instant."""
+        with self._lock:
+            self._rebase(self._now_locked())
+            self._frozen = False
+            return self._anchor_virtual
+
+    def advance(self, seconds: float) -> float:
+        """Jump forward by `seconds` (never backwards); returns the new now."""
+        if seconds < 0:
+            raise ValueError("cannot advance by a negative duration")
+        with self._lock:
+            self._rebase(self._now_locked() + seconds)
+            return self._anchor_virtual
+
+    def set(self, when: float) -> float:
+        """Jump to an absolute instant; moving backwards is refused (jobs never regress)."""
+        with self._lock:
+            if when < self._now_locked():
+                raise ValueError("cannot set the clock backwards")
+            self._rebase(float(when))
+            return self._anchor_virtual
+
+    def set_speed(self, speed: float) -> None:
+        """Change how fast virtual time flows from now on."""
+        if speed <= 0:
+            raise ValueError("speed must be > 0")
+        with self._lock:
+            self._rebase(self._now_locked())
+            self._speed = float(speed)
+
+    def offset(self) -> float:
+        """Virtual minus real time, for persistence across restarts."""
+        with self._lock:
+            return self._now_locked() - self._real()

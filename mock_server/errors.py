@@ -1,0 +1,179 @@
+"""The one error path: typed MockErrors, rendered by one middleware in each vendor's shape.
+
+    MockError                 status + vendor code + title/detail (+ pointer/parameter, meta)
+     ├── BadRequest           400  (query, params, malformed body)
+     ├── Unauthorized         401
+     ├── Forbidden            403  (Rackspace roles)
+     ├── NotFound             404
+     ├── MethodNotAllowed     405  (+ Allow)
+     ├── NotAcceptable        406
+     ├── Conflict             409
+     ├── UnsupportedMediaType 415
+     ├── Unprocessable        422
+     └── TooManyRequests      429
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+JSONAPI = "application/vnd.api+json"
+JSON = "application/json"
+
+
+class MockError(Exception):
+    """An error a client should see, with everything both vendors' renderers need."""
+
+    status = 500
+    code = "INTERNAL_SERVER_ERROR"
+    title = "Internal server error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        title: str | None = None,
+        pointer: str | None = None,
+        parameter: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        errors: list[str] | None = None,
+        more: list[MockError] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code:
+            self.code = code
+        if title:
+            self.title = title
+        self.pointer = pointer
+        self.parameter = parameter
+        self.meta = dict(meta) if meta else None
+        self.headers = dict(headers or {})
+        self.errors = errors
+        self.more = more or []
+
+
+class BadRequest(MockError):
+    status, code, title = 400, "BAD_REQUEST", "Bad request"
+
+
+class Unauthorized(MockError):
+    status, code, title = 401, "INVALID_TOKEN", "Invalid token"
+
+
+class Forbidden(MockError):
+    status, code, title = 403, "FORBIDDEN", "Forbidden"
+
+
+class NotFound(MockError):
+    status, code, title = 404, "RECORD_NOT_FOUND", "Record not found"
+
+
+class MethodNotAllowed(MockError):
+    status, code, title = 405, "METHOD_NOT_ALLOWED", "Method not allowed"
+
+
+class NotAcceptable(MockError):
+    status, code, title = 406, "NOT_ACCEPTABLE", "Not acceptable"
+
+
+class Conflict(MockError):
+    status, code, title = 409, "CONFLICT", "Conflict"
+
+
+class UnsupportedMediaType(MockError):
+    status, code, title = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
+
+
+class Unprocessable(MockError):
+    status, code, title = 422, "VALIDATION_ERROR", "Validation error"
+
+
+class TooManyRequests(MockError):
+    status, code, title = 429, "TOO_MANY_REQUESTS", "Too many requests"
+
+
+def _jsonapi_item(err: MockError) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "title": err.title,
+        "detail": err.detail,
+        "code": err.code,
+        "status": str(err.status),
+    }
+    if err.pointer is not None:
+        item["source"] = {"pointer": err.pointer}
+    elif err.parameter is not None:
+        item["source"] = {"parameter": err.parameter}
+    if err.meta:
+        item["meta"] = err.meta
+    return item
+
+
+def jsonapi_body(err: MockError) -> dict[str, Any]:
+    """Commerce Layer shape: {"errors": [{title, detail, code, status, source?, meta?}]}."""
+    return {"errors": [_jsonapi_item(e) for e in [err, *err.more]]}
+
+
+def rackspace_body(err: MockError) -> dict[str, Any]:
+    """Rackspace shape: {"message": ...} plus "errors" for validation failures."""
+    body: dict[str, Any] = {"message": err.detail}
+    details = err.errors or [e.detail for e in err.more]
+    if details:
+        body["errors"] = details
+    return body
+
+
+def dialect_of(path: str) -> str:
+    """Which vendor's error format a path speaks."""
+    return "rackspace" if path.startswith("/v2/") or path == "/v2" else "commercelayer"
+
+
+def error_response(err: MockError, path: str) -> web.Response:
+    """Render a MockError in the dialect of the request path."""
+    if dialect_of(path) == "rackspace":
+        body, ctype = rackspace_body(err), JSON
+    else:
+        body, ctype = jsonapi_body(err), JSONAPI
+    return web.Response(
+        status=err.status,
+        body=json.dumps(body).encode(),
+        content_type=ctype,
+        headers=err.headers,
+    )
+
+
+def from_http_exception(exc: web.HTTPException) -> MockError:
+    """Translate aiohttp's routing errors (404, 405) into MockErrors."""
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allow = ",".join(sorted(exc.allowed_methods))
+        return MethodNotAllowed(
+            f"Method {exc.method} is not allowed here; allowed: {allow}",
+            headers={"Allow": allow},
+        )
+    if exc.status == 404:
+        return NotFound("No route matches this path", code="NOT_FOUND", title="Not found")
+    err = MockError(exc.reason or "error", code="HTTP_ERROR")
+    err.status = exc.status
+    return err
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Render every MockError and routing error in the vendor's shape; never a bare 500."""
+    try:
+        return await handler(request)
+    except MockError as err:
+        return error_response(err, request.path)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(from_http_exception(exc), request.path)
+    except Exception as exc:  # noqa: BLE001 - a mock must answer, and say what broke
+        request.app.logger.exception("unhandled error")
+        return error_response(MockError(f"Unexpected mock error: {exc!r}"), request.path)

@@ -1,0 +1,156 @@
+"""Frozen Settings: embedded defaults < config file < environment < command-line flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration file or value that cannot be used (names the file and the key)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """How long each stage of a job type lasts (virtual seconds)."""
+
+    pending: float = 1.0
+    running: float = 2.0  # base running time
+    per_item: float = 0.01  # extra running time per record/input
+    queued: float = 1.0  # Rackspace only
+    stopping: float = 1.0  # Rackspace stop_requested → stopped
+
+    def durations(self, stages: int, items: int) -> tuple[float, ...]:
+        """Stage durations for a job of `items` with `stages` stages (last one is work)."""
+        run = self.running + self.per_item * items
+        middle = (self.queued,) * (stages - 2) if stages > 2 else ()
+        return (self.pending, *middle, run)
+
+
+DEFAULT_TIMINGS: Mapping[str, Timing] = {
+    "imports": Timing(),
+    "exports": Timing(),
+    "cleanups": Timing(),
+    "rackspace_cleanups": Timing(pending=1.0, running=5.0, per_item=0.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the server can be told; the only reader of os.environ."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str | None = None  # base for absolute links; default: the request's host
+    seed: int = 1
+    speed: float = 1.0
+    frozen: bool = False  # start with the clock frozen
+    spec_path: str | None = None  # default: the spec shipped in the package
+    fixtures: str | None = None  # default: the built-in demo fixture
+    limits: bool = True  # job size and concurrency limits (off: --no-limits)
+    max_job_size: int = 10_000
+    max_active_jobs: int = 10
+    journal_size: int = 1000
+    rate_limits: bool = False
+    organization: str = "acme"  # org slug for tokens issued by POST /oauth/token
+    timings: Mapping[str, Timing] = field(default_factory=lambda: dict(DEFAULT_TIMINGS))
+    extra: Mapping[str, Any] = field(default_factory=dict)  # sections owned by other modules
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """A copy with the given (non-None) values replaced."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], source: str = "<config>") -> Settings:
+        """Settings from a parsed config mapping; unknown keys are errors naming the key."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{source}: the top level must be a mapping")
+        known = {f.name for f in fields(cls)} - {"timings", "extra"}
+        values: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in data.items():
+            name = str(key).replace("-", "_")
+            if name == "timings":
+                values["timings"] = _timings(value, source)
+            elif name in known:
+                values[name] = _typed(name, value, source)
+            elif name in EXTRA_SECTIONS:
+                extra[name] = value
+            else:
+                raise ConfigError(f"{source}: unknown key {key!r}")
+        return cls(**values, extra=extra)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Settings:
+        """Settings from a YAML config file."""
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = yaml.safe_load(fh) or {}
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        return cls.from_mapping(data, str(path))
+
+    @classmethod
+    def from_env(cls, base: Settings | None = None, env: Mapping[str, str] | None = None) -> Settings:
+        """Apply MOCK_SERVER_<NAME> environment variables over `base`."""
+        env = os.environ if env is None else env
+        base = base or cls()
+        known = {f.name for f in fields(cls)} - {"timings", "extra"}
+        values = {
+            name: _typed(name, env[f"MOCK_SERVER_{name.upper()}"], "environment")
+            for name in known
+            if f"MOCK_SERVER_{name.upper()}" in env
+        }
+        return replace(base, **values)
+
+
+# Config sections parsed by their own modules (faults, scenarios, rackspace agents, …).
+EXTRA_SECTIONS = frozenset({"faults", "scenarios", "rules", "agents", "rate_limit"})
+
+_TYPES: dict[str, type] = {
+    "port": int, "seed": int, "speed": float, "max_job_size": int,
+    "max_active_jobs": int, "journal_size": int,
+    "frozen": bool, "limits": bool, "rate_limits": bool,
+}
+
+
+def _typed(name: str, value: Any, source: str) -> Any:
+    kind = _TYPES.get(name, str)
+    if value is None and name in ("public_url", "spec_path", "fixtures"):
+        return None
+    try:
+        if kind is bool and isinstance(value, str):
+            if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(value)
+            return value.lower() in ("1", "true", "yes", "on")
+        if kind is bool and not isinstance(value, bool):
+            raise ValueError(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: {name} must be {kind.__name__}, got {value!r}") from None
+
+
+def _timings(value: Any, source: str) -> dict[str, Timing]:
+    out = dict(DEFAULT_TIMINGS)
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: timings must be a mapping of job type → durations")
+    for job_type, spec in value.items():
+        if job_type not in out:
+            raise ConfigError(f"{source}: timings.{job_type}: unknown job type")
+        if not isinstance(spec, Mapping):
+            raise ConfigError(f"{source}: timings.{job_type} must be a mapping")
+        allowed = {f.name for f in fields(Timing)}
+        for key, seconds in spec.items():
+            if key not in allowed:
+                raise ConfigError(f"{source}: timings.{job_type}.{key}: unknown duration")
+            if not isinstance(seconds, int | float) or seconds < 0:
+                raise ConfigError(f"{source}: timings.{job_type}.{key} must be seconds ≥ 0")
+        out[job_type] = replace(out[job_type], **{k: float(v) for k, v in spec.items()})
+    return out

@@ -1,0 +1,142 @@
+"""openapi.yaml → Spec of Operation objects, with validators compiled once at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+SPEC_URI = "urn:mock-server:openapi"
+PACKAGED_SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One declared parameter (path, query or header) and its compiled validator."""
+
+    name: str
+    location: str
+    required: bool
+    schema: Mapping[str, Any]
+    validator: Draft202012Validator
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One declared method on one path, everything the server needs to serve it."""
+
+    operation_id: str
+    method: str
+    path: str
+    tags: tuple[str, ...]
+    params: tuple[Param, ...]
+    body_required: bool
+    body_media: Mapping[str, Draft202012Validator]  # media type → validator
+    responses: Mapping[str, Mapping[str, Any]]  # status → response object (resolved)
+    response_media: frozenset[str]
+    security: tuple[str, ...]
+
+    def params_in(self, location: str) -> Iterator[Param]:
+        """Declared parameters of one location."""
+        return (p for p in self.params if p.location == location)
+
+
+class Spec:
+    """The parsed spec: raw document, a $ref resolver, and Operations by id."""
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        self.doc = doc
+        self.registry: Registry[Any] = Registry().with_resource(
+            SPEC_URI, Resource.from_contents(doc, default_specification=DRAFT202012)
+        )
+        self._resolver = self.registry.resolver(base_uri=SPEC_URI)
+        self.operations: dict[str, Operation] = {}
+        for path, item in doc.get("paths", {}).items():
+            for method in METHODS:
+                if method in item:
+                    op = self._operation(path, method, item)
+                    self.operations[op.operation_id] = op
+
+    @classmethod
+    def from_file(cls, path: str | Path | None = None) -> Spec:
+        """Load a spec file; defaults to the copy shipped inside the package."""
+        with open(path or PACKAGED_SPEC, encoding="utf-8") as fh:
+            return cls(yaml.safe_load(fh))
+
+    def resolve(self, node: Any) -> Any:
+        """Follow a $ref (one level at a time until none is left)."""
+        while isinstance(node, Mapping) and "$ref" in node:
+            node = self._resolver.lookup(SPEC_URI + node["$ref"]).contents
+        return node
+
+    def validator(self, pointer: str) -> Draft202012Validator:
+        """A validator for the schema at a JSON pointer into the spec (refs resolve)."""
+        return Draft202012Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=self.registry)
+
+    def schema(self, name: str) -> Mapping[str, Any]:
+        """A component schema by name, resolved."""
+        return self.resolve(self.doc["components"]["schemas"][name])
+
+    @cached_property
+    def paths(self) -> dict[str, list[str]]:
+        """Declared methods per path, upper-case, in spec order."""
+        out: dict[str, list[str]] = {}
+        for op in self.operations.values():
+            out.setdefault(op.path, []).append(op.method.upper())
+        return out
+
+    def _operation(self, path: str, method: str, item: Mapping[str, Any]) -> Operation:
+        raw = item[method]
+        base = f"/paths/{_escape(path)}/{method}"
+        params: dict[tuple[str, str], Param] = {}
+        for where, plist in (("path", item.get("parameters", [])), ("op", raw.get("parameters", []))):
+            for i, ref in enumerate(plist):
+                p = self.resolve(ref)
+                ptr = (
+                    f"/paths/{_escape(path)}/parameters/{i}/schema"
+                    if where == "path"
+                    else f"{base}/parameters/{i}/schema"
+                )
+                if "$ref" in ref:
+                    ptr = ref["$ref"].lstrip("#") + "/schema"
+                params[(p["name"], p["in"])] = Param(
+                    p["name"], p["in"], bool(p.get("required")), p.get("schema", {}),
+                    self.validator(ptr),
+                )
+        body = self.resolve(raw.get("requestBody", {}))
+        media: dict[str, Draft202012Validator] = {}
+        body_ptr = (
+            raw["requestBody"]["$ref"].lstrip("#") if "$ref" in raw.get("requestBody", {})
+            else f"{base}/requestBody"
+        )
+        for ctype in body.get("content", {}):
+            media[ctype] = self.validator(f"{body_ptr}/content/{_escape(ctype)}/schema")
+        responses = {str(k): self.resolve(v) for k, v in raw.get("responses", {}).items()}
+        response_media = frozenset(
+            ct for r in responses.values() for ct in r.get("content", {})
+        )
+        security = raw.get("security", self.doc.get("security", []))
+        return Operation(
+            operation_id=raw["operationId"],
+            method=method,
+            path=path,
+            tags=tuple(raw.get("tags", ())),
+            params=tuple(params.values()),
+            body_required=bool(body.get("required")),
+            body_media=media,
+            responses=responses,
+            response_media=response_media,
+            security=tuple(name for req in security for name in req),
+        )

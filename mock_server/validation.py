@@ -1,0 +1,196 @@
+"""Request checks against the spec: content negotiation, parameters and body, in vendor errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from jsonschema import Draft202012Validator
+from multidict import MultiDictProxy
+
+from .errors import (
+    BadRequest,
+    MockError,
+    NotAcceptable,
+    NotFound,
+    Unprocessable,
+    UnsupportedMediaType,
+)
+from .spec.load import Operation, Param
+
+_NO_BODY = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request that passed validation: typed params and the parsed body."""
+
+    path: Mapping[str, Any]
+    query: Mapping[str, Any]
+    raw_query: list[tuple[str, str]]
+    body: Any  # parsed JSON (or form dict); None when there was no body
+
+
+def _media(value: str) -> str:
+    return value.split(";", 1)[0].strip().lower()
+
+
+def acceptable(op: Operation, accept: str | None) -> bool:
+    """True when the Accept header admits one of the operation's response media types."""
+    if not accept or not op.response_media:
+        return True
+    offered = {_media(m) for m in op.response_media}
+    for part in accept.split(","):
+        media, *options = (s.strip().lower() for s in part.split(";"))
+        quality = next((o[2:] for o in options if o.startswith("q=")), "1")
+        try:
+            if float(quality) == 0:
+                continue
+        except ValueError:
+            pass
+        if media in ("*/*", "") or media in offered:
+            return True
+        kind = media.split("/", 1)[0]
+        if media.endswith("/*") and any(o.startswith(kind + "/") for o in offered):
+            return True
+    return False
+
+
+def _types(schema: Mapping[str, Any]) -> list[str]:
+    t = schema.get("type")
+    if t is None and "enum" in schema:
+        return [type(schema["enum"][0]).__name__.replace("str", "string").replace("int", "integer")]
+    return [t] if isinstance(t, str) else list(t or [])
+
+
+def coerce(value: str, schema: Mapping[str, Any]) -> Any:
+    """Turn a query/path/header string into the schema's type when it cleanly can."""
+    types = _types(schema)
+    if "integer" in types:
+        try:
+            return int(value, 10)
+        except ValueError:
+            pass
+    if "number" in types:
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if "boolean" in types and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if "array" in types:
+        items = schema.get("items", {})
+        return [coerce(v, items) for v in value.split(",")] if value else []
+    return value
+
+
+def _first_error(validator: Draft202012Validator, value: Any) -> str | None:
+    errors = sorted(validator.iter_errors(value), key=lambda e: list(e.path))
+    return errors[0].message if errors else None
+
+
+def _check_param(param: Param, raw: str | None) -> Any:
+    if raw is None:
+        if param.required:
+            raise BadRequest(
+                f"The required parameter, {param.name}, is missing.",
+                code="PARAM_MISSING", title="Missing parameter", parameter=param.name,
+            )
+        return None
+    value = coerce(raw, param.schema)
+    problem = _first_error(param.validator, value)
+    if problem is None:
+        return value
+    if param.location == "path":
+        # An id or type outside the spec's set names no resource: that is a 404, not a 400.
+        raise NotFound(f"No {param.name} matches {raw!r}", parameter=param.name)
+    raise BadRequest(
+        f"{param.name} is invalid: {problem}",
+        code="INVALID_PARAMETER" if param.location == "header" else "PARAM_NOT_ALLOWED",
+        title="Invalid parameter", parameter=param.name,
+    )
+
+
+def check_params(
+    op: Operation, match: Mapping[str, str], query: MultiDictProxy[str], headers: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate declared path, query and header parameters; returns (path, query) values."""
+    path = {p.name: _check_param(p, match.get(p.name)) for p in op.params_in("path")}
+    values: dict[str, Any] = {}
+    for p in op.params_in("query"):
+        raws = query.getall(p.name, [])
+        if len(raws) > 1:
+            raise BadRequest(f"{p.name} is given {len(raws)} times", code="PARAM_NOT_ALLOWED",
+                             parameter=p.name)
+        values[p.name] = _check_param(p, raws[0] if raws else None)
+    for p in op.params_in("header"):
+        _check_param(p, headers.get(p.name))
+    return path, values
+
+
+def _pointer(path: Any) -> str:
+    return "/" + "/".join(str(p) for p in path) if path else ""
+
+
+def body_errors(validator: Draft202012Validator, body: Any) -> list[MockError]:
+    """Every schema violation of a body as a 422 with a JSON pointer to the culprit."""
+    out: list[MockError] = []
+    for err in sorted(validator.iter_errors(body), key=lambda e: (list(map(str, e.path)), e.message)):
+        path = list(err.absolute_path)
+        if err.validator == "required":
+            missing = next((n for n in err.validator_value if n not in (err.instance or {})), None)
+            path.append(missing)
+            detail = f"{missing} - can't be blank"
+            meta = {"error": "blank"}
+        elif err.validator == "additionalProperties":
+            detail = err.message
+            meta = {"error": "not_permitted"}
+        else:
+            detail = f"{path[-1] if path else 'body'} - {err.message}"
+            meta = {"error": "invalid"}
+        out.append(Unprocessable(detail, pointer=_pointer(path) or "/", meta=meta))
+    return out
+
+
+def parse_body(op: Operation, raw: bytes, content_type: str | None) -> Any:
+    """Check media type and schema of a request body; returns the parsed body or None."""
+    if not op.body_media:
+        if raw.strip():
+            raise BadRequest("This operation does not accept a request body.", code="BAD_REQUEST")
+        return None
+    if not raw.strip():
+        if op.body_required:
+            raise BadRequest("The request body is missing.", code="PARAM_MISSING",
+                             title="Missing parameter", pointer="/data")
+        return None
+    media = _media(content_type or "")
+    validator = op.body_media.get(media)
+    if validator is None:
+        declared = ", ".join(sorted(op.body_media))
+        raise UnsupportedMediaType(
+            f"Content-Type {media or '(none)'} is not supported here; use {declared}."
+        )
+    if media == "application/x-www-form-urlencoded":
+        body: Any = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    else:
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest(f"The request body is not valid JSON: {exc}", code="BAD_REQUEST",
+                             title="Malformed JSON") from None
+    errors = body_errors(validator, body)
+    if errors:
+        first, *rest = errors
+        first.more = rest
+        raise first
+    return body
+
+
+def check_accept(op: Operation, accept: str | None) -> None:
+    """406 when the client accepts none of the operation's response media types."""
+    if not acceptable(op, accept):
+        offered = ", ".join(sorted(op.response_media))
+        raise NotAcceptable(f"Accept {accept!r} excludes {offered}.")
