@@ -67,6 +67,12 @@ class Plan:
     stall_at: float | None = None  # work freezes here until released
     stop_for: float = 0.0  # how long a stopping status lasts before the interrupted one
     first_stage: str | None = None  # initial status when it differs (Rackspace start_scheduled)
+    pauses: tuple[tuple[float, float], ...] = ()  # (from, seconds) the work was stalled, released
+
+    @property
+    def paused(self) -> float:
+        """Total seconds of released stalls (they push the end back)."""
+        return sum(seconds for _, seconds in self.pauses)
 
     @property
     def run_start(self) -> float:
@@ -76,7 +82,7 @@ class Plan:
     @property
     def run_end(self) -> float:
         """When the work would finish if nothing interferes."""
-        return self.start + sum(self.durations)
+        return self.start + sum(self.durations) + self.paused
 
     def ending(self) -> tuple[float, int] | None:
         """The first thing that ends this plan: (instant, kind), or None while stalled forever."""
@@ -102,7 +108,10 @@ class Plan:
             return 0.0
         if run_for <= 0:
             return 1.0
-        return min(1.0, (stop - self.run_start) / run_for)
+        worked = stop - self.run_start
+        for at, seconds in self.pauses:
+            worked -= max(0.0, min(stop - at, seconds))
+        return max(0.0, min(1.0, worked / run_for))
 
     def time_for_fraction(self, fraction: float) -> float:
         """Instant at which `fraction` (0..1) of the work is done, ignoring interference."""
@@ -168,7 +177,9 @@ def transitions(lc: Lifecycle, plan: Plan, now: float) -> tuple[tuple[str, float
 def view(lc: Lifecycle, plan: Plan, now: float) -> View:
     """Status, timestamps and counters of a job at `now`."""
     steps = transitions(lc, plan, now)
-    status = steps[-1][0] if steps else lc.stages[0]
+    if not steps:  # asked about an instant before the job existed
+        return View(plan.first_stage or lc.stages[0], None, None, plan.done, 0.0, None, plan.start)
+    status = steps[-1][0]
     started = next((at for s, at in steps if s == lc.stages[-1]), None)
     ended = steps[-1][1] if status in lc.terminal else None
     frac = plan.fraction_at(now)
@@ -194,8 +205,7 @@ def release(plan: Plan, now: float) -> Plan:
     """Un-stall: the work continues from `now` where it froze."""
     if plan.stall_at is None:
         return plan
-    paused = max(0.0, now - max(plan.stall_at, plan.run_start))
-    durations = (*plan.durations[:-1], plan.durations[-1] + paused)
-    if now < plan.run_start:
-        durations = plan.durations
-    return replace(plan, durations=durations, stall_at=None)
+    frozen_from = max(plan.stall_at, plan.run_start)
+    if now <= frozen_from:
+        return replace(plan, stall_at=None)
+    return replace(plan, stall_at=None, pauses=(*plan.pauses, (frozen_from, now - frozen_from)))

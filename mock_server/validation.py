@@ -28,10 +28,14 @@ _NO_BODY = object()
 class Call:
     """A request that passed validation: typed params and the parsed body."""
 
+    op: Operation
     path: Mapping[str, Any]
     query: Mapping[str, Any]
-    raw_query: list[tuple[str, str]]
+    raw_query: list[tuple[str, str]]  # every query pair as sent, in order (filters, links)
     body: Any  # parsed JSON (or form dict); None when there was no body
+    principal: Any  # who is calling, as the operation's security scheme says
+    namespace: str
+    now: float  # virtual time, read once per request
 
 
 def _media(value: str) -> str:

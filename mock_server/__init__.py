@@ -1,0 +1,8 @@
+"""Spec-driven mock and contract-testing server for asynchronous job APIs."""
+
+from .app import create_app
+from .clock import VirtualClock
+from .server import MockServer
+from .settings import Settings
+
+__all__ = ["MockServer", "Settings", "VirtualClock", "create_app"]

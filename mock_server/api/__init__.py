@@ -1,0 +1,37 @@
+"""HANDLERS registry: operationId → handler. Startup fails if the spec names a missing one."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from ..validation import Call
+
+Handler = Callable[["web.Request", "Call"], Awaitable["web.StreamResponse"]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*operation_ids: str) -> Callable[[Handler], Handler]:
+    """Register a handler for one or more operationIds."""
+
+    def register(fn: Handler) -> Handler:
+        for op_id in operation_ids:
+            if op_id in HANDLERS and HANDLERS[op_id] is not fn:
+                raise RuntimeError(f"two handlers for {op_id}")
+            HANDLERS[op_id] = fn
+        return fn
+
+    return register
+
+
+def load_all() -> dict[str, Handler]:
+    """Import every vendor module so their handlers register; returns the registry."""
+    import importlib
+    import pkgutil
+
+    for mod in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{mod.name}")
+    return HANDLERS

@@ -1,0 +1,227 @@
+"""JSON:API list machinery shared by jobs, related lists and target records: filter, sort, page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from aiohttp import web
+
+from ..app import SETTINGS
+from ..auth import stable_id
+from ..errors import BadRequest
+from ..jobs import view as job_view
+from ..lifecycle import View
+from ..model import ResourceType
+from ..query import QueryError, parse_filters, parse_sort
+from ..store import Job
+from ..timefmt import cl_time
+from ..validation import Call
+from .jsonapi import base_url, page_links, resource, respond
+
+_CODES = {
+    "filter": "FILTER_NOT_ALLOWED",
+    "sort": "INVALID_SORT_CRITERIA",
+    "field": "INVALID_FIELD",
+    "include": "INVALID_INCLUDE",
+    "page": "INVALID_PAGE_VALUE",
+}
+_NOT_INCLUDABLE = frozenset({"event_stores"})  # notes: commercelayer_api.md §1.1
+_FAST_SORTS = {None: False, "": False, "id": False, "created_at": False,
+               "-id": True, "-created_at": True}
+
+
+def _bad(err: QueryError, parameter: str) -> BadRequest:
+    return BadRequest(err.detail, code=_CODES.get(err.kind, "BAD_REQUEST"),
+                      title=f"Invalid {err.kind}", parameter=parameter)
+
+
+def _filters(call: Call) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in call.raw_query:
+        if key.startswith("filter[q][") and key.endswith("]"):
+            out[key[len("filter[q][") : -1]] = value
+        elif key.startswith("filter"):
+            raise BadRequest(f"{key} is not a supported filter; use filter[q][<attribute>_<predicate>].",
+                             code="FILTER_NOT_ALLOWED", title="Filter not allowed", parameter=key)
+    return out
+
+
+def _csv(call: Call, name: str) -> list[str] | None:
+    values = [v for k, v in call.raw_query if k == name]
+    if not values:
+        return None
+    return [p for p in ",".join(values).split(",") if p]
+
+
+def sparse_fields(call: Call, rtype: str, known: Sequence[str]) -> frozenset[str] | None:
+    """fields[<type>]=a,b → the wanted attributes; 400 INVALID_FIELD names an unknown one."""
+    wanted = _csv(call, f"fields[{rtype}]")
+    if wanted is None:
+        return None
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise BadRequest(f"{unknown[0]} is not a valid field for {rtype}.", code="INVALID_FIELD",
+                         title="Invalid field", parameter=f"fields[{rtype}]")
+    return frozenset(wanted)
+
+
+def includes(call: Call, relationships: Sequence[str]) -> list[str]:
+    """include=a,b → relationships to embed; 400 INVALID_INCLUDE names an unknown one."""
+    wanted = _csv(call, "include") or []
+    for name in wanted:
+        if name not in relationships or name in _NOT_INCLUDABLE:
+            raise BadRequest(f"{name} is not a valid relationship to include.",
+                             code="INVALID_INCLUDE", title="Invalid include", parameter="include")
+    return wanted
+
+
+def _embed(doc_items: list[dict[str, Any]], items: Sequence[Any], names: list[str],
+           related: Callable[[Any, str], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    included: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for obj, item in zip(doc_items, items, strict=True):
+        for name in names:
+            rel = related(item, name)
+            obj["relationships"][name]["data"] = [{"type": r["type"], "id": r["id"]} for r in rel]
+            for r in rel:
+                if (r["type"], r["id"]) not in seen:
+                    seen.add((r["type"], r["id"]))
+                    included.append(r)
+    return included
+
+
+def _page(call: Call) -> tuple[int, int]:
+    number = call.query.get("page[number]") or 1
+    size = call.query.get("page[size]") or 10
+    return int(number), int(size)
+
+
+def list_response(
+    request: web.Request,
+    call: Call,
+    rtype: str,
+    filterable: frozenset[str],
+    sortable: frozenset[str],
+    relationships: Sequence[str],
+    items: list[Any],
+    attrs_of: Callable[[Any], Mapping[str, Any]],
+    render: Callable[[Any, frozenset[str] | None], dict[str, Any]],
+    related: Callable[[Any, str], list[dict[str, Any]]] | None = None,
+    known_fields: Sequence[str] | None = None,
+) -> web.Response:
+    """A filtered, sorted, paged JSON:API list of `items` (creation order when unsorted)."""
+    raw_sort = call.query.get("sort")
+    number, size = _page(call)
+    try:
+        conditions = _filters(call)
+        flt = parse_filters(conditions, filterable) if conditions else None
+        order = parse_sort(raw_sort, sortable) if raw_sort not in _FAST_SORTS else None
+    except QueryError as err:
+        raise _bad(err, "filter" if err.kind == "filter" else "sort") from None
+    wanted = sparse_fields(call, rtype, known_fields or list(filterable | sortable))
+    names = includes(call, relationships)
+    if flt is None and order is None:
+        # Fast path: creation order is id order, so the default sorts are slices, no scan.
+        total = len(items)
+        start = (number - 1) * size
+        if _FAST_SORTS.get(raw_sort):
+            page = [items[total - 1 - i] for i in range(start, min(start + size, total))]
+        else:
+            page = items[start : start + size]
+    else:
+        rows = [(item, attrs_of(item)) for item in items]
+        if flt is not None:
+            rows = [(item, a) for item, a in rows if flt.matches(a)]
+        if order is not None:
+            rows = order.apply(rows, key=lambda row: row[1])
+        total = len(rows)
+        start = (number - 1) * size
+        page = [item for item, _ in rows[start : start + size]]
+    page_count = -(-total // size)
+    data = [render(item, wanted) for item in page]
+    doc: dict[str, Any] = {"data": data}
+    if names and related is not None:
+        doc["included"] = _embed(data, page, names, related)
+    doc["meta"] = {"record_count": total, "page_count": page_count}
+    base = base_url(request, request.app[SETTINGS].public_url)
+    doc["links"] = page_links(base, request.path, call.raw_query, number, size, page_count)
+    return respond(doc)
+
+
+def single_response(
+    request: web.Request,
+    call: Call,
+    rtype: str,
+    relationships: Sequence[str],
+    item: Any,
+    render: Callable[[Any, frozenset[str] | None], dict[str, Any]],
+    related: Callable[[Any, str], list[dict[str, Any]]],
+    known_fields: Sequence[str] | None = None,
+) -> web.Response:
+    """One resource with sparse fields and included relationships."""
+    wanted = sparse_fields(call, rtype, known_fields or _known(request, rtype))
+    names = includes(call, relationships)
+    data = render(item, wanted)
+    doc: dict[str, Any] = {"data": data}
+    if names:
+        doc["included"] = _embed([data], [item], names, related)
+    return respond(doc)
+
+
+def _known(request: web.Request, rtype: str) -> Sequence[str]:
+    from ..app import TYPES
+
+    rt = request.app[TYPES].get(rtype)
+    return rt.attributes if rt else ()
+
+
+# Status → webhook-style event name. notes: commercelayer_api.md §2.1 "Webhook topics"
+EVENT_NAMES = {"pending": "create", "in_progress": "start", "completed": "complete",
+               "interrupted": "interrupt", "failed": "fail"}
+
+
+def related_items(request: web.Request, call: Call, rt: ResourceType, job: Job, name: str
+                  ) -> list[dict[str, Any]]:
+    """events / versions / event_stores of a job, derived from its plan and changes."""
+    base = base_url(request, request.app[SETTINGS].public_url)
+    meta = {"mode": call.principal.mode, "organization_id": call.principal.org_id}
+    seen: View = job_view(rt.lifecycle, job, call.now)
+    out: list[dict[str, Any]] = []
+    if name in ("events", "event_stores"):
+        for i, (status, at) in enumerate(seen.transitions):
+            event = EVENT_NAMES.get(status, status)
+            rid = stable_id(name, job.id, str(i))
+            attrs: dict[str, Any] = {"name": event, "created_at": cl_time(at), "updated_at": cl_time(at),
+                                     "reference": None, "reference_origin": None, "metadata": {}}
+            if name == "event_stores":
+                attrs = {"resource_type": rt.name, "resource_id": job.id, "event": event,
+                         "payload": {"status": status}, "who": {}, "created_at": cl_time(at),
+                         "updated_at": cl_time(at), "metadata": {}}
+            out.append(resource(base, name, rid, attrs, (), meta))
+    elif name == "versions":
+        history = [(job.created_at, "create", {k: [None, v] for k, v in job.fields.items()
+                                              if not isinstance(v, list | dict) or k == "metadata"})]
+        history += [(at, "update", changes) for at, changes in job.changes or ()]
+        for i, (at, event, changes) in enumerate(history):
+            rid = stable_id("versions", job.id, str(i))
+            attrs = {"resource_type": rt.name, "resource_id": job.id, "event": event,
+                     "changes": changes, "who": {}, "created_at": cl_time(at),
+                     "updated_at": cl_time(at), "reference": None, "reference_origin": None,
+                     "metadata": {}}
+            out.append(resource(base, name, rid, attrs, (), meta))
+    return out
+
+
+def related_response(request: web.Request, call: Call, name: str, items: list[dict[str, Any]]
+                     ) -> web.Response:
+    """A list of related resource objects (already rendered), filtered, sorted and paged."""
+    known = sorted({k for item in items for k in item["attributes"]} | {"id"})
+    return list_response(
+        request, call, name, frozenset(known), frozenset(known), (),
+        items,
+        lambda item: {"id": item["id"], **item["attributes"]},
+        lambda item, wanted: item if wanted is None else {
+            **item, "attributes": {k: v for k, v in item["attributes"].items() if k in wanted}},
+        known_fields=known,
+    )

@@ -1,0 +1,232 @@
+"""Commerce Layer job handlers (imports, exports, cleanups): parse → domain → JSON:API render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from .. import jobs
+from ..app import CLOCK, HOOKS, SETTINGS, TYPES, tenant_of
+from ..auth import Principal
+from ..errors import BadRequest, NotFound, Unprocessable
+from ..model import ResourceType
+from ..store import Job, Tenant
+from ..timefmt import cl_time
+from ..validation import Call
+from . import handles
+from .cl_lists import list_response, related_items, related_response, single_response
+from .jsonapi import base_url, resource, respond, sparse
+
+KIND_BY_OP = {
+    "Import": "imports",
+    "Export": "exports",
+    "Cleanup": "cleanups",
+}
+
+
+def _kind(call: Call) -> str:
+    for word, kind in KIND_BY_OP.items():
+        if word in call.op.operation_id:
+            return kind
+    raise RuntimeError(f"no job type for {call.op.operation_id}")
+
+
+def cl_tenant(request: web.Request, call: Call) -> Tenant:
+    """The caller's organization (per environment), with every effect due by now applied."""
+    p: Principal = call.principal
+    tenant = tenant_of(request, call, "cl", p.org_slug, p.mode)
+    request.app[HOOKS].settle_all(tenant, call.now)
+    return tenant
+
+
+def attributes(request: web.Request, rt: ResourceType, tenant: Tenant, job: Job, now: float) -> dict[str, Any]:
+    """Every read attribute of a job at `now`: lifecycle fields computed, the rest as given."""
+    lc = rt.lifecycle
+    seen = jobs.view(lc, job, now)
+    status = seen.status
+    computed: dict[str, Any] = {
+        rt.status_field: status,
+        "started_at": cl_time(seen.started_at),
+        "completed_at": cl_time(seen.ended_at) if status == lc.completed else None,
+        "interrupted_at": cl_time(seen.ended_at) if status == lc.interrupted else None,
+        "processed_count": seen.processed,
+        "inputs_size": job.plan.total,
+        "records_count": job.plan.total,
+        "progress": None if status in lc.stages[:-1] else seen.progress,
+        "estimated_completion_at": cl_time(seen.estimated_completion_at),
+        "errors_count": 0,
+        "warnings_count": 0,
+        "created_at": cl_time(job.created_at),
+        "updated_at": cl_time(max(job.updated_at, seen.updated_at)),
+    }
+    computed.update(request.app[HOOKS].extras(tenant, job, seen, now))
+    out: dict[str, Any] = {}
+    for name in rt.attributes:
+        if name in computed:
+            out[name] = computed[name]
+        elif name in job.fields:
+            out[name] = job.fields[name]
+        else:
+            out[name] = {} if name in rt.object_attributes else None
+        if out[name] is None and name in rt.object_attributes:
+            out[name] = {}  # notes: schemathesis_and_clients.md §B6 — logs and metadata never null
+    return out
+
+
+def render(request: web.Request, call: Call, rt: ResourceType, tenant: Tenant, job: Job,
+           wanted: frozenset[str] | None = None) -> dict[str, Any]:
+    """A job as a JSON:API resource object."""
+    p: Principal = call.principal
+    return resource(
+        base_url(request, request.app[SETTINGS].public_url),
+        rt.name,
+        job.id,
+        sparse(attributes(request, rt, tenant, job, call.now), wanted),
+        rt.relationships,
+        {"mode": p.mode, "organization_id": p.org_id},
+    )
+
+
+def _job(tenant: Tenant, rt: ResourceType, job_id: str) -> Job:
+    job = tenant.get(rt.name, job_id)
+    if job is None:
+        raise NotFound(f"The requested {rt.name[:-1]} {job_id!r} was not found.")
+    return job
+
+
+def _id_param(call: Call) -> str:
+    return next(iter(call.path.values()))
+
+
+@handles("listImports", "listExports", "listCleanups")
+async def list_jobs(request: web.Request, call: Call) -> web.StreamResponse:
+    """GET /api/{jobs}: filtered, sorted, paged."""
+    rt = request.app[TYPES][_kind(call)]
+    tenant = cl_tenant(request, call)
+    rows = tenant.of(rt.name)
+    return list_response(
+        request, call, rt.name, rt.filterable, rt.sortable, rt.relationships,
+        list(rows.values()),
+        lambda job: attributes(request, rt, tenant, job, call.now),
+        lambda job, wanted: render(request, call, rt, tenant, job, wanted),
+        related=lambda job, name: related_items(request, call, rt, job, name),
+        known_fields=rt.attributes,
+    )
+
+
+@handles("getImport", "getExport", "getCleanup")
+async def get_job(request: web.Request, call: Call) -> web.StreamResponse:
+    """GET /api/{jobs}/{id}."""
+    rt = request.app[TYPES][_kind(call)]
+    tenant = cl_tenant(request, call)
+    job = _job(tenant, rt, _id_param(call))
+    return single_response(
+        request, call, rt.name, rt.relationships, job,
+        lambda j, wanted: render(request, call, rt, tenant, j, wanted),
+        lambda j, name: related_items(request, call, rt, j, name),
+    )
+
+
+def _size(request: web.Request, tenant: Tenant, rt: ResourceType, attrs: dict[str, Any]) -> int:
+    settings = request.app[SETTINGS]
+    size = request.app[HOOKS].sizers[rt.name](tenant, rt.name, attrs)
+    field = "inputs" if rt.name == "imports" else "records_count"
+    if settings.limits and size > settings.max_job_size:
+        raise Unprocessable(
+            f"{field} - must be less than or equal to {settings.max_job_size}",
+            title=f"must be less than or equal to {settings.max_job_size}",
+            pointer=f"/data/attributes/{field}",
+            meta={"error": "less_than_or_equal_to", "value": size, "count": settings.max_job_size},
+        )
+    if rt.name == "exports" and size <= 0:
+        # notes: commercelayer_api.md §2.4 "Empty job" — an export of nothing is refused
+        raise Unprocessable(
+            "records_count - must be greater than 0",
+            title="must be greater than 0",
+            pointer="/data/attributes/records_count",
+            meta={"error": "greater_than", "value": size, "count": 0},
+        )
+    return size
+
+
+@handles("createImport", "createExport", "createCleanup")
+async def create_job(request: web.Request, call: Call) -> web.StreamResponse:
+    """POST /api/{jobs}: 201 with the full object, status pending."""
+    app = request.app
+    rt = app[TYPES][_kind(call)]
+    tenant = cl_tenant(request, call)
+    attrs = dict(call.body["data"].get("attributes") or {})
+    fields = {k: attrs[k] for k in rt.creatable if k in attrs}
+    with tenant.lock:
+        size = _size(request, tenant, rt, fields)
+        settings = app[SETTINGS]
+        if settings.limits:
+            jobs.check_capacity(tenant, rt.name, rt.lifecycle, call.now, settings.max_active_jobs)
+        job = jobs.create(tenant, rt.name, rt.lifecycle, settings, call.now, fields, size)
+        context = {"headers": dict(request.headers), "attributes": attrs}
+        try:
+            for hook in app[HOOKS].on_create:
+                hook(tenant, job, context)
+        except Exception:
+            tenant.remove(rt.name, job.id)  # never leave a half-created job behind
+            raise
+    return respond({"data": render(request, call, rt, tenant, job)}, status=201)
+
+
+@handles("updateImport", "updateExport", "updateCleanup")
+async def update_job(request: web.Request, call: Call) -> web.StreamResponse:
+    """PATCH /api/{jobs}/{id}: reference fields, metadata and the triggers."""
+    app = request.app
+    rt = app[TYPES][_kind(call)]
+    tenant = cl_tenant(request, call)
+    job_id = _id_param(call)
+    data = call.body["data"]
+    if data.get("id") != job_id:
+        # notes: commercelayer_api.md §3 "Update body"
+        raise BadRequest(
+            f"The id in the body ({data.get('id')!r}) does not match the URL ({job_id!r}).",
+            code="KEY_NOT_INCLUDED_IN_URL", title="Key is not included in URL", pointer="/data/id",
+        )
+    job = _job(tenant, rt, job_id)
+    attrs = data.get("attributes") or {}
+    if attrs.get("_interrupt") and attrs.get("_start"):
+        raise Unprocessable("Send either _interrupt or _start, not both.",
+                            pointer="/data/attributes/_start", meta={"error": "invalid"})
+    with tenant.lock:
+        if attrs.get("_interrupt"):
+            jobs.interrupt(rt.lifecycle, job, call.now)
+        if attrs.get("_start"):
+            jobs.restart(rt.lifecycle, job, app[SETTINGS], call.now)
+        changed = {k: attrs[k] for k in rt.updatable if k in attrs and job.fields.get(k) != attrs[k]}
+        if changed:
+            job.record_change(call.now, {k: [job.fields.get(k), v] for k, v in changed.items()})
+            job.fields.update(changed)
+    return respond({"data": render(request, call, rt, tenant, job)})
+
+
+@handles("deleteImport", "deleteExport", "deleteCleanup")
+async def delete_job(request: web.Request, call: Call) -> web.StreamResponse:
+    """DELETE /api/{jobs}/{id}: 204; a running job must be interrupted first."""
+    rt = request.app[TYPES][_kind(call)]
+    tenant = cl_tenant(request, call)
+    with tenant.lock:
+        job = _job(tenant, rt, _id_param(call))
+        jobs.check_deletable(rt.lifecycle, job, call.now)
+        tenant.remove(rt.name, job.id)
+    return web.Response(status=204)
+
+
+@handles(
+    "listImportEvents", "listImportEventStores",
+    "listExportEvents", "listExportVersions", "listExportEventStores",
+    "listCleanupEvents", "listCleanupVersions", "listCleanupEventStores",
+)
+async def list_related(request: web.Request, call: Call) -> web.StreamResponse:
+    """GET /api/{jobs}/{id}/{events|versions|event_stores}."""
+    rt = request.app[TYPES][_kind(call)]
+    tenant = cl_tenant(request, call)
+    job = _job(tenant, rt, _id_param(call))
+    name = call.op.path.rsplit("/", 1)[-1]
+    items = related_items(request, call, rt, job, name)
+    return related_response(request, call, name, items)

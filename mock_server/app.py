@@ -1,0 +1,128 @@
+"""create_app(settings): every AppKey, the middleware order, one route per spec operation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from . import api
+from .api import Handler
+from .clock import VirtualClock
+from .hooks import Hooks
+from .errors import Unauthorized
+from .middlewares import error_middleware
+from .model import ResourceType, load_types
+from .settings import Settings
+from .spec.load import Operation, Spec
+from .store import Store, Tenant
+from .validation import Call, check_accept, check_params, parse_body
+
+SETTINGS = web.AppKey("settings", Settings)
+SPEC = web.AppKey("spec", Spec)
+CLOCK = web.AppKey("clock", VirtualClock)
+STORE = web.AppKey("store", Store)
+TYPES = web.AppKey("types", dict[str, ResourceType])
+HOOKS = web.AppKey("hooks", Hooks)
+AUTHENTICATORS = web.AppKey("authenticators", dict[str, Callable[[web.Request], Any]])
+
+NAMESPACE_HEADER = "X-Mock-Namespace"
+MAX_BODY = 64 * 1024 * 1024  # an import of 10,000 items is several MB
+
+
+def _bearer(request: web.Request) -> Any:
+    from .auth import principal
+
+    return principal(request.headers.get("Authorization"), request.app[CLOCK].wall())
+
+
+def _rackspace_token(request: web.Request) -> Any:
+    token = request.headers.get("X-Auth-Token", "").strip()
+    if not token:
+        raise Unauthorized("Missing X-Auth-Token header; authenticate with Rackspace Identity.")
+    return token
+
+
+def _namespace(request: web.Request, principal: Any) -> str:
+    header = request.headers.get(NAMESPACE_HEADER)
+    if header:
+        return header
+    return getattr(principal, "namespace", None) or "default"
+
+
+def _route(op: Operation, handler: Handler) -> Handler:
+    """The aiohttp handler of one operation: authenticate, validate, then the vendor handler."""
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        app = request.app
+        principal = None
+        for scheme in op.security:
+            principal = app[AUTHENTICATORS][scheme](request)
+        check_accept(op, request.headers.get("Accept"))
+        path, query = check_params(op, request.match_info, request.query, request.headers)
+        raw = await request.read() if request.body_exists else b""
+        body = parse_body(op, raw, request.headers.get("Content-Type"))
+        call = Call(
+            op=op,
+            path=path,
+            query=query,
+            raw_query=list(request.query.items()),
+            body=body,
+            principal=principal,
+            namespace=_namespace(request, principal),
+            now=app[CLOCK].now(),
+        )
+        return await handler(request, call)
+
+    return serve
+
+
+def _register(app: web.Application, spec: Spec, handlers: dict[str, Handler]) -> None:
+    missing = sorted(set(spec.operations) - set(handlers))
+    if missing:
+        raise RuntimeError(f"operations without a handler: {', '.join(missing)}")
+    # Literal paths before templated ones, so /api/imports wins over /api/{resourceType}.
+    ops = sorted(spec.operations.values(), key=lambda o: (o.path.count("{"), o.path))
+    for op in ops:
+        app.router.add_route(
+            op.method.upper(), op.path, _route(op, handlers[op.operation_id]), name=op.operation_id
+        )
+
+
+def tenant_of(request: web.Request, call: Call, *key: str) -> Tenant:
+    """The caller's tenant in the caller's namespace."""
+    return request.app[STORE].tenant((call.namespace, *key))
+
+
+def default_sizers() -> dict[str, Any]:
+    """Job sizes before a records backend is plugged in: inputs counted, others from records."""
+
+    def inputs(tenant: Tenant, kind: str, attrs: dict[str, Any]) -> int:
+        given = attrs.get("inputs")
+        if isinstance(given, str):
+            return max(0, len([line for line in given.splitlines() if line.strip()]) - 1)
+        return len(given or [])
+
+    def records(tenant: Tenant, kind: str, attrs: dict[str, Any]) -> int:
+        if tenant.records is None:
+            return 0
+        return len(tenant.records.list(attrs["resource_type"]))
+
+    return {"imports": inputs, "exports": records, "cleanups": records}
+
+
+def create_app(settings: Settings | None = None, clock: VirtualClock | None = None) -> web.Application:
+    """The mock server as an aiohttp application."""
+    settings = settings or Settings()
+    spec = Spec.from_file(settings.spec_path)
+    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app[SPEC] = spec
+    app[CLOCK] = clock or VirtualClock(speed=settings.speed, frozen=settings.frozen)
+    app[STORE] = Store(settings.seed)
+    app[TYPES] = load_types(spec)
+    app[HOOKS] = Hooks(sizers=default_sizers())
+    app[AUTHENTICATORS] = {"bearerAuth": _bearer, "rackspaceToken": _rackspace_token}
+    _register(app, spec, api.load_all())
+    return app

@@ -1,0 +1,117 @@
+"""Job operations shared by both vendors: create with a plan, view, interrupt, restart, delete."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from . import lifecycle
+from .errors import Unprocessable
+from .lifecycle import Lifecycle, Plan, View
+from .settings import Settings
+from .store import Job, Tenant
+
+
+def new_plan(lc: Lifecycle, settings: Settings, kind: str, now: float, total: int) -> Plan:
+    """A default plan: realistic but short stage durations that grow with the job's size."""
+    timing = settings.timings[kind]
+    return Plan(
+        start=now,
+        durations=timing.durations(len(lc.stages), total),
+        total=total,
+        stop_for=timing.stopping,
+    )
+
+
+def view(lc: Lifecycle, job: Job, now: float) -> View:
+    """The job at `now`, with the transitions of earlier (restarted) plans kept in front."""
+    seen = lifecycle.view(lc, job.plan, now)
+    if job.past:
+        seen = replace(seen, transitions=job.past + seen.transitions)
+    return seen
+
+
+def is_active(lc: Lifecycle, job: Job, now: float) -> bool:
+    """Pending or running (counts against the concurrency limit, cannot be deleted)."""
+    return lifecycle.status_at(lc, job.plan, now) not in lc.terminal
+
+
+def check_capacity(tenant: Tenant, kind: str, lc: Lifecycle, now: float, limit: int) -> None:
+    """422 when the organization already runs `limit` jobs of this type."""
+    active = 0
+    for job in reversed(tenant.of(kind).values()):  # newest first: old jobs are mostly done
+        if is_active(lc, job, now):
+            active += 1
+            if active >= limit:
+                # notes: commercelayer_api.md §2.4, the error is undocumented (inferred: 422)
+                raise Unprocessable(
+                    f"There are already {limit} {kind} pending or in progress for this "
+                    f"organization; wait for one to finish or interrupt it.",
+                    pointer="/data/attributes/status",
+                    meta={"error": "less_than_or_equal_to", "value": active + 1, "count": limit},
+                )
+
+
+def create(
+    tenant: Tenant,
+    kind: str,
+    lc: Lifecycle,
+    settings: Settings,
+    now: float,
+    fields: dict[str, Any],
+    total: int,
+    rackspace: bool = False,
+) -> Job:
+    """Store a new job with a default plan."""
+    job = Job(
+        id=tenant.new_id(rackspace=rackspace),
+        kind=kind,
+        created_at=now,
+        plan=new_plan(lc, settings, kind, now, total),
+        fields=fields,
+        updated_at=now,
+    )
+    return tenant.add(job)
+
+
+def interrupt(lc: Lifecycle, job: Job, now: float) -> None:
+    """Interrupt a pending or running job now; 422 when it has already ended."""
+    status = lifecycle.status_at(lc, job.plan, now)
+    if status in lc.terminal:
+        raise Unprocessable(
+            f"_interrupt is only allowed while the job is pending or in progress; it is {status}.",
+            pointer="/data/attributes/_interrupt",
+            meta={"error": "invalid_transition", "value": status},
+        )
+    if lc.stopping and status == lc.stopping:
+        return
+    job.plan = lifecycle.interrupt(job.plan, now)
+    job.updated_at = now
+
+
+def restart(lc: Lifecycle, job: Job, settings: Settings, now: float) -> None:
+    """Resume an interrupted job from where it stopped, with a fresh plan from now."""
+    seen = view(lc, job, now)
+    if seen.status != lc.interrupted:
+        raise Unprocessable(
+            f"_start is only allowed on an interrupted job; it is {seen.status}.",
+            pointer="/data/attributes/_start",
+            meta={"error": "invalid_transition", "value": seen.status},
+        )
+    remaining = max(0, job.plan.total - seen.processed)
+    fresh = new_plan(lc, settings, job.kind, now, remaining)
+    job.past = seen.transitions
+    job.plan = replace(fresh, total=job.plan.total, done=seen.processed)
+    job.updated_at = now
+
+
+def check_deletable(lc: Lifecycle, job: Job, now: float) -> None:
+    """422 when deleting a job that still runs (the dashboard interrupts first)."""
+    status = lifecycle.status_at(lc, job.plan, now)
+    if status not in lc.terminal:
+        # notes: commercelayer_api.md §2.1 "Delete while running" (undocumented; inferred 422)
+        raise Unprocessable(
+            f"The job is {status}: interrupt it (PATCH _interrupt: true) before deleting it.",
+            pointer="/data/attributes/status",
+            meta={"error": "invalid_transition", "value": status},
+        )

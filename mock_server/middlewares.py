@@ -1,0 +1,64 @@
+"""aiohttp middleware that renders MockErrors and routing errors in the vendor's shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from .errors import (
+    JSON,
+    JSONAPI,
+    MethodNotAllowed,
+    MockError,
+    NotFound,
+    dialect_of,
+    jsonapi_body,
+    rackspace_body,
+)
+
+
+def error_response(err: MockError, path: str) -> web.Response:
+    """Render a MockError in the dialect of the request path."""
+    if dialect_of(path) == "rackspace":
+        body, ctype = rackspace_body(err), JSON
+    else:
+        body, ctype = jsonapi_body(err), JSONAPI
+    return web.Response(
+        status=err.status,
+        body=json.dumps(body).encode(),
+        content_type=ctype,
+        headers=err.headers,
+    )
+
+
+def from_http_exception(exc: web.HTTPException) -> MockError:
+    """Translate aiohttp's routing errors (404, 405) into MockErrors."""
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allow = ",".join(sorted(exc.allowed_methods))
+        return MethodNotAllowed(
+            f"Method {exc.method} is not allowed here; allowed: {allow}",
+            headers={"Allow": allow},
+        )
+    if exc.status == 404:
+        return NotFound("No route matches this path", code="NOT_FOUND", title="Not found")
+    err = MockError(exc.reason or "error", code="HTTP_ERROR")
+    err.status = exc.status
+    return err
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Render every MockError and routing error in the vendor's shape; never a bare 500."""
+    try:
+        return await handler(request)
+    except MockError as err:
+        return error_response(err, request.path)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(from_http_exception(exc), request.path)
+    except Exception as exc:  # noqa: BLE001 - a mock must answer, and say what broke
+        request.app.logger.exception("unhandled error")
+        return error_response(MockError(f"Unexpected mock error: {exc!r}"), request.path)

@@ -1,0 +1,82 @@
+"""MockServer: the app on its own event loop in a thread, for tests and non-async code."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from .app import CLOCK, create_app
+from .clock import VirtualClock
+from .settings import Settings
+
+
+class MockServer:
+    """`with MockServer() as server:` serves on a free port until the block ends."""
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        base = settings or Settings(port=0)
+        self.settings = base.with_overrides(**overrides)
+        self.app: web.Application = create_app(self.settings)
+        self.clock: VirtualClock = self.app[CLOCK]
+        self._loop = asyncio.new_event_loop()
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:53817."""
+        return f"http://{self.settings.host}:{self.port}"
+
+    def start(self) -> MockServer:
+        """Start serving; returns once the port is bound."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        async def boot() -> None:
+            self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
+            await site.start()
+            self.port = self._runner.addresses[0][1]
+
+        def main() -> None:
+            asyncio.set_event_loop(self._loop)
+            try:
+                self._loop.run_until_complete(boot())
+            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=main, name="mock-server", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._thread is None:
+            return
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+        self._thread = None
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

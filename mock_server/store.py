@@ -1,0 +1,119 @@
+"""Store: namespace/tenant → job type → insertion-ordered jobs. No aiohttp, no clock reads."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .lifecycle import Plan
+
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # ASCII order
+
+TenantKey = tuple[str, ...]  # (namespace, vendor, tenant id[, mode])
+
+
+def _b62(n: int, width: int) -> str:
+    out = []
+    for _ in range(width):
+        n, r = divmod(n, 62)
+        out.append(_B62[r])
+    return "".join(reversed(out))
+
+
+@dataclass(slots=True)
+class Job:
+    """A job as stored: its plan and what the user gave; status is never stored."""
+
+    id: str
+    kind: str
+    created_at: float
+    plan: Plan
+    fields: dict[str, Any]  # user attributes (resource_type, filters, reference, metadata, …)
+    updated_at: float
+    past: tuple[tuple[str, float], ...] = ()  # transitions of plans replaced by a restart
+    changes: list[tuple[float, dict[str, Any]]] | None = None  # versions: (at, changed fields)
+    extra: dict[str, Any] | None = None  # per-kind results (errors_log, file, …)
+
+    def record_change(self, at: float, changed: dict[str, Any]) -> None:
+        """Remember one change of the user's fields (served as a version)."""
+        if self.changes is None:
+            self.changes = []
+        self.changes.append((at, changed))
+        self.updated_at = max(self.updated_at, at)
+
+
+@dataclass(slots=True)
+class Tenant:
+    """All data of one organization (or Rackspace project) in one namespace."""
+
+    key: TenantKey
+    seed: int
+    jobs: dict[str, dict[str, Job]] = field(default_factory=dict)
+    counter: int = 0
+    records: Any = None  # the target-record store, set up by the records backend
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def new_id(self, rackspace: bool = False) -> str:
+        """A fresh id that sorts after every earlier one (so sort=id is creation order)."""
+        self.counter += 1
+        digest = hashlib.sha256(f"{self.seed}/{'/'.join(self.key)}/{self.counter}".encode()).hexdigest()
+        if rackspace:  # UUID-v1-looking, as the Rackspace examples show
+            return f"{self.counter:08x}-{digest[:4]}-11e4-{digest[4:8]}-{digest[8:20]}"
+        tail = "".join(_B62[int(digest[i : i + 2], 16) % 62] for i in range(0, 12, 2))
+        return _b62(self.counter, 4) + tail
+
+    def of(self, kind: str) -> dict[str, Job]:
+        """The jobs of one type, in creation order."""
+        return self.jobs.setdefault(kind, {})
+
+    def add(self, job: Job) -> Job:
+        """Store a new job."""
+        self.of(job.kind)[job.id] = job
+        return job
+
+    def get(self, kind: str, job_id: str) -> Job | None:
+        """One job by id, O(1)."""
+        return self.jobs.get(kind, {}).get(job_id)
+
+    def remove(self, kind: str, job_id: str) -> Job | None:
+        """Delete a job; returns it, or None if there was none."""
+        return self.jobs.get(kind, {}).pop(job_id, None)
+
+
+class Store:
+    """Tenants by key, created on first use and seeded by an optional loader (fixtures)."""
+
+    def __init__(self, seed: int, loader: Callable[[Tenant], None] | None = None) -> None:
+        self.seed = seed
+        self.loader = loader
+        self._tenants: dict[TenantKey, Tenant] = {}
+        self._lock = threading.Lock()
+
+    def tenant(self, key: TenantKey) -> Tenant:
+        """The tenant for a key, loading fixtures the first time it is seen."""
+        found = self._tenants.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._tenants.get(key)
+            if found is None:
+                found = Tenant(key, self.seed)
+                if self.loader is not None:
+                    self.loader(found)
+                self._tenants[key] = found
+        return found
+
+    def tenants(self, namespace: str | None = None) -> Iterator[Tenant]:
+        """Every tenant, or those of one namespace."""
+        return (t for k, t in list(self._tenants.items()) if namespace is None or k[0] == namespace)
+
+    def clear(self, namespace: str | None = None) -> int:
+        """Forget tenants (all, or one namespace's); fixtures reload on next use."""
+        with self._lock:
+            doomed = [k for k in self._tenants if namespace is None or k[0] == namespace]
+            for k in doomed:
+                del self._tenants[k]
+        return len(doomed)
