@@ -178,13 +178,11 @@ def filter_params(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]
     for name, value in pairs:
         if not name.startswith("filter[") or not name.endswith("]"):
             continue
-        inner = name[len("filter[") : -1]
-        if inner.startswith("q]["):
-            inner = inner[len("q][") :]
+        inner = name[len("filter[") :].removeprefix("q][")
         if inner.endswith("][]"):
             listed = found.setdefault(inner[: -len("][]")], [])
             if isinstance(listed, list):
                 listed.append(value)
-            continue
-        found[inner] = value  # a repeated plain key: the last one wins, as in Rack
+        else:
+            found[inner[:-1]] = value  # a repeated plain key: the last one wins, as in Rack
     return found
