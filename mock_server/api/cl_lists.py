@@ -13,70 +13,58 @@ from ..errors import BadRequest
 from ..jobs import view as job_view
 from ..lifecycle import View
 from ..model import ResourceType
-from ..query import QueryError, parse_filters, parse_sort
+from ..query import (
+    JSONAPI_CODES,
+    QueryError,
+    filter_params,
+    page_links,
+    parse_fieldset,
+    parse_filters,
+    parse_include,
+    parse_sort,
+)
 from ..store import Job
 from ..timefmt import cl_time
 from ..validation import Call
-from .jsonapi import base_url, page_links, resource, respond
+from .jsonapi import base_url, resource, respond
 
-_CODES = {
-    "filter": "FILTER_NOT_ALLOWED",
-    "sort": "INVALID_SORT_CRITERIA",
-    "field": "INVALID_FIELD",
-    "include": "INVALID_INCLUDE",
-    "page": "INVALID_PAGE_VALUE",
-}
 _NOT_INCLUDABLE = frozenset({"event_stores"})  # notes: commercelayer_api.md §1.1
 _FAST_SORTS = {None: False, "": False, "id": False, "created_at": False,
                "-id": True, "-created_at": True}
 
 
 def _bad(err: QueryError, parameter: str) -> BadRequest:
-    return BadRequest(err.detail, code=_CODES.get(err.kind, "BAD_REQUEST"),
+    return BadRequest(err.detail, code=JSONAPI_CODES.get(err.kind, "BAD_REQUEST"),
                       title=f"Invalid {err.kind}", parameter=parameter)
 
 
-def _filters(call: Call) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in call.raw_query:
-        if key.startswith("filter[q][") and key.endswith("]"):
-            out[key[len("filter[q][") : -1]] = value
-        elif key.startswith("filter"):
-            raise BadRequest(f"{key} is not a supported filter; use filter[q][<attribute>_<predicate>].",
-                             code="FILTER_NOT_ALLOWED", title="Filter not allowed", parameter=key)
-    return out
-
-
-def _csv(call: Call, name: str) -> list[str] | None:
+def _joined(call: Call, name: str) -> str | None:
     values = [v for k, v in call.raw_query if k == name]
-    if not values:
-        return None
-    return [p for p in ",".join(values).split(",") if p]
+    return ",".join(values) if values else None
 
 
 def sparse_fields(call: Call, rtype: str, known: Sequence[str]) -> frozenset[str] | None:
     """fields[<type>]=a,b → the wanted attributes; 400 INVALID_FIELD names an unknown one."""
-    wanted = _csv(call, f"fields[{rtype}]")
-    if wanted is None:
+    name = f"fields[{rtype}]"
+    value = _joined(call, name)
+    if value is None:
         return None
-    unknown = [w for w in wanted if w not in known]
-    if unknown:
-        raise BadRequest(f"{unknown[0]} is not a valid field for {rtype}.", code="INVALID_FIELD",
-                         title="Invalid field", parameter=f"fields[{rtype}]")
-    return frozenset(wanted)
+    try:
+        return parse_fieldset(rtype, value, known)
+    except QueryError as err:
+        raise _bad(err, name) from None
 
 
-def includes(call: Call, relationships: Sequence[str]) -> list[str]:
+def includes(call: Call, relationships: Sequence[str]) -> tuple[str, ...]:
     """include=a,b → relationships to embed; 400 INVALID_INCLUDE names an unknown one."""
-    wanted = _csv(call, "include") or []
-    for name in wanted:
-        if name not in relationships or name in _NOT_INCLUDABLE:
-            raise BadRequest(f"{name} is not a valid relationship to include.",
-                             code="INVALID_INCLUDE", title="Invalid include", parameter="include")
-    return wanted
+    allowed = [r for r in relationships if r not in _NOT_INCLUDABLE]
+    try:
+        return parse_include(_joined(call, "include"), allowed)
+    except QueryError as err:
+        raise _bad(err, "include") from None
 
 
-def _embed(doc_items: list[dict[str, Any]], items: Sequence[Any], names: list[str],
+def _embed(doc_items: list[dict[str, Any]], items: Sequence[Any], names: Sequence[str],
            related: Callable[[Any, str], list[dict[str, Any]]]) -> list[dict[str, Any]]:
     included: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
@@ -113,12 +101,15 @@ def list_response(
     """A filtered, sorted, paged JSON:API list of `items` (creation order when unsorted)."""
     raw_sort = call.query.get("sort")
     number, size = _page(call)
+    conditions = filter_params(call.raw_query)
     try:
-        conditions = _filters(call)
         flt = parse_filters(conditions, filterable) if conditions else None
+    except QueryError as err:
+        raise _bad(err, f"filter[q][{err.name}]") from None
+    try:
         order = parse_sort(raw_sort, sortable) if raw_sort not in _FAST_SORTS else None
     except QueryError as err:
-        raise _bad(err, "filter" if err.kind == "filter" else "sort") from None
+        raise _bad(err, "sort") from None
     wanted = sparse_fields(call, rtype, known_fields or list(filterable | sortable))
     names = includes(call, relationships)
     if flt is None and order is None:
@@ -134,7 +125,7 @@ def list_response(
         if flt is not None:
             rows = [(item, a) for item, a in rows if flt.matches(a)]
         if order is not None:
-            rows = order.apply(rows, key=lambda row: row[1])
+            rows.sort(key=lambda row: order.key(row[1]))
         total = len(rows)
         start = (number - 1) * size
         page = [item for item, _ in rows[start : start + size]]
@@ -145,7 +136,7 @@ def list_response(
         doc["included"] = _embed(data, page, names, related)
     doc["meta"] = {"record_count": total, "page_count": page_count}
     base = base_url(request, request.app[SETTINGS].public_url)
-    doc["links"] = page_links(base, request.path, call.raw_query, number, size, page_count)
+    doc["links"] = page_links(base + request.path, call.raw_query, number, page_count, size=size)
     return respond(doc)
 
 

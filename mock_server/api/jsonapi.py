@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -58,22 +57,3 @@ def sparse(attributes: Mapping[str, Any], wanted: frozenset[str] | None) -> dict
     if wanted is None:
         return dict(attributes)
     return {k: v for k, v in attributes.items() if k in wanted}
-
-
-def page_links(
-    base: str, path: str, pairs: Sequence[tuple[str, str]], number: int, size: int, page_count: int
-) -> dict[str, str]:
-    """first/prev/next/last links that keep every other query parameter as sent."""
-    kept = [(k, v) for k, v in pairs if k not in ("page[number]", "page[size]")]
-
-    def link(n: int) -> str:
-        return f"{base}{path}?" + urlencode([*kept, ("page[number]", str(n)), ("page[size]", str(size))])
-
-    last = max(page_count, 1)
-    links = {"first": link(1)}
-    if number > 1:
-        links["prev"] = link(min(number - 1, last))
-    if number < page_count:
-        links["next"] = link(number + 1)
-    links["last"] = link(last)
-    return links
