@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .errors import QueryError
 from .ransack import PREDICATES, Arity
 from .values import is_opaque, parse_bool
 
 Record = Mapping[str, Any]
+R = TypeVar("R", bound=Record)
 RecordTest = Callable[[Record], bool]
 
 
@@ -145,7 +146,7 @@ class Filter:
                 return False
         return True
 
-    def select(self, records: Iterable[Record]) -> list[Record]:
+    def select(self, records: Iterable[R]) -> list[R]:
         """The matching records, in their original order."""
         if not self.conditions:
             return list(records)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import QueryError
 from .values import is_opaque, sort_value
 
 Record = Mapping[str, Any]
+R = TypeVar("R", bound=Record)
 
 
 class _Descending:
@@ -57,7 +58,7 @@ class Sort:
         parts.append(str(record.get("id") or ""))
         return tuple(parts)
 
-    def apply(self, records: Iterable[Record]) -> list[Record]:
+    def apply(self, records: Iterable[R]) -> list[R]:
         """The records in this order."""
         return sorted(records, key=self.key)
 
