@@ -17,6 +17,7 @@ from .model import ResourceType, load_types
 from .settings import Settings
 from .spec.load import Operation, Spec
 from .store import Store, Tenant
+from .timefmt import parse_time
 from .validation import Call, check_accept, check_params, parse_body
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -119,7 +120,8 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[SPEC] = spec
-    app[CLOCK] = clock or VirtualClock(speed=settings.speed, frozen=settings.frozen)
+    start = parse_time(settings.start) if settings.start else None
+    app[CLOCK] = clock or VirtualClock(start=start, speed=settings.speed, frozen=settings.frozen)
     app[STORE] = Store(settings.seed)
     app[TYPES] = load_types(spec)
     app[HOOKS] = Hooks(sizers=default_sizers())

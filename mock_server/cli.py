@@ -17,6 +17,7 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--seed", type=int, help="seed for generated data and faults (default 1)")
     p.add_argument("--speed", type=float, help="virtual seconds per real second (default 1.0)")
     p.add_argument("--frozen", action="store_true", default=None, help="start with the clock frozen")
+    p.add_argument("--start", metavar="ISO", help="instant the virtual clock starts at (default: now)")
     p.add_argument("--public-url", help="base URL for links (default: the request's host)")
     p.add_argument("--no-limits", dest="limits", action="store_false", default=None,
                    help="lift the job size and 10-at-once limits (load tests)")

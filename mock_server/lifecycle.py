@@ -187,7 +187,7 @@ def view(lc: Lifecycle, plan: Plan, now: float) -> View:
     if status == (plan.outcome or lc.completed) or status in lc.extra_outcomes:
         processed, progress = plan.total, 100.0
     else:
-        processed = plan.done + math.floor(remaining * frac + 1e-9)
+        processed = plan.done + math.floor(remaining * frac + 1e-6)  # float noise at 1e9 s
         progress = round(100.0 * processed / plan.total, 2) if plan.total else 100.0 * frac
     running = status == lc.stages[-1] and plan.stall_at is None
     eta = plan.run_end if running or status in lc.stages[:-1] else None

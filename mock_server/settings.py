@@ -50,6 +50,7 @@ class Settings:
     seed: int = 1
     speed: float = 1.0
     frozen: bool = False  # start with the clock frozen
+    start: str | None = None  # ISO-8601 instant the virtual clock starts at (default: now)
     spec_path: str | None = None  # default: the spec shipped in the package
     fixtures: str | None = None  # default: the built-in demo fixture
     limits: bool = True  # job size and concurrency limits (off: --no-limits)
@@ -123,7 +124,7 @@ _TYPES: dict[str, type] = {
 
 def _typed(name: str, value: Any, source: str) -> Any:
     kind = _TYPES.get(name, str)
-    if value is None and name in ("public_url", "spec_path", "fixtures"):
+    if value is None and name in ("public_url", "spec_path", "fixtures", "start"):
         return None
     try:
         if kind is bool and isinstance(value, str):
@@ -132,6 +133,11 @@ def _typed(name: str, value: Any, source: str) -> Any:
             return value.lower() in ("1", "true", "yes", "on")
         if kind is bool and not isinstance(value, bool):
             raise ValueError(value)
+        if name == "start":
+            from .timefmt import parse_time
+
+            parse_time(str(value))  # fail early with the key named, not at first request
+            return str(value)
         return kind(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{source}: {name} must be {kind.__name__}, got {value!r}") from None

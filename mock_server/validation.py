@@ -113,9 +113,21 @@ def _check_param(param: Param, raw: str | None) -> Any:
         raise NotFound(f"No {param.name} matches {raw!r}", parameter=param.name)
     raise BadRequest(
         f"{param.name} is invalid: {problem}",
-        code="INVALID_PARAMETER" if param.location == "header" else "PARAM_NOT_ALLOWED",
-        title="Invalid parameter", parameter=param.name,
+        code=_param_code(param), title="Invalid parameter", parameter=param.name,
     )
+
+
+# jsonapi-resources codes by query parameter (notes: commercelayer_api.md §3, "inferred" there)
+_QUERY_CODES = (("sort", "INVALID_SORT_CRITERIA"), ("include", "INVALID_INCLUDE"),
+                ("fields[", "INVALID_FIELD"), ("page[", "INVALID_PAGE_VALUE"),
+                ("filter[", "FILTER_NOT_ALLOWED"))
+
+
+def _param_code(param: Param) -> str:
+    if param.location == "header":
+        return "INVALID_PARAMETER"
+    return next((code for prefix, code in _QUERY_CODES if param.name.startswith(prefix)),
+                "PARAM_NOT_ALLOWED")
 
 
 def check_params(
@@ -139,6 +151,23 @@ def _pointer(path: Any) -> str:
     return "/" + "/".join(str(p) for p in path) if path else ""
 
 
+# JSON Schema keyword → ActiveModel validator name, as the vendor's 422 `meta.error` shows.
+_ACTIVE_MODEL = {"maximum": "less_than_or_equal_to", "minimum": "greater_than_or_equal_to",
+                 "exclusiveMaximum": "less_than", "exclusiveMinimum": "greater_than",
+                 "maxItems": "less_than_or_equal_to", "minItems": "greater_than_or_equal_to",
+                 "maxLength": "too_long", "minLength": "too_short", "enum": "inclusion",
+                 "const": "inclusion"}
+
+
+def _meta(keyword: str, limit: Any, instance: Any) -> dict[str, Any]:
+    name = _ACTIVE_MODEL.get(keyword, "invalid")
+    if keyword in ("maxItems", "minItems", "maxLength", "minLength"):
+        return {"error": name, "value": len(instance), "count": limit}
+    if keyword in ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"):
+        return {"error": name, "value": instance, "count": limit}
+    return {"error": name}
+
+
 def body_errors(validator: Draft202012Validator, body: Any) -> list[MockError]:
     """Every schema violation of a body as a 422 with a JSON pointer to the culprit."""
     out: list[MockError] = []
@@ -154,7 +183,7 @@ def body_errors(validator: Draft202012Validator, body: Any) -> list[MockError]:
             meta = {"error": "not_permitted"}
         else:
             detail = f"{path[-1] if path else 'body'} - {err.message}"
-            meta = {"error": "invalid"}
+            meta = _meta(err.validator, err.validator_value, err.instance)
         out.append(Unprocessable(detail, pointer=_pointer(path) or "/", meta=meta))
     return out
 

@@ -106,6 +106,9 @@ def list_response(
         flt = parse_filters(conditions, filterable) if conditions else None
     except QueryError as err:
         raise _bad(err, f"filter[q][{err.name}]") from None
+    if raw_sort and raw_sort.rsplit(",", 1)[-1] in ("created_at", "-created_at") and "id" in sortable:
+        # Equal timestamps (a frozen clock) keep creation order, as the fast path does.
+        raw_sort += ",-id" if raw_sort.endswith("-created_at") else ",id"
     try:
         order = parse_sort(raw_sort, sortable) if raw_sort not in _FAST_SORTS else None
     except QueryError as err:
