@@ -1,0 +1,1 @@
+"""Build-time spec tooling: vendor docs + overlay → openapi.yaml, and its loader."""

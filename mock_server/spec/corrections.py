@@ -1,4 +1,4 @@
-"""The overlay's `corrections`: explicit fixes of what a vendor document gets wrong or leaves out."""
+"""The overlay's `corrections`: explicit fixes of what a vendor document gets wrong or omits."""
 
 from __future__ import annotations
 
@@ -52,16 +52,18 @@ def _apply(rows: list[Corrected], fix: Mapping[str, Any], source: str) -> str:
         add = fix["add"]
         field = str(add["field"])
         if _index(rows, field) is not None:
-            raise SpecSourceError(OVERLAY, 0, f"{source}: correction adds {field!r}, "
-                                              "which the document already has")
+            raise SpecSourceError(
+                OVERLAY, 0, f"{source}: correction adds {field!r}, which the document already has"
+            )
         after = add.get("after")
         pos = len(rows) if after is None else _index(rows, str(after))
         if pos is None:
             raise SpecSourceError(OVERLAY, 0, f"{source}: 'after: {after}' names no field")
         at = pos if after is None else pos + 1
         line = rows[pos - 1 if after is None else pos].row.line if rows else 0
-        new = FieldRow(tuple(field.split(".")), str(add["type"]), str(add.get("description", "")),
-                       source, line)
+        new = FieldRow(
+            tuple(field.split(".")), str(add["type"]), str(add.get("description", "")), source, line
+        )
         describe(new)  # an unknown type in the overlay fails like one in a document
         rows.insert(at, Corrected(new, {}))
         return f"added {field} ({add['type']}), missing from the document"
@@ -73,8 +75,11 @@ def _apply(rows: list[Corrected], fix: Mapping[str, Any], source: str) -> str:
     if "type" in fix:
         new_type = str(fix["type"])
         if cur.row.type.lower() == new_type.lower():
-            raise SpecSourceError(OVERLAY, 0, f"{source}: {field} already has type {new_type!r}; "
-                                              "drop the stale correction")
+            raise SpecSourceError(
+                OVERLAY,
+                0,
+                f"{source}: {field} already has type {new_type!r}; drop the stale correction",
+            )
         rows[i] = replace(cur, row=replace(cur.row, type=new_type))
         describe(rows[i].row)
         return f"{field}: type {cur.row.type!r} -> {new_type!r}"
@@ -83,11 +88,16 @@ def _apply(rows: list[Corrected], fix: Mapping[str, Any], source: str) -> str:
         values, _ = enum_of(cur.row.description)
         missing = [k for k in renames if k not in values]
         if missing:
-            raise SpecSourceError(OVERLAY, 0, f"{source}: {field} lists no enum value {missing}; "
-                                              "drop the stale correction")
+            raise SpecSourceError(
+                OVERLAY,
+                0,
+                f"{source}: {field} lists no enum value {missing}; drop the stale correction",
+            )
         rows[i] = replace(cur, rename_enum={**cur.rename_enum, **renames})
         return f"{field}: enum " + ", ".join(f"{k!r} -> {v!r}" for k, v in renames.items())
-    raise SpecSourceError(OVERLAY, 0, f"{source}: correction of {field!r} has no add/type/rename_enum")
+    raise SpecSourceError(
+        OVERLAY, 0, f"{source}: correction of {field!r} has no add/type/rename_enum"
+    )
 
 
 def apply_corrections(

@@ -24,8 +24,9 @@ _QUOTED = re.compile(r"``([^`]+)``|`([^`]+)`|'([^']+)'")
 # "One of 'a' (default), 'b' or 'c'." / "can be one of `test` or `live`" / "Valid values are ..."
 _LIST_START = re.compile(r"\b(?:one of|valid values are)\b", re.IGNORECASE)
 _DEFAULT_MARK = re.compile(r"^\s*\(default\)")
-_DEFAULT_SENTENCE = re.compile(r"\bdefault value is\s+(``[^`]+``|`[^`]+`|'[^']+'|[\w.-]+)",
-                               re.IGNORECASE)
+_DEFAULT_SENTENCE = re.compile(
+    r"\bdefault value is\s+(``[^`]+``|`[^`]+`|'[^']+'|[\w.-]+)", re.IGNORECASE
+)
 
 
 def base_schema(row: FieldRow) -> dict[str, Any]:
@@ -34,7 +35,8 @@ def base_schema(row: FieldRow) -> dict[str, Any]:
         return dict(TYPES[row.type.lower()])
     except KeyError:
         raise SpecSourceError(
-            row.source, row.line,
+            row.source,
+            row.line,
             f"field {row.name!r} has unknown type {row.type!r} (known: {', '.join(TYPES)})",
         ) from None
 
@@ -44,7 +46,7 @@ def _segment(description: str) -> str | None:
     m = _LIST_START.search(description)
     if not m:
         return None
-    rest = description[m.end():]
+    rest = description[m.end() :]
     # the list ends at the first '.' or ')' that is outside a quoted token
     masked = _QUOTED.sub(lambda q: "x" * len(q.group(0)), rest)
     masked = re.sub(r"\(default\)", lambda q: "x" * len(q.group(0)), masked)
@@ -64,7 +66,7 @@ def enum_of(description: str) -> tuple[list[str], str | None]:
         for q in quoted:
             value = next(g for g in q.groups() if g is not None)
             values.append(value)
-            if _DEFAULT_MARK.match(seg[q.end():]):
+            if _DEFAULT_MARK.match(seg[q.end() :]):
                 default = value
     else:  # plain page text drops the code spans: "one of test or live"
         values = [w for w in re.split(r"\s*(?:,|\bor\b|\band\b)\s*", seg.strip()) if w]

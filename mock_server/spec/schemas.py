@@ -1,4 +1,4 @@
-"""Corrected field rows → JSON Schemas: nested trees, refinements, JSON:API resources and documents."""
+"""Corrected field rows → JSON Schemas: nested trees, refinements, JSON:API documents."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ def ref(kind: str, name: str) -> Schema:
 
 def _container(node: Schema) -> Schema:
     """Where a node's children live: its own properties, or its items' for an array."""
-    if node.get("type") == "array" or (isinstance(node.get("type"), list) and "array" in node["type"]):
+    if node.get("type") == "array" or (
+        isinstance(node.get("type"), list) and "array" in node["type"]
+    ):
         node.setdefault("items", {"type": "object"})
         return node["items"]
     return node
@@ -105,7 +107,7 @@ def refine(schema: Schema, spec: Mapping[str, Any], where: str) -> None:
 
 
 def _relationship(leaf: Schema) -> Schema:
-    """A documented relationship (`array`) is a JSON:API relationship object whose data is that array."""
+    """A documented relationship (`array`) → JSON:API relationship object; data is the array."""
     data = {"type": "array", "items": ref("schemas", "ResourceIdentifier")}
     out: Schema = {"type": "object"}
     if "description" in leaf:
@@ -114,13 +116,17 @@ def _relationship(leaf: Schema) -> Schema:
     return out
 
 
-def jsonapi_resource(name: str, rows: list[Corrected], res: Mapping[str, Any]) -> tuple[Schema, Schema]:
+def jsonapi_resource(
+    name: str, rows: list[Corrected], res: Mapping[str, Any]
+) -> tuple[Schema, Schema]:
     """The read schema of one job resource, and its write-only trigger attributes."""
     doc = tree(rows)
     props = doc["properties"]
     rtype = str(res["x-resource"])
     if "type" not in props or rtype not in props["type"].get("description", ""):
-        raise SpecSourceError(OVERLAY, 0, f"{name}: the documents' `type` row does not say {rtype!r}")
+        raise SpecSourceError(
+            OVERLAY, 0, f"{name}: the documents' `type` row does not say {rtype!r}"
+        )
     props["type"] = {"type": "string", "const": rtype, "description": props["type"]["description"]}
     props["links"]["required"] = ["self"]
     props["links"]["properties"]["self"]["format"] = "uri"
@@ -155,8 +161,14 @@ def jsonapi_resource(name: str, rows: list[Corrected], res: Mapping[str, Any]) -
     return out, triggers
 
 
-def _write_attributes(read: Schema, triggers: Schema, names: Iterable[str], required: list[str],
-                      merge: Mapping[str, Any], where: str) -> Schema:
+def _write_attributes(
+    read: Schema,
+    triggers: Schema,
+    names: Iterable[str],
+    required: list[str],
+    merge: Mapping[str, Any],
+    where: str,
+) -> Schema:
     props: Schema = {}
     for n in names:
         src = read["properties"].get(n, triggers.get(n))
@@ -172,18 +184,29 @@ def _write_attributes(read: Schema, triggers: Schema, names: Iterable[str], requ
     return out
 
 
-def write_document(name: str, resource: Schema, triggers: Schema, res: Mapping[str, Any],
-                   kind: str) -> Schema:
+def write_document(
+    name: str, resource: Schema, triggers: Schema, res: Mapping[str, Any], kind: str
+) -> Schema:
     """`<Name>CreateDocument` or `<Name>UpdateDocument` from the read attribute schemas."""
     attrs = resource["properties"]["attributes"]
     if kind == "create":
-        body = _write_attributes(attrs, triggers, res.get("create") or (),
-                                 list(res.get("create_required") or ()),
-                                 res.get("create_merge") or {}, f"{name}.create")
+        body = _write_attributes(
+            attrs,
+            triggers,
+            res.get("create") or (),
+            list(res.get("create_required") or ()),
+            res.get("create_merge") or {},
+            f"{name}.create",
+        )
     else:
-        body = _write_attributes(attrs, triggers,
-                                 [*(res.get("update") or ()), *(res.get("triggers") or ())], [],
-                                 {}, f"{name}.update")
+        body = _write_attributes(
+            attrs,
+            triggers,
+            [*(res.get("update") or ()), *(res.get("triggers") or ())],
+            [],
+            {},
+            f"{name}.update",
+        )
     data_props: Schema = {"type": {"type": "string", "const": res["x-resource"]}}
     if kind == "update":
         data_props["id"] = {"type": "string", "minLength": 1}
@@ -197,7 +220,9 @@ def write_document(name: str, resource: Schema, triggers: Schema, res: Mapping[s
             "data": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["type", "id", "attributes"] if kind == "update" else ["type", "attributes"],
+                "required": ["type", "id", "attributes"]
+                if kind == "update"
+                else ["type", "attributes"],
                 "properties": data_props,
             }
         },

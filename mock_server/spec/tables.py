@@ -70,7 +70,7 @@ def _clean(text: str) -> str:
 
 
 def _field_path(raw: str, source: str, line: int) -> tuple[str, ...]:
-    name = _clean(raw).replace("`", "").replace(" ", "")
+    name = _clean(raw).replace("`", "")
     if not _NAME_RE.match(name):
         raise SpecSourceError(source, line, f"not a field name: {raw.strip()!r}")
     return tuple(name.split("."))
@@ -127,8 +127,15 @@ def parse_markdown(text: str, source: str) -> Document:
             if cols is not None:
                 n, t, d = cols
                 path = _field_path(cells[n], source, i + 1)
-                rows.append(FieldRow(path, _type_word(cells[t], source, i + 1, ".".join(path)),
-                                     _clean(cells[d]), source, i + 1))
+                rows.append(
+                    FieldRow(
+                        path,
+                        _type_word(cells[t], source, i + 1, ".".join(path)),
+                        _clean(cells[d]),
+                        source,
+                        i + 1,
+                    )
+                )
             i += 1
     return Document(source, "markdown", tuple(rows))
 
@@ -152,21 +159,31 @@ def parse_plain(text: str, source: str) -> Document:
 
     def starts_field(n: int) -> bool:
         # a field needs a name line, a type line and at least one description line
-        return (n + 2 < end and _NAME_RE.match(lines[n].strip()) is not None
-                and _TYPE_RE.match(lines[n + 1].strip()) is not None)
+        return (
+            n + 2 < end
+            and _NAME_RE.match(lines[n].strip()) is not None
+            and _TYPE_RE.match(lines[n + 1].strip()) is not None
+        )
 
     while i < end:
         if not lines[i].strip():
             i += 1
             continue
         if not starts_field(i):
-            raise SpecSourceError(source, i + 1, f"expected name, type and description lines, "
-                                                 f"got {lines[i].strip()!r}")
+            raise SpecSourceError(
+                source,
+                i + 1,
+                f"expected name, type and description lines, got {lines[i].strip()!r}",
+            )
         path = tuple(lines[i].strip().split("."))
         type_word = lines[i + 1].strip()
         desc = [lines[i + 2]]
         j = i + 3
         while j < end and not starts_field(j):
+            if j + 2 == end and _NAME_RE.match(lines[j].strip()) and _TYPE_RE.match(lines[j + 1]):
+                raise SpecSourceError(
+                    source, j + 1, f"field {lines[j].strip()!r} has no description"
+                )
             desc.append(lines[j])
             j += 1
         rows.append(FieldRow(path, type_word, " ".join(" ".join(desc).split()), source, i + 1))
@@ -197,7 +214,9 @@ def _grid_tables(lines: list[str]) -> Iterator[tuple[int, int, str]]:
             i += 1
 
 
-def _grid_rows(lines: list[str], start: int, end: int, source: str) -> Iterator[tuple[int, list[str]]]:
+def _grid_rows(
+    lines: list[str], start: int, end: int, source: str
+) -> Iterator[tuple[int, list[str]]]:
     """(line number, joined cells) for every row of one grid table, header first."""
     border = lines[start].rstrip()
     cuts = [n for n, ch in enumerate(border) if ch == "+"]
@@ -243,13 +262,22 @@ def parse_rst(text: str, source: str) -> Document:
             if cols is not None:
                 n, t, d = cols
                 path = _field_path(cells[n].strip("{}"), source, line)
-                fields.append(FieldRow(path, _type_word(cells[t], source, line, ".".join(path)),
-                                       _clean(cells[d]), source, line, caption))
+                fields.append(
+                    FieldRow(
+                        path,
+                        _type_word(cells[t], source, line, ".".join(path)),
+                        _clean(cells[d]),
+                        source,
+                        line,
+                        caption,
+                    )
+                )
             elif is_codes:
                 if not cells[0].strip().isdigit():
                     raise SpecSourceError(source, line, f"not a response code: {cells[0]!r}")
-                statuses.append(StatusRow(int(cells[0]), _clean(cells[1]), _clean(cells[2]),
-                                          source, line))
+                statuses.append(
+                    StatusRow(int(cells[0]), _clean(cells[1]), _clean(cells[2]), source, line)
+                )
     return Document(source, "rst", tuple(fields), tuple(statuses))
 
 
