@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 import shutil
 from collections.abc import Iterator, Mapping
@@ -411,7 +413,7 @@ def test_stale_correction_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_copies_of_one_object_must_agree(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    overlay = _overlay()
+    overlay = copy.deepcopy(_overlay())  # the cached one is shared
     overlay["corrections"] = [
         f for f in overlay["corrections"] if f["source"] != "001_0b81a490aac6d25a.txt"
     ]
@@ -420,3 +422,72 @@ def test_copies_of_one_object_must_agree(
     assert generate.main(["--overlay", str(path), "--out", str(tmp_path / "o.yaml")]) == 2
     err = capsys.readouterr().err
     assert "001_0b81a490aac6d25a.txt:1:" in err and "relationships.event_stores" in err
+
+
+def test_the_rackspace_doc_example_matches_the_generated_schema() -> None:
+    text = (generate.DOCS / "002_9a41a57ea0a09dce.txt").read_text(encoding="utf-8")
+    example = json.loads(text[text.rindex("\n   {") :])  # the JSON response example closes the doc
+    validator = _validator("RackspaceCleanupList")
+    assert list(validator.iter_errors(example)) == []
+    example["cleanups"][0]["state"] = "bogus"
+    assert not validator.is_valid(example)
+
+
+def test_the_notes_create_example_matches_the_generated_schema() -> None:
+    # notes: commercelayer_api.md §4 — the 201 body of a created import
+    body = {
+        "data": {
+            "id": "PmjlkIJzRA",
+            "type": "imports",
+            "links": {"self": "https://acme.commercelayer.io/api/imports/PmjlkIJzRA"},
+            "attributes": {
+                "resource_type": "skus",
+                "format": "json",
+                "parent_resource_id": None,
+                "status": "pending",
+                "started_at": None,
+                "completed_at": None,
+                "interrupted_at": None,
+                "inputs": [{"code": "ABC"}],
+                "inputs_size": 2,
+                "errors_count": 0,
+                "warnings_count": 0,
+                "processed_count": 0,
+                "errors_log": {},
+                "warnings_log": {},
+                "skip_errors": False,
+                "attachment_url": None,
+                "created_at": "2026-01-01T12:00:00.000Z",
+                "updated_at": "2026-01-01T12:00:00.000Z",
+                "reference": None,
+                "reference_origin": None,
+                "metadata": {},
+            },
+            "relationships": {
+                "events": {
+                    "links": {
+                        "self": "https://acme.commercelayer.io/api/imports/PmjlkIJzRA/relationships/events",
+                        "related": "https://acme.commercelayer.io/api/imports/PmjlkIJzRA/events",
+                    }
+                }
+            },
+            "meta": {"mode": "test", "organization_id": "JxYabZKcAw"},
+        }
+    }
+    validator = _validator("ImportDocument")
+    assert list(validator.iter_errors(body)) == []
+    body["data"]["attributes"]["status"] = "interrputed"
+    assert not validator.is_valid(body)
+
+
+def test_overlay_components_cannot_replace_generated_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    overlay = copy.deepcopy(_overlay())  # the cached one is shared
+    overlay["components"]["schemas"]["Import"] = {"type": "object"}
+    path = tmp_path / "overlay.yaml"
+    path.write_text(yaml.safe_dump(overlay), encoding="utf-8")
+    assert generate.main(["--overlay", str(path), "--out", str(tmp_path / "o.yaml")]) == 2
+    assert (
+        "spec_overlay.yaml: components.schemas ['Import'] are generated" in capsys.readouterr().err
+    )

@@ -193,12 +193,20 @@ def build(docs_dir: Path = DOCS, overlay_path: Path = OVERLAY_PATH) -> Generated
     spec["paths"] = copy.deepcopy(all_paths)
     spec["components"] = {
         "securitySchemes": comps.pop("securitySchemes", {}),
-        "parameters": {**params, **comps.pop("parameters", {})},
-        "schemas": {**schemas, **comps.pop("schemas", {})},
+        "parameters": _union("parameters", params, comps.pop("parameters", {})),
+        "schemas": _union("schemas", schemas, comps.pop("schemas", {})),
         "responses": responses,
         **comps,
     }
     return Generated(spec, tuple(report))
+
+
+def _union(kind: str, generated: Mapping[str, Any], verbatim: Mapping[str, Any]) -> dict[str, Any]:
+    """Generated components, then the overlay's; the overlay may not silently replace one."""
+    clash = sorted(set(generated) & set(verbatim))
+    if clash:
+        raise SpecSourceError(OVERLAY, 0, f"components.{kind} {clash} are generated; use `refine`")
+    return {**generated, **verbatim}
 
 
 def _check_rackspace(paths: Mapping[str, Any], documented: set[int]) -> None:

@@ -17,7 +17,8 @@ class SpecSourceError(Exception):
     """A vendor document (or the overlay) says something the generator cannot use."""
 
     def __init__(self, source: str, line: int, message: str) -> None:
-        super().__init__(f"{source}:{line}: {message}")
+        # line 0: the overlay, whose YAML position is not tracked
+        super().__init__(f"{source}:{line}: {message}" if line else f"{source}: {message}")
         self.source = source
         self.line = line
         self.message = message
