@@ -1,0 +1,238 @@
+"""RecordStore: a tenant's target records, upserted by imports, read by exports, cut by cleanups."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from .catalog import Catalog, RecordType
+from .fake import DEFAULT_EPOCH, generate_org, id_sequence, record_id
+
+Record = dict[str, Any]
+Records = list[Record]  # module alias: inside the class `list` names the method
+Predicate = Callable[[Mapping[str, Any]], bool]
+Related = Callable[[str, Mapping[str, Any]], "Record | Records | None"]
+Removed = list[tuple[str, str]]  # (type, id) of each deleted record, cascades included
+_Key = tuple[Any, ...]
+
+
+class DuplicateKey(ValueError):
+    """An update would give a record the unique key of another one."""
+
+
+def _copy(record: Mapping[str, Any]) -> Record:
+    # Records are flat apart from metadata/options: copy only the containers, cheaper than deepcopy.
+    return {k: copy.deepcopy(v) if isinstance(v, (dict, list)) else v for k, v in record.items()}
+
+
+def _key(rtype: RecordType, values: Mapping[str, Any]) -> _Key | None:
+    """The unique-key tuple of a record or item, None when the type has none or a part is blank."""
+    if not rtype.unique_key:
+        return None
+    key = tuple(values.get(a) for a in rtype.unique_key)
+    return None if any(v is None or v == "" for v in key) else key
+
+
+def _show(rtype: RecordType, key: _Key) -> dict[str, Any]:
+    return dict(zip(rtype.unique_key, key, strict=True))
+
+
+class RecordStore:
+    """Target records of one tenant: type -> id -> record (plain dicts, insertion-ordered)."""
+
+    __slots__ = ("catalog", "seed", "tenant", "_data", "_keys", "_counter")
+
+    def __init__(self, catalog: Catalog, *, seed: int = 0, tenant: str = "") -> None:
+        self.catalog = catalog
+        self.seed = seed
+        self.tenant = tenant
+        self._data: dict[str, dict[str, Record]] = {}
+        self._keys: dict[str, dict[_Key, str]] = {}  # type -> unique key -> id
+        self._counter = 0
+
+    @classmethod
+    def generated(cls, catalog: Catalog, seed: int, tenant: str, *,
+                  epoch: float = DEFAULT_EPOCH, counts: Mapping[str, int] | None = None
+                  ) -> RecordStore:
+        """A store holding the tenant's fake organization (fake.generate_org)."""
+        store = cls(catalog, seed=seed, tenant=tenant)
+        for name, records in generate_org(catalog, seed, tenant, epoch=epoch,
+                                          counts=counts).items():
+            store.load(name, records)
+        return store
+
+    def load(self, rtype: str, records: Iterable[Record]) -> None:
+        """Insert records as given (ids included), e.g. generated ones or a persisted snapshot."""
+        rt = self.catalog[rtype]
+        table = self._data.setdefault(rtype, {})
+        keys = self._keys.setdefault(rtype, {})
+        for record in records:
+            table[record["id"]] = record
+            key = _key(rt, record)
+            if key is not None:
+                keys[key] = record["id"]
+            self._counter = max(self._counter, id_sequence(record["id"]))
+
+    def new_id(self, rtype: str) -> str:
+        """A fresh id that sorts after every id this store has seen (sort=id = creation order)."""
+        table = self._data.get(rtype, {})
+        while True:
+            self._counter += 1
+            rid = record_id(self._counter, self.seed, self.tenant, "store")
+            if rid not in table:
+                return rid
+
+    def _table(self, rtype: str) -> dict[str, Record]:
+        """The id -> record dict of a type; unknown types fail loudly rather than look empty."""
+        if rtype not in self.catalog:
+            raise KeyError(f"unknown record type {rtype!r}")
+        return self._data.setdefault(rtype, {})
+
+    def types(self) -> tuple[str, ...]:
+        """Types that hold at least one record."""
+        return tuple(name for name, table in self._data.items() if table)
+
+    def list(self, rtype: str) -> Records:
+        """The stored records of a type in insertion order; callers must not mutate them."""
+        return list(self._table(rtype).values())
+
+    def get(self, rtype: str, rid: str) -> Record | None:
+        """One stored record by id."""
+        return self._table(rtype).get(rid)
+
+    def find(self, rtype: str, attr: str, value: Any) -> Record | None:
+        """The first record whose `attr` equals `value` (indexed for id and one-part keys)."""
+        rt = self.catalog[rtype]
+        if attr == "id":
+            return self.get(rtype, value)
+        if rt.unique_key == (attr,):
+            rid = self._keys.get(rtype, {}).get((value,))
+            return None if rid is None else self.get(rtype, rid)
+        return next((r for r in self._data.get(rtype, {}).values() if r.get(attr) == value), None)
+
+    def lookup(self, rtype: str, item: Mapping[str, Any]) -> Record | None:
+        """The record an import item would update: matched by `id`, else by the unique key."""
+        rid = item.get("id")
+        if isinstance(rid, str) and rid in self._data.get(rtype, {}):
+            return self._data[rtype][rid]
+        key = _key(self.catalog[rtype], item)
+        found = None if key is None else self._keys.get(rtype, {}).get(key)
+        return None if found is None else self._data[rtype][found]
+
+    def key_owner(self, rtype: str, values: Mapping[str, Any]) -> str | None:
+        """Id of the record that holds the unique key `values` carry, if any."""
+        key = _key(self.catalog[rtype], values)
+        return None if key is None else self._keys.get(rtype, {}).get(key)
+
+    def upsert(self, rtype: str, item: Mapping[str, Any], now_iso: str) -> tuple[Record, bool]:
+        """Create or update from an import item (unknown keys ignored): (record, created)."""
+        rt = self.catalog[rtype]
+        values = {a: _copy({a: item[a]})[a] for a in rt.attributes if a in item}
+        existing = self.lookup(rtype, item)
+        keys = self._keys.setdefault(rtype, {})
+        if existing is not None:
+            old = _key(rt, existing)
+            new = _key(rt, {**existing, **values})
+            if new is not None and new != old and keys.get(new, existing["id"]) != existing["id"]:
+                raise DuplicateKey(f"{rtype}: {_show(rt, new)} is already taken")
+            existing.update(values)
+            existing["updated_at"] = now_iso
+            if old != new:
+                if old is not None:
+                    keys.pop(old, None)
+                if new is not None:
+                    keys[new] = existing["id"]
+            return existing, False
+        table = self._table(rtype)
+        given = item.get("id")
+        rid = given if isinstance(given, str) and given else self.new_id(rtype)
+        # Every catalog attribute is present so exports and CSV columns have one shape.
+        record: Record = {"id": rid, "type": rtype}
+        for attr, json_type in rt.attributes.items():
+            default: Any = {} if json_type == "object" else None
+            record[attr] = values[attr] if attr in values else default
+        record["created_at"] = record["updated_at"] = now_iso
+        key = _key(rt, record)
+        if key is not None:
+            if key in keys:
+                raise DuplicateKey(f"{rtype}: {_show(rt, key)} is already taken")
+            keys[key] = rid
+        table[rid] = record
+        return record, True
+
+    def delete(self, rtype: str, rid: str) -> Removed:
+        """Delete one record and its cascaded associated records (§1.4); [] if it is missing."""
+        return self.delete_many(rtype, [rid])
+
+    def delete_many(self, rtype: str, ids: Iterable[str]) -> Removed:
+        """Delete records and, one scan per cascaded type, everything that hangs off them."""
+        rt = self.catalog[rtype]
+        table = self._data.get(rtype, {})
+        keys = self._keys.get(rtype, {})
+        victims: list[Record] = []
+        for rid in ids:
+            record = table.pop(rid, None)
+            if record is None:
+                continue
+            victims.append(record)
+            key = _key(rt, record)
+            if key is not None and keys.get(key) == rid:
+                del keys[key]
+        removed: Removed = [(rtype, r["id"]) for r in victims]
+        for child in rt.cascades:
+            crt = self.catalog[child]
+            for rel, (attr, target_attr) in crt.foreign_keys.items():
+                if crt.relationships[rel] != rtype:
+                    continue
+                gone = {r.get(target_attr) for r in victims} - {None}
+                child_ids = [cid for cid, c in self._data.get(child, {}).items()
+                             if c.get(attr) in gone]
+                removed.extend(self.delete_many(child, child_ids))
+        return removed
+
+    def count(self, rtype: str, predicate: Predicate | None = None) -> int:
+        """How many records of a type match (all when no predicate)."""
+        records = self._table(rtype).values()
+        return len(records) if predicate is None else sum(1 for r in records if predicate(r))
+
+    def select(self, rtype: str, predicate: Predicate | None = None) -> Records:
+        """Matching stored records (live, not copies), in insertion order."""
+        records = self.list(rtype)
+        return records if predicate is None else [r for r in records if predicate(r)]
+
+    def snapshot(self, rtype: str, predicate: Predicate | None = None) -> Records:
+        """Deep copies of the matching records: an export's data as it was at creation."""
+        return [_copy(r) for r in self.select(rtype, predicate)]
+
+    def related(self, rel: str, record: Mapping[str, Any]) -> Record | Records | None:
+        """A record's to-one target (or None) or to-many list, by relationship name."""
+        return self.resolver()(rel, record)
+
+    def resolver(self) -> Related:
+        """`related` with per-call indexes: use one per export so includes stay linear."""
+        index: dict[tuple[str, str], dict[Any, Records]] = {}
+
+        def related(rel: str, record: Mapping[str, Any]) -> Record | Records | None:
+            rt = self.catalog[record["type"]]
+            if rel not in rt.relationships:
+                raise KeyError(f"{rt.name} has no relationship {rel!r}")
+            if rel in rt.foreign_keys:
+                attr, target_attr = rt.foreign_keys[rel]
+                value = record.get(attr)
+                target = rt.relationships[rel]
+                return None if value is None else self.find(target, target_attr, value)
+            child, attr, own_attr = self.catalog.inverse(rt, rel)
+            if (child, attr) not in index:
+                groups: dict[Any, Records] = {}
+                for c in self._data.get(child, {}).values():
+                    groups.setdefault(c.get(attr), []).append(c)
+                index[(child, attr)] = groups
+            return list(index[(child, attr)].get(record.get(own_attr), []))
+
+        return related
+
+    def clear(self) -> None:
+        """Forget every record (the id counter keeps counting, so ids are never reused)."""
+        self._data.clear()
+        self._keys.clear()
