@@ -145,6 +145,8 @@ def capacity(rtype: RecordType, refs: Refs) -> int | None:
     keyed = {attr: rel for rel, (attr, _) in rtype.foreign_keys.items()}
     if not rtype.unique_key or any(a not in keyed for a in rtype.unique_key):
         return None
+    if any(rtype.relationships[keyed[a]] not in refs for a in rtype.unique_key):
+        return None  # no targets given at all: keys stay null, which no unique key counts
     total = 1
     for attr in rtype.unique_key:
         total *= len(refs.get(rtype.relationships[keyed[attr]], ()))
