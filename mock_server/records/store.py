@@ -31,7 +31,12 @@ def _key(rtype: RecordType, values: Mapping[str, Any]) -> _Key | None:
     if not rtype.unique_key:
         return None
     key = tuple(values.get(a) for a in rtype.unique_key)
-    return None if any(v is None or v == "" for v in key) else key
+    return key if all(_keyable(v) for v in key) else None
+
+
+def _keyable(value: Any) -> bool:
+    """Only non-blank scalars identify records (and a list or dict cannot be a dict key)."""
+    return isinstance(value, (str, int, float)) and value != ""
 
 
 def _show(rtype: RecordType, key: _Key) -> dict[str, Any]:
@@ -104,6 +109,8 @@ class RecordStore:
     def find(self, rtype: str, attr: str, value: Any) -> Record | None:
         """The first record whose `attr` equals `value` (indexed for id and one-part keys)."""
         rt = self.catalog[rtype]
+        if not _keyable(value):
+            return None
         if attr == "id":
             return self.get(rtype, value)
         if rt.unique_key == (attr,):
@@ -226,9 +233,11 @@ class RecordStore:
             if (child, attr) not in index:
                 groups: dict[Any, Records] = {}
                 for c in self._data.get(child, {}).values():
-                    groups.setdefault(c.get(attr), []).append(c)
+                    if _keyable(c.get(attr)):
+                        groups.setdefault(c.get(attr), []).append(c)
                 index[(child, attr)] = groups
-            return list(index[(child, attr)].get(record.get(own_attr), []))
+            value = record.get(own_attr)
+            return list(index[(child, attr)].get(value, [])) if _keyable(value) else []
 
         return related
 

@@ -82,8 +82,10 @@ def validate_item(rtype: RecordType, item: Any, store: RecordStore, *,
         if message not in messages:
             messages.append(message)
 
+    # An update is checked as Rails would: the stored record merged with the item.
+    existing = store.lookup(rtype.name, item) or {}
     for attr in rtype.required:
-        if is_blank(item.get(attr)):
+        if is_blank(item[attr] if attr in item else existing.get(attr)):
             # A missing belongs-to key reads as "<relationship> must exist", as in Rails 5+.
             rel = rtype.relationship_of(attr)
             add(rel or attr, MUST_EXIST if rel else BLANK)
