@@ -48,18 +48,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `mock-server` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # spec and contract own their flags: hand them over untouched (argparse REMAINDER drops
+    # a leading option).
+    if argv and argv[0] == "spec":
+        from .spec.generate import main as spec_main
+
+        return spec_main(argv[1:])
+    if argv and argv[0] == "contract":
+        from contract_tests.runner import main as contract_main  # type: ignore[import-not-found]
+
+        return int(contract_main(argv[1:]))
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         from .serve import run
 
         return run(args)
-    if args.command == "spec":
-        from .spec.generate import main as spec_main
-
-        return spec_main(args.rest)
-    from contract_tests.runner import main as contract_main  # type: ignore[import-not-found]
-
-    return int(contract_main(args.rest))
+    raise AssertionError(f"unhandled command {args.command}")  # argparse allows no other
 
 
 if __name__ == "__main__":  # pragma: no cover
