@@ -92,6 +92,11 @@ def _minimal(**types: Any) -> dict[str, Any]:
     return {"import_types": [], "export_types": [], "cleanup_types": [], "types": types}
 
 
+def _pointing_at(target: str) -> dict[str, Any]:
+    key = f"{target}_id"
+    return {"attributes": {key: "string"}, "relationships": {target: {"type": target, "key": key}}}
+
+
 @pytest.mark.parametrize(("raw", "message"), [
     ({**_minimal(), "import_types": ["skus"]}, "without an entry"),
     (_minimal(skus={"attributes": {"code": "text"}}), "unknown json types"),
@@ -100,9 +105,7 @@ def _minimal(**types: Any) -> dict[str, Any]:
                     "relationships": {"x": {"type": "nope", "key": "code"}}}), "unknown type"),
     (_minimal(skus={"attributes": {"code": "string"}, "cascades": ["tags"]},
               tags={"attributes": {"name": "string"}}), "no key pointing back"),
-    (_minimal(a={"attributes": {"b_id": "string"}, "relationships": {"b": {"type": "b", "key": "b_id"}}},
-              b={"attributes": {"a_id": "string"}, "relationships": {"a": {"type": "a", "key": "a_id"}}}),
-     "cycle"),
+    (_minimal(a=_pointing_at("b"), b=_pointing_at("a")), "cycle"),
 ])
 def test_inconsistent_catalogs_fail_at_load(raw: dict[str, Any], message: str) -> None:
     with pytest.raises(CatalogError, match=message):
@@ -113,7 +116,7 @@ def test_load_from_a_path(tmp_path: Any) -> None:
     path = tmp_path / "types.yaml"
     path.write_text(yaml.safe_dump(_minimal(tags={"attributes": {"name": "string"},
                                                   "identifier": "name", "sample": 2})))
-    catalog = Catalog.from_dict(yaml.safe_load(path.read_text())) 
+    catalog = Catalog.from_dict(yaml.safe_load(path.read_text()))
     loaded = Catalog.load(path)
     assert loaded == catalog
     assert loaded["tags"].identifier == "name" and loaded["tags"].sample == 2
