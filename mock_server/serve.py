@@ -18,8 +18,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     base = Settings.from_file(args.config) if args.config else Settings()
     base = Settings.from_env(base)
     return base.with_overrides(
-        host=args.host, port=args.port, seed=args.seed, speed=args.speed, frozen=args.frozen, start=args.start,
-        public_url=args.public_url, limits=args.limits, rate_limits=args.rate_limits,
+        host=args.host, port=args.port, seed=args.seed, speed=args.speed, frozen=args.frozen,
+        start=args.start, public_url=args.public_url, limits=args.limits, rate_limits=args.rate_limits,
         fixtures=args.fixtures,
     )
 

@@ -64,7 +64,8 @@ def test_job_read_once_after_an_hour_is_complete_and_consistent(cl: Api, server:
 def test_interrupt_answers_interrupted_and_freezes(cl: Api, server: MockServer) -> None:
     job = create_import(cl)
     server.clock.advance(2.05)
-    body = {"data": {"type": "imports", "id": job["id"], "attributes": {"_interrupt": True}, "relationships": {}}}
+    body = {"data": {"type": "imports", "id": job["id"], "attributes": {"_interrupt": True},
+                     "relationships": {}}}
     r = cl.patch(f"/api/imports/{job['id']}", json=body)
     assert r.status_code == 200
     a = r.json()["data"]["attributes"]
@@ -126,7 +127,9 @@ def test_delete_running_job_is_refused_then_allowed_after_interrupt(cl: Api, ser
 
 def test_events_follow_the_clock(cl: Api, server: MockServer) -> None:
     job = create_import(cl)
-    names = lambda: [e["attributes"]["name"] for e in cl.get(f"/api/imports/{job['id']}/events").json()["data"]]  # noqa: E731
+    def names() -> list[str]:
+        return [e["attributes"]["name"] for e in cl.get(f"/api/imports/{job['id']}/events").json()["data"]]
+
     assert names() == ["create"]
     server.clock.advance(1)
     assert names() == ["create", "start"]
@@ -159,7 +162,8 @@ def test_list_paging_links_keep_other_parameters(cl: Api, server: MockServer) ->
     assert doc["meta"] == {"record_count": 12, "page_count": 3}
     assert [d["id"] for d in doc["data"]] == ids[::-1][5:10]
     links = {k: parse_qs(urlparse(v).query) for k, v in doc["links"].items()}
-    assert links["next"]["filter[q][status_eq]"] == ["completed"] and links["next"]["page[number]"] == ["3"]
+    assert links["next"]["filter[q][status_eq]"] == ["completed"]
+    assert links["next"]["page[number]"] == ["3"]
     assert links["prev"]["page[number]"] == ["1"] and links["last"]["sort"] == ["-created_at"]
     first = cl.get("/api/imports", params={"page[size]": 5}).json()
     assert "prev" not in first["links"] and [d["id"] for d in first["data"]] == ids[:5]
@@ -283,8 +287,8 @@ def test_import_size_limit(cl: Api) -> None:
 
 
 def test_oauth_token_and_application(cl: Api) -> None:
-    r = cl.post("/oauth/token", json={"grant_type": "client_credentials", "client_id": "abc"},
-                headers={"Authorization": "", "Accept": "application/json", "Content-Type": "application/json"})
+    plain = {"Authorization": "", "Accept": "application/json", "Content-Type": "application/json"}
+    r = cl.post("/oauth/token", json={"grant_type": "client_credentials", "client_id": "abc"}, headers=plain)
     assert r.status_code == 200
     token = r.json()
     assert token["token_type"] == "bearer" and token["expires_in"] > 0

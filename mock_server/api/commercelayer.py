@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import jobs
-from ..app import CLOCK, HOOKS, SETTINGS, TYPES, tenant_of
+from ..app import HOOKS, SETTINGS, TYPES, tenant_of
 from ..auth import Principal
 from ..errors import BadRequest, NotFound, Unprocessable
 from ..model import ResourceType
@@ -40,7 +40,9 @@ def cl_tenant(request: web.Request, call: Call) -> Tenant:
     return tenant
 
 
-def attributes(request: web.Request, rt: ResourceType, tenant: Tenant, job: Job, now: float) -> dict[str, Any]:
+def attributes(
+    request: web.Request, rt: ResourceType, tenant: Tenant, job: Job, now: float
+) -> dict[str, Any]:
     """Every read attribute of a job at `now`: lifecycle fields computed, the rest as given."""
     lc = rt.lifecycle
     seen = jobs.view(lc, job, now)
