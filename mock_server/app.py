@@ -11,9 +11,9 @@ from . import api
 from .api import Handler
 from .clock import VirtualClock
 from .hooks import Hooks
-from .errors import Unauthorized
 from .middlewares import error_middleware
 from .model import ResourceType, load_types
+from .rackspace_agents import AgentBook
 from .settings import Settings
 from .spec.load import Operation, Spec
 from .store import Store, Tenant
@@ -27,6 +27,7 @@ STORE = web.AppKey("store", Store)
 TYPES = web.AppKey("types", dict[str, ResourceType])
 HOOKS = web.AppKey("hooks", Hooks)
 AUTHENTICATORS = web.AppKey("authenticators", dict[str, Callable[[web.Request], Any]])
+RS_AGENTS = web.AppKey("rs_agents", AgentBook)  # Rackspace agents (config/fixture `agents:`)
 
 NAMESPACE_HEADER = "X-Mock-Namespace"
 MAX_BODY = 64 * 1024 * 1024  # an import of 10,000 items is several MB
@@ -39,10 +40,9 @@ def _bearer(request: web.Request) -> Any:
 
 
 def _rackspace_token(request: web.Request) -> Any:
-    token = request.headers.get("X-Auth-Token", "").strip()
-    if not token:
-        raise Unauthorized("Missing X-Auth-Token header; authenticate with Rackspace Identity.")
-    return token
+    from .rackspace_auth import principal as rs_principal
+
+    return rs_principal(request.headers)
 
 
 def _namespace(request: web.Request, principal: Any) -> str:
@@ -125,6 +125,7 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app[STORE] = Store(settings.seed)
     app[TYPES] = load_types(spec)
     app[HOOKS] = Hooks(sizers=default_sizers())
+    app[RS_AGENTS] = AgentBook.from_config(settings.extra.get("agents"))
     app[AUTHENTICATORS] = {"bearerAuth": _bearer, "rackspaceToken": _rackspace_token}
     _register(app, spec, api.load_all())
     return app

@@ -126,6 +126,18 @@ def rackspace_body(err: MockError) -> dict[str, Any]:
     return body
 
 
+def rackspace_error(err: MockError) -> MockError:
+    """A body that breaks the schema is a 400 "Validation failed." listing every problem.
+
+    notes: rackspace_cleanups.md §8 Error body format — Rackspace documents no 422, and shows
+    validation failures as {"message": "Validation failed.", "errors": [...]}.
+    """
+    if not isinstance(err, Unprocessable):
+        return err
+    return BadRequest("Validation failed.", errors=[e.detail for e in [err, *err.more]],
+                      headers=err.headers)
+
+
 def dialect_of(path: str) -> str:
     """Which vendor's error format a path speaks."""
     return "rackspace" if path.startswith("/v2/") or path == "/v2" else "commercelayer"

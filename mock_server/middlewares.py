@@ -16,12 +16,14 @@ from .errors import (
     dialect_of,
     jsonapi_body,
     rackspace_body,
+    rackspace_error,
 )
 
 
 def error_response(err: MockError, path: str) -> web.Response:
     """Render a MockError in the dialect of the request path."""
     if dialect_of(path) == "rackspace":
+        err = rackspace_error(err)
         body, ctype = rackspace_body(err), JSON
     else:
         body, ctype = jsonapi_body(err), JSONAPI

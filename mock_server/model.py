@@ -15,6 +15,10 @@ JOB_SCHEMAS = {
     "exports": ("Export", "ExportCreateDocument", "ExportUpdateDocument"),
     "cleanups": ("Cleanup", "CleanupCreateDocument", "CleanupUpdateDocument"),
 }
+# Flat (non-JSON:API) job schemas: the fields sit at the top level; create body; JSON Patch body.
+FLAT_JOB_SCHEMAS = {
+    "rackspace_cleanups": ("RackspaceCleanup", "RackspaceCleanupCreate", "RackspaceCleanupPatch"),
+}
 
 
 class SpecMismatch(RuntimeError):
@@ -100,4 +104,37 @@ def load_types(spec: Spec) -> dict[str, ResourceType]:
             relationships=tuple(_props(spec, schema, "relationships")),
             lifecycle=lc,
         )
+    for name, names in FLAT_JOB_SCHEMAS.items():
+        out[name] = _flat_type(spec, name, *names)
     return out
+
+
+def _flat_type(spec: Spec, name: str, schema_name: str, create: str, patch: str) -> ResourceType:
+    """A job type whose fields sit at the top level and whose updates are JSON Patch paths."""
+    schema = spec.schema(schema_name)
+    fields = _props(spec, schema)
+    status_field = schema.get("x-status-field", "status")
+    status = fields.get(status_field, {})
+    statuses = tuple(status.get("enum", ()))
+    if not statuses:
+        raise SpecMismatch(f"{schema_name}.{status_field} has no enum")
+    lc = LIFECYCLES[name]
+    _check_lifecycle(schema_name, lc, statuses)
+    op_schema = spec.resolve(spec.schema(patch).get("items", {}))
+    paths = spec.resolve(op_schema.get("properties", {}).get("path", {})).get("enum", ())
+    return ResourceType(
+        name=name,
+        schema_name=schema_name,
+        status_field=status_field,
+        statuses=statuses,
+        initial_status=status.get("default", statuses[0]),
+        attributes=tuple(fields),
+        object_attributes=frozenset(k for k, v in fields.items() if _types(v) == {"object"}),
+        filterable=frozenset(schema.get("x-filterable", ())),
+        sortable=frozenset(schema.get("x-sortable", ())),
+        creatable=tuple(_props(spec, spec.schema(create))),
+        updatable=tuple(p.lstrip("/") for p in paths),
+        triggers=(),
+        relationships=(),
+        lifecycle=lc,
+    )

@@ -1,0 +1,154 @@
+"""Rackspace Cloud Backup v2 cleanup handlers: parse → domain → plain-JSON render.
+
+Every handler serves both path forms, `/v2/{project_id}/cleanups...` and `/v2/cleanups...`
+(notes: rackspace_cleanups.md §8 Base URL); links follow the form the request used.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .. import jobs
+from .. import rackspace_cleanups as rs
+from ..app import HOOKS, RS_AGENTS, SETTINGS, TYPES, tenant_of
+from ..errors import BadRequest, Conflict, NotFound
+from ..query import QueryError, marker_window
+from ..rackspace_auth import READ, WRITE, RsPrincipal
+from ..rackspace_cleanups import KIND
+from ..rackspace_results import events
+from ..store import Job
+from ..validation import Call
+from . import handles
+from .jsonapi import base_url
+from .rackspace_render import (
+    Scope,
+    cleanup_json,
+    errors_json,
+    event_json,
+    marker_links,
+    param_default,
+    query_value,
+    respond,
+)
+
+
+def _scope(request: web.Request, call: Call, rank: int, action: str) -> Scope:
+    """The caller's project data, after the role check; effects due by now applied."""
+    app = request.app
+    principal: RsPrincipal = call.principal
+    path_project = call.path.get("project_id")
+    project = principal.project(path_project)
+    principal.require(rank, action)
+    tenant = tenant_of(request, call, "rs", project)
+    app[HOOKS].settle_all(tenant, call.now)
+    prefix = f"{base_url(request, app[SETTINGS].public_url)}/v2"
+    if path_project is not None:
+        prefix += f"/{project}"
+    return Scope(principal, project, tenant, prefix, app[SETTINGS].seed, app[TYPES][KIND],
+                 app[RS_AGENTS])
+
+
+def _job(scope: Scope, call: Call) -> Job:
+    job = scope.tenant.get(KIND, call.path["cleanup_id"])
+    if job is None:
+        raise NotFound("Cleanup not found.")
+    return job
+
+
+@handles("rsListCleanups")
+async def list_cleanups(request: web.Request, call: Call) -> web.StreamResponse:
+    """GET /v2/{project_id}/cleanups: marker paging, newest first by default."""
+    scope = _scope(request, call, READ, "list cleanups")
+    marker, limit = call.query.get("marker"), int(query_value(call, "limit"))
+    sort_dir = query_value(call, "sort_dir")
+    rows = list(scope.tenant.of(KIND).values())  # creation order = id order
+    try:
+        page = marker_window(rows, [j.id for j in rows], marker, limit, sort_dir)
+    except QueryError:
+        raise BadRequest(f"Invalid marker: this project has no cleanup with id {marker!r}.",
+                         errors=[f"marker: unknown cleanup id {marker!r}"]) from None
+    body: dict[str, object] = {"cleanups": [cleanup_json(scope, j, call.now) for j in page]}
+    links = marker_links(f"{scope.prefix}/cleanups", [j.id for j in page], sort_dir, limit,
+                         (param_default(call, "sort_dir"), param_default(call, "limit")))
+    if links:
+        body["links"] = links
+    return respond(body)
+
+
+@handles("rsCreateCleanup")
+async def create_cleanup(request: web.Request, call: Call) -> web.StreamResponse:
+    """POST /v2/{project_id}/cleanups: 201, Location, the full cleanup in its first state."""
+    app = request.app
+    scope = _scope(request, call, WRITE, "start a cleanup")
+    body = call.body
+    agent = scope.agents.find(scope.project, body["agent_id"])
+    if agent is None:
+        raise NotFound("Agent not found.")  # notes: rackspace_cleanups.md §8 (PATCH agent 404)
+    lc = scope.rt.lifecycle
+    with scope.tenant.lock:
+        job = jobs.create(scope.tenant, KIND, lc, app[SETTINGS], call.now,
+                          {"agent_id": agent.id}, 0, rackspace=True)
+        rs.start(job, body["state"])
+        context = {"headers": dict(request.headers), "attributes": dict(body)}
+        try:
+            for hook in app[HOOKS].on_create:
+                hook(scope.tenant, job, context)
+        except Exception:
+            scope.tenant.remove(KIND, job.id)  # never leave a half-created cleanup behind
+            raise
+    return respond(cleanup_json(scope, job, call.now), status=201,
+                   headers={"Location": scope.cleanup_url(job.id)})
+
+
+@handles("rsGetCleanup")
+async def get_cleanup(request: web.Request, call: Call) -> web.StreamResponse:
+    """GET /v2/{project_id}/cleanups/{cleanup_id}."""
+    scope = _scope(request, call, READ, "read cleanups")
+    return respond(cleanup_json(scope, _job(scope, call), call.now))
+
+
+@handles("rsUpdateCleanup")
+async def update_cleanup(request: web.Request, call: Call) -> web.StreamResponse:
+    """PATCH (JSON Patch): a user's stop request, or an agent's progress and results; 204."""
+    scope = _scope(request, call, WRITE, "update a cleanup")
+    job = _job(scope, call)
+    lc = scope.rt.lifecycle
+    with scope.tenant.lock:
+        if rs.is_terminal(lc, job, call.now):
+            raise Conflict(rs.TERMINAL_MESSAGE)
+        ops = rs.parse_ops(call.body, scope.rt.statuses)
+        rs.apply(job, rs.update(lc, job, ops, call.now), call.now)
+    return web.Response(status=204)
+
+
+@handles("rsGetCleanupErrors")
+async def get_cleanup_errors(request: web.Request, call: Call) -> web.StreamResponse:
+    """GET .../errors: every error met so far (no paging)."""
+    scope = _scope(request, call, READ, "read cleanups")
+    return respond(errors_json(scope, _job(scope, call), call.now))
+
+
+@handles("rsListCleanupEvents")
+async def list_cleanup_events(request: web.Request, call: Call) -> web.StreamResponse:
+    """GET .../events: one event per transition; marker = an event id, oldest first by default."""
+    scope = _scope(request, call, READ, "read cleanups")
+    job = _job(scope, call)
+    lc = scope.rt.lifecycle
+    marker = call.query.get("marker")
+    limit, sort_dir = int(query_value(call, "limit")), query_value(call, "sort_dir")
+    found = events(jobs.view(lc, job, call.now))
+    if sort_dir == "desc":
+        found.reverse()
+    if marker is not None:
+        # notes: rackspace_cleanups.md §6 — only events newer than the marker (older for desc);
+        # compared as numbers, so the id of an event that has gone still works
+        after = int(marker)
+        found = [e for e in found if (e.id > after if sort_dir == "asc" else e.id < after)]
+    page = found[:limit]
+    body: dict[str, object] = {"events": [event_json(scope, job, e) for e in page]}
+    links = marker_links(f"{scope.cleanup_url(job.id)}/events", [str(e.id) for e in page],
+                         sort_dir, limit,
+                         (param_default(call, "sort_dir"), param_default(call, "limit")))
+    if links:
+        body["links"] = links
+    return respond(body)
