@@ -1,0 +1,251 @@
+"""The benchmark run: each server in turn on loopback, then scaling, memory and tool timings."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import servers
+from .downconvert import write_down_converted
+from .load import Result, measure
+from .seed import fetch, record_count, seed
+from .servers import ROOT, Running, ServerSpec
+from .workloads import Workload, build, headers, token
+
+WORKLOADS = ("w1", "w2", "w3", "w4")
+OUT = ROOT / "bench" / "out"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How long and how big a run is."""
+
+    seconds: float = 10.0
+    warmup: float = 2.0
+    jobs: int = 10_000  # jobs present for w1, w2 and w4
+    scale: tuple[int, ...] = (100, 10_000, 100_000)
+    peers: bool = True
+    contract: bool = True
+    out: Path = OUT
+    quick: bool = False
+
+    @classmethod
+    def quick_run(cls, out: Path | None = None) -> Options:
+        """About a minute: short cells, smaller stores."""
+        return cls(seconds=2.0, warmup=0.5, jobs=2_000, scale=(100, 2_000, 10_000),
+                   out=out or OUT, quick=True)
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything a run measured; report.py turns it into RESULTS.md and the chart."""
+
+    started: str
+    options: dict[str, Any]
+    machine: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    cells: list[dict[str, Any]] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # server → why it was not measured
+    notes: list[str] = field(default_factory=list)
+    scaling: list[dict[str, Any]] = field(default_factory=list)
+    memory: list[dict[str, Any]] = field(default_factory=list)
+    spec_seconds: float | None = None
+    contract: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, result: Result, note: str = "") -> None:
+        """Record one cell."""
+        self.cells.append({**asdict(result), "valid": result.valid, "note": note})
+
+
+def cores() -> tuple[int | None, int | None]:
+    """(server core, load-generator core): different cores when there are two."""
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) >= 2:
+        return usable[0], usable[1]
+    return None, None
+
+
+def _export_path(run: Running, tok: str, namespace: str, report: Report) -> str | None:
+    body = json.dumps({"data": {"type": "exports", "attributes": {"resource_type": "skus"}}})
+    status, raw = fetch(run.url, "/api/exports", headers(tok, namespace, body=True), "POST",
+                        body.encode())
+    if status == 201:
+        return f"/api/exports/{json.loads(raw)['data']['id']}"
+    report.notes.append(
+        f"w1 reads an import, not an export: POST /api/exports answered {status} "
+        f"({raw[:160].decode(errors='replace')}); exports need target records, which the "
+        "records backend provides. Both are served by the same handler (`get_job`).")
+    return None
+
+
+def _check(run: Running, workload: Workload) -> str | None:
+    """Why a server cannot be measured on a workload (None when it answers 2xx)."""
+    unique = {(r.method, r.path, r.body): r for r in workload.requests}
+    for req in unique.values():
+        status, raw = fetch(run.url, req.path, req.headers, req.method, req.body)
+        if status >= 400:
+            return f"{req.method} {req.path.split('?')[0]} → {status}: {raw[:200].decode(errors='replace')}"
+    return None
+
+
+def _measure_all(run: Running, loads: dict[str, Workload], opts: Options, report: Report,
+                 load_core: int | None) -> None:
+    for name in WORKLOADS:
+        problem = _check(run, loads[name])
+        if problem:
+            report.notes.append(f"{run.spec.name} {name}: not measured, {problem}")
+            continue
+        result = measure(run.url, loads[name], run.spec.name, opts.seconds, load_core, opts.warmup)
+        print(f"  {name}: {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
+              f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}", flush=True)
+        report.add(result)
+
+
+def _ours(spec: ServerSpec, opts: Options, report: Report, tok: str, server_core: int | None,
+          load_core: int | None) -> tuple[str, tuple[str, ...], dict[str, str]]:
+    """Measure one variant of our server; returns (w1 path, ids, ceiling bodies)."""
+    print(f"{spec.name}: seeding {opts.jobs} imports", flush=True)
+    run = servers.start(spec, server_core, opts.out / "logs")
+    try:
+        seeded = seed(run.url, tok, "bench", opts.jobs)
+        if seeded.failed:
+            report.notes.append(f"{spec.name}: {seeded.failed} of {opts.jobs} seed POSTs failed")
+        single = _export_path(run, tok, "bench", report) or f"/api/imports/{seeded.ids[0]}"
+        loads = build(tok, "bench", single, seeded.ids, post_namespace="w3")
+        bodies = {}
+        for key, wl in (("GET /api/imports/", "w1"), ("GET /api/imports", "w2"),
+                        ("POST /api/imports", "w3")):
+            req = loads[wl].requests[0]
+            bodies[key] = fetch(run.url, req.path, req.headers, req.method, req.body)[1].decode()
+        bodies["GET /api/exports/"] = bodies["GET /api/imports/"]
+        if single.startswith("/api/exports/"):
+            req = loads["w1"].requests[0]
+            bodies["GET /api/exports/"] = fetch(run.url, req.path, req.headers)[1].decode()
+        _measure_all(run, loads, opts, report, load_core)
+    finally:
+        servers.stop(run)
+    return single, seeded.ids, bodies
+
+
+def _peer(spec: ServerSpec | None, name: str, loads: dict[str, Workload], opts: Options,
+          report: Report, server_core: int | None, load_core: int | None) -> None:
+    if spec is None:
+        report.skipped[name] = "not installed (run bench/run.sh)"
+        return
+    print(f"{spec.name}", flush=True)
+    try:
+        run = servers.start(spec, server_core, opts.out / "logs")
+    except RuntimeError as exc:
+        report.skipped[name] = f"failed to start: {str(exc)[-600:]}"
+        print(f"  skipped: {exc}", flush=True)
+        return
+    try:
+        _measure_all(run, loads, opts, report, load_core)
+    finally:
+        servers.stop(run)
+
+
+def scaling_and_memory(opts: Options, report: Report, tok: str, server_core: int | None,
+                       load_core: int | None) -> None:
+    """w2 at each store size in one namespace, and RSS per stored job (fresh process)."""
+    print(f"scaling: w2 at {', '.join(map(str, opts.scale))} jobs", flush=True)
+    run = servers.start(servers.ours(), server_core, opts.out / "logs")
+    try:
+        ns = "scale"
+        loads = build(tok, ns, "/api/imports/none", (), post_namespace="scale-post")
+        have = 0
+        base_rss: int | None = None
+        for size in opts.scale:
+            seeded = seed(run.url, tok, ns, size - have)
+            have = record_count(run.url, tok, ns)
+            if base_rss is not None:
+                rss = run.rss_kib()
+                report.memory.append({"jobs": have, "added": have - opts.scale[0],
+                                      "rss_kib": rss, "base_rss_kib": base_rss,
+                                      "bytes_per_job": (rss - base_rss) * 1024
+                                      / max(1, have - opts.scale[0]),
+                                      "seed_rate": seeded.created / max(seeded.seconds, 1e-9)})
+                print(f"  {have} jobs: RSS {rss} KiB, "
+                      f"{report.memory[-1]['bytes_per_job']:.0f} B/job", flush=True)
+            result = measure(run.url, loads["w2"], f"w2@{have}", opts.seconds, load_core,
+                             opts.warmup)
+            report.scaling.append({**asdict(result), "jobs": have})
+            print(f"  w2@{have}: {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
+                  f"p99 {result.p99_ms:7.2f} ms", flush=True)
+            if base_rss is None:
+                base_rss = run.rss_kib()  # after the first size is seeded and served: warm
+    finally:
+        servers.stop(run)
+
+
+def spec_seconds(out: Path, runs: int = 3) -> float:
+    """Median wall time of `mock-server spec --out FILE` (a whole process, as users run it)."""
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "mock_server", "spec", "--out", str(out / "spec.yaml")],
+                       cwd=ROOT, check=True, capture_output=True, timeout=300)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def contract_suite(timeout: float) -> dict[str, Any]:
+    """Time the contract suite against the mock, or say it is pending."""
+    suite = ROOT / "contract_tests"
+    if not any(suite.glob("test_*.py")):
+        return {"status": "pending", "detail": "contract_tests/ has no test files yet"}
+    began = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", str(suite), "-q", "-p",
+                               "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"status": "timeout", "seconds": timeout}
+    lines = [ln for ln in done.stdout.splitlines() if ln.strip()]
+    return {"status": "ran", "seconds": time.perf_counter() - began, "exit": done.returncode,
+            "summary": lines[-1] if lines else ""}
+
+
+def run(opts: Options) -> Report:
+    """A whole benchmark run; writes bench/out/results.json and returns the report."""
+    from .report import describe_machine, versions
+
+    opts.out.mkdir(parents=True, exist_ok=True)
+    server_core, load_core = cores()
+    if load_core is not None:
+        os.sched_setaffinity(0, {load_core})  # the seeder and wrk stay off the server's core
+    report = Report(time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                    {k: str(v) for k, v in asdict(opts).items()})
+    report.machine = describe_machine(server_core, load_core)
+    report.versions = versions()
+    tok = token()
+
+    single, ids, bodies = _ours(servers.ours(), opts, report, tok, server_core, load_core)
+    if report.versions.get("uvloop"):
+        _ours(servers.ours_uvloop(), opts, report, tok, server_core, load_core)
+    bodies_file = opts.out / "ceiling_bodies.json"
+    bodies_file.write_text(json.dumps(bodies))
+    peer_loads = build(tok, None, single, ids)
+    _peer(servers.ceiling(bodies_file), "aiohttp ceiling", peer_loads, opts, report,
+          server_core, load_core)
+    if opts.peers:
+        spec = ROOT / "openapi.yaml"
+        _peer(servers.prism(spec), "prism", peer_loads, opts, report, server_core, load_core)
+        spec_30 = write_down_converted(spec, opts.out / "openapi-3.0.yaml")
+        _peer(servers.connexion(spec_30), "connexion", peer_loads, opts, report, server_core,
+              load_core)
+    scaling_and_memory(opts, report, tok, server_core, load_core)
+    print("spec generation", flush=True)
+    report.spec_seconds = spec_seconds(opts.out)
+    if opts.contract:
+        print("contract suite", flush=True)
+        report.contract = contract_suite(120 if opts.quick else 400)
+    (opts.out / "results.json").write_text(json.dumps(asdict(report), indent=1, default=str))
+    return report

@@ -1,0 +1,250 @@
+"""RESULTS.md and results.png from a run's Report: tables, ratios against targets, the chart."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .servers import BENCH, ROOT
+
+OURS = "mock-server"
+SERVER_ORDER = (OURS, "mock-server+uvloop", "aiohttp ceiling", "prism", "connexion")
+TITLES = {
+    "w1": "GET one export by id",
+    "w2": "GET 25 imports, sort=-created_at, 10,000 jobs",
+    "w3": "POST an import with 10 inputs",
+    "w4": "polling fleet: 16 polls, 2 lists, 1 create, 1 export per 20",
+}
+# (workload, peer, minimum ours/peer throughput ratio) from the issue's targets
+TARGETS = (("w1", "prism", 3.0), ("w1", "connexion", 10.0), ("w1", "aiohttp ceiling", 0.6),
+           ("w2", "prism", 1.0))
+
+
+def describe_machine(server_core: int | None, load_core: int | None) -> dict[str, Any]:
+    """CPU model, cores, memory and the pinning used."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        mem_kib = 0
+    return {"cpu": model, "cores": os.cpu_count(), "memory_gib": round(mem_kib / 2**20, 1),
+            "kernel": platform.release(), "server_core": server_core, "load_core": load_core}
+
+
+def _dist(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def _cmd(argv: list[str]) -> str:
+    if shutil.which(argv[0]) is None and not Path(argv[0]).exists():
+        return ""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return (done.stdout + done.stderr).strip().splitlines()[0] if (done.stdout + done.stderr).strip() else ""
+
+
+def versions() -> dict[str, str]:
+    """Versions of everything measured and measuring."""
+    sha = _cmd(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    venv = BENCH / ".venv" / "bin" / "python"
+    return {
+        "python": platform.python_version(),
+        "async-job-mock": f"{_dist('async-job-mock')} (git {sha})",
+        "aiohttp": _dist("aiohttp"),
+        "jsonschema": _dist("jsonschema"),
+        "orjson": _dist("orjson"),
+        "uvloop": _dist("uvloop"),
+        "wrk": _cmd(["wrk", "--version"]).split(" [")[0],
+        "prism": _cmd([str(BENCH / ".node" / "node_modules" / ".bin" / "prism"), "--version"]),
+        "node": _cmd(["node", "--version"]),
+        "connexion": _cmd([str(venv), "-c", "import connexion.utils, importlib.metadata as m;"
+                           "print(m.version('connexion'), 'uvicorn', m.version('uvicorn'))"]),
+    }
+
+
+def _cell(cells: list[dict[str, Any]], server: str, workload: str) -> dict[str, Any] | None:
+    return next((c for c in cells if c["server"] == server and c["workload"] == workload), None)
+
+
+def _servers(cells: list[dict[str, Any]]) -> list[str]:
+    seen = {c["server"] for c in cells}
+    return [s for s in SERVER_ORDER if s in seen] + sorted(seen - set(SERVER_ORDER))
+
+
+def _ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> float | None:
+    if not a or not b or not a["valid"] or not b["valid"] or not b["rps"]:
+        return None
+    return a["rps"] / b["rps"]
+
+
+def _fmt(x: float | None, spec: str = ".2f", suffix: str = "×") -> str:
+    return "n/a" if x is None else f"{x:{spec}}{suffix}"
+
+
+def throughput_table(cells: list[dict[str, Any]]) -> list[str]:
+    """Rows: workloads; columns: servers; req/s, p50 and p99."""
+    names = _servers(cells)
+    out = ["| workload | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for wl in ("w1", "w2", "w3", "w4"):
+        row = [f"{wl}: {TITLES[wl]}"]
+        for s in names:
+            c = _cell(cells, s, wl)
+            if c is None:
+                row.append("—")
+            else:
+                flag = "" if c["valid"] else f" ⚠ {c['errors']} errors"
+                row.append(f"{c['rps']:,.0f} req/s<br>p50 {c['p50_ms']:.2f} ms, "
+                           f"p99 {c['p99_ms']:.2f} ms{flag}")
+        out.append("| " + " | ".join(row) + " |")
+    return out
+
+
+def ratio_table(cells: list[dict[str, Any]]) -> list[str]:
+    """ours/peer throughput for every workload and peer, with the targets marked."""
+    peers = [s for s in _servers(cells) if not s.startswith(OURS)]
+    out = ["| workload | " + " | ".join(f"ours / {p}" for p in peers) + " |",
+           "|---|" + "---|" * len(peers)]
+    wanted = {(w, p): t for w, p, t in TARGETS}
+    for wl in ("w1", "w2", "w3", "w4"):
+        row = [wl]
+        for p in peers:
+            r = _ratio(_cell(cells, OURS, wl), _cell(cells, p, wl))
+            target = wanted.get((wl, p))
+            mark = ""
+            if target is not None:
+                mark = f" (target ≥ {target:g}× {'✅' if r is not None and r >= target else '❌'})"
+            row.append(_fmt(r) + mark)
+        out.append("| " + " | ".join(row) + " |")
+    return out
+
+
+def scaling_lines(scaling: list[dict[str, Any]]) -> list[str]:
+    """w2 at each store size, relative to the smallest."""
+    if not scaling:
+        return ["(not measured)"]
+    base = scaling[0]
+    out = ["| jobs in the namespace | req/s | p50 | p99 | p50 vs smallest | req/s smallest / here | target |",
+           "|---|---|---|---|---|---|---|"]
+    targets = {10_000: 1.3, 100_000: 2.0}
+    for row in scaling:
+        slow = base["rps"] / row["rps"] if row["rps"] else None
+        p50 = row["p50_ms"] / base["p50_ms"] if base["p50_ms"] else None
+        t = targets.get(row["jobs"])
+        mark = "" if t is None else f"≤ {t:g}× {'✅' if slow is not None and slow <= t else '❌'}"
+        out.append(f"| {row['jobs']:,} | {row['rps']:,.0f} | {row['p50_ms']:.2f} ms | "
+                   f"{row['p99_ms']:.2f} ms | {_fmt(p50)} | {_fmt(slow)} | {mark} |")
+    return out
+
+
+def memory_lines(memory: list[dict[str, Any]]) -> list[str]:
+    """RSS growth per stored job."""
+    if not memory:
+        return ["(not measured)"]
+    out = ["| jobs stored | RSS | RSS growth per job | seeding rate | target |", "|---|---|---|---|---|"]
+    for m in memory:
+        ok = "✅" if m["bytes_per_job"] <= 2048 else "❌"
+        out.append(f"| {m['jobs']:,} | {m['rss_kib'] / 1024:,.1f} MiB | {m['bytes_per_job']:,.0f} B | "
+                   f"{m['seed_rate']:,.0f} POST/s | ≤ 2,048 B {ok} |")
+    return out
+
+
+def render(report: dict[str, Any], notes: str = "") -> str:
+    """The whole RESULTS.md."""
+    m, v, opts = report["machine"], report["versions"], report["options"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Generated by `python -m bench{' --quick' if opts.get('quick') == 'True' else ''}` "
+        f"on {report['started']}. Numbers are ratios measured side by side in one run on one "
+        "machine; absolute numbers do not carry to other machines.",
+        "",
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}; "
+        f"server pinned to core {m['server_core']}, load generator to core {m['load_core']}.",
+        "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
+        f"- Each cell: {opts['warmup']} s warm-up, then {opts['seconds']} s of wrk, 1 thread, "
+        "32 keep-alive connections, loopback. Every server runs alone.",
+        "",
+        "## Throughput and latency",
+        "",
+        *throughput_table(report["cells"]),
+        "",
+        "## Ratios (throughput, ours / other)",
+        "",
+        *ratio_table(report["cells"]),
+        "",
+    ]
+    if report["skipped"]:
+        lines += ["Not measured:", ""]
+        lines += [f"- {name}: {why}" for name, why in report["skipped"].items()]
+        lines.append("")
+    if report["notes"]:
+        lines += ["Run notes:", ""] + [f"- {n}" for n in report["notes"]] + [""]
+    lines += ["## List latency vs store size (w2, one namespace)", "", *scaling_lines(report["scaling"]),
+              "", "## Memory per stored job (import with 10 inputs, `--no-limits`)", "",
+              *memory_lines(report["memory"]), "",
+              "RSS of the server process (from /proc) after seeding over HTTP, minus RSS after the "
+              "first 100 jobs were seeded and listed (a warm process).", "",
+              "## Tools", ""]
+    if report["spec_seconds"] is not None:
+        lines.append(f"- `mock-server spec --out FILE` (whole process, median of 3): "
+                     f"{report['spec_seconds']:.2f} s")
+    c = report.get("contract") or {}
+    if c.get("status") == "ran":
+        lines.append(f"- contract suite (`pytest contract_tests`) against the mock: {c['seconds']:.1f} s, "
+                     f"exit {c['exit']}: {c['summary']}")
+    elif c:
+        lines.append(f"- contract suite: {c.get('status')} ({c.get('detail', '')}); the harness "
+                     "times it automatically once `contract_tests/test_*.py` exist.")
+    lines += ["", "![throughput and p99 per server](results.png)", ""]
+    if notes.strip():
+        lines += [notes.strip(), ""]
+    return "\n".join(lines)
+
+
+def chart(report: dict[str, Any], path: Path) -> bool:
+    """Grouped bars: throughput and p99 per workload and server. False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    cells = [c for c in report["cells"] if c["valid"]]
+    names = _servers(cells)
+    wls = ["w1", "w2", "w3", "w4"]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    width = 0.8 / max(1, len(names))
+    for i, s in enumerate(names):
+        xs = [j + (i - (len(names) - 1) / 2) * width for j in range(len(wls))]
+        rps = [(_cell(cells, s, w) or {}).get("rps", 0) for w in wls]
+        p99 = [(_cell(cells, s, w) or {}).get("p99_ms", 0) for w in wls]
+        axes[0].bar(xs, rps, width, label=s)
+        axes[1].bar(xs, p99, width, label=s)
+    for ax, title, unit in ((axes[0], "Throughput (higher is better)", "requests/s"),
+                            (axes[1], "p99 latency (lower is better)", "ms, log scale")):
+        ax.set_xticks(range(len(wls)), wls)
+        ax.set_title(title)
+        ax.set_ylabel(unit)
+        ax.grid(axis="y", alpha=0.3)
+    axes[1].set_yscale("log")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"async-job-mock vs peers, wrk on loopback ({report['started']})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
