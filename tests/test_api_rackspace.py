@@ -511,3 +511,28 @@ def test_documented_requests_work_as_written(rs: Api) -> None:
     assert r.status_code == 400  # that cleanup lives in project 123456, not 110011
     r = rs.get(f"{BASE}?marker={c['id']}&limit=100&sort_dir=asc")
     assert r.status_code == 200 and r.json() == {"cleanups": []}
+
+
+def test_paths_without_project_id_work_for_the_callers_project(rs: Api, server: MockServer) -> None:
+    # notes: rackspace_cleanups.md §8 Base URL; the project is X-Auth-Project-Id, else 123456
+    c = create(rs, base="/v2/cleanups")
+    assert c["project_id"] == "123456"
+    assert c["links"][0]["href"] == f"{server.url}/v2/cleanups/{c['id']}"
+    assert c["agent"]["links"][0]["href"] == f"{server.url}/v2/agents/{AGENT}"
+    assert rs.get(f"{BASE}/{c['id']}").json()["id"] == c["id"]  # the same cleanup, both forms
+    listed = rs.get("/v2/cleanups").json()
+    assert [x["id"] for x in listed["cleanups"]] == [c["id"]]
+    assert listed["links"][0]["href"] == f"{server.url}/v2/cleanups?marker={c['id']}"
+    r = rs.patch(f"/v2/cleanups/{c['id']}", headers=PATCH_JSON,
+                 data='[{"op": "replace", "path": "/state", "value": "stop_requested"}]')
+    assert r.status_code == 204
+    assert rs.get(f"/v2/cleanups/{c['id']}/errors").json()["count"] == 0
+    assert event_names(rs, c)[-1] == "cleanup_stop_request"
+    events = rs.get(f"/v2/cleanups/{c['id']}/events").json()
+    assert [e["event"] for e in events["events"]][-1] == "cleanup_stop_request"
+    other = {"X-Auth-Project-Id": "777"}
+    assert rs.get("/v2/cleanups", headers=other).json() == {"cleanups": []}
+    mine = rs.post("/v2/cleanups", json={"agent_id": AGENT, "state": "start_requested"},
+                   headers=other).json()
+    assert mine["project_id"] == "777"
+    assert rs.get(f"/v2/777/cleanups/{mine['id']}", headers=other).status_code == 200

@@ -55,7 +55,7 @@ def _job(scope: Scope, call: Call) -> Job:
     return job
 
 
-@handles("rsListCleanups")
+@handles("rsListCleanups", "rsListCleanupsNoProject")
 async def list_cleanups(request: web.Request, call: Call) -> web.StreamResponse:
     """GET /v2/{project_id}/cleanups: marker paging, newest first by default."""
     scope = _scope(request, call, READ, "list cleanups")
@@ -75,7 +75,7 @@ async def list_cleanups(request: web.Request, call: Call) -> web.StreamResponse:
     return respond(body)
 
 
-@handles("rsCreateCleanup")
+@handles("rsCreateCleanup", "rsCreateCleanupNoProject")
 async def create_cleanup(request: web.Request, call: Call) -> web.StreamResponse:
     """POST /v2/{project_id}/cleanups: 201, Location, the full cleanup in its first state."""
     app = request.app
@@ -100,14 +100,14 @@ async def create_cleanup(request: web.Request, call: Call) -> web.StreamResponse
                    headers={"Location": scope.cleanup_url(job.id)})
 
 
-@handles("rsGetCleanup")
+@handles("rsGetCleanup", "rsGetCleanupNoProject")
 async def get_cleanup(request: web.Request, call: Call) -> web.StreamResponse:
     """GET /v2/{project_id}/cleanups/{cleanup_id}."""
     scope = _scope(request, call, READ, "read cleanups")
     return respond(cleanup_json(scope, _job(scope, call), call.now))
 
 
-@handles("rsUpdateCleanup")
+@handles("rsUpdateCleanup", "rsUpdateCleanupNoProject")
 async def update_cleanup(request: web.Request, call: Call) -> web.StreamResponse:
     """PATCH (JSON Patch): a user's stop request, or an agent's progress and results; 204."""
     scope = _scope(request, call, WRITE, "update a cleanup")
@@ -121,14 +121,14 @@ async def update_cleanup(request: web.Request, call: Call) -> web.StreamResponse
     return web.Response(status=204)
 
 
-@handles("rsGetCleanupErrors")
+@handles("rsGetCleanupErrors", "rsGetCleanupErrorsNoProject")
 async def get_cleanup_errors(request: web.Request, call: Call) -> web.StreamResponse:
     """GET .../errors: every error met so far (no paging)."""
     scope = _scope(request, call, READ, "read cleanups")
     return respond(errors_json(scope, _job(scope, call), call.now))
 
 
-@handles("rsListCleanupEvents")
+@handles("rsListCleanupEvents", "rsListCleanupEventsNoProject")
 async def list_cleanup_events(request: web.Request, call: Call) -> web.StreamResponse:
     """GET .../events: one event per transition; marker = an event id, oldest first by default."""
     scope = _scope(request, call, READ, "read cleanups")
