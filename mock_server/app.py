@@ -8,12 +8,17 @@ from typing import Any
 from aiohttp import web
 
 from . import api
+from .admin import Controls, enrich, scenario_hook
 from .api import Handler
 from .clock import VirtualClock
+from .faults import FaultSet, fault_middleware
 from .hooks import Hooks
+from .journal import Journal, journal_middleware
 from .middlewares import error_middleware
 from .model import ResourceType, load_types
 from .rackspace_agents import AgentBook
+from .ratelimit import Limits, RateLimiter
+from .scenarios import ScenarioBook
 from .settings import Settings
 from .spec.load import Operation, Spec
 from .store import Store, Tenant
@@ -28,6 +33,11 @@ TYPES = web.AppKey("types", dict[str, ResourceType])
 HOOKS = web.AppKey("hooks", Hooks)
 AUTHENTICATORS = web.AppKey("authenticators", dict[str, Callable[[web.Request], Any]])
 RS_AGENTS = web.AppKey("rs_agents", AgentBook)  # Rackspace agents (config/fixture `agents:`)
+JOURNAL = web.AppKey("journal", Journal)  # QA controls (admin.py, /_mock/ and pytest)
+FAULTS = web.AppKey("faults", FaultSet)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+SCENARIOS = web.AppKey("scenarios", ScenarioBook)
+CONTROLS = web.AppKey("controls", Controls)
 
 NAMESPACE_HEADER = "X-Mock-Namespace"
 MAX_BODY = 64 * 1024 * 1024  # an import of 10,000 items is several MB
@@ -117,15 +127,29 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     """The mock server as an aiohttp application."""
     settings = settings or Settings()
     spec = Spec.from_file(settings.spec_path)
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    start = parse_time(settings.start) if settings.start else None
+    clock = clock or VirtualClock(start=start, speed=settings.speed, frozen=settings.frozen)
+    source = settings.config_file or "<config>"
+    journal = Journal(settings.journal_size)
+    faults = FaultSet.from_config(settings.seed, settings.extra.get("faults"), source)
+    limits = Limits.from_config(settings.extra.get("rate_limit"), source)
+    limiter = RateLimiter(limits, settings.rate_limits)
+    # The middleware order, declared once: journal → faults (+ rate limits) → errors → route.
+    middlewares = [journal_middleware(journal, clock), fault_middleware(faults, limiter, clock)]
+    app = web.Application(middlewares=[*middlewares, error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[SPEC] = spec
-    start = parse_time(settings.start) if settings.start else None
-    app[CLOCK] = clock or VirtualClock(start=start, speed=settings.speed, frozen=settings.frozen)
+    app[CLOCK] = clock
+    app[JOURNAL], app[FAULTS], app[RATE_LIMITER] = journal, faults, limiter
     app[STORE] = Store(settings.seed)
     app[TYPES] = load_types(spec)
     app[HOOKS] = Hooks(sizers=default_sizers())
     app[RS_AGENTS] = AgentBook.from_config(settings.extra.get("agents"))
     app[AUTHENTICATORS] = {"bearerAuth": _bearer, "rackspaceToken": _rackspace_token}
+    app[SCENARIOS] = book = ScenarioBook.from_config(settings.extra, source)
+    app[HOOKS].on_create.append(scenario_hook(book))
+    app[HOOKS].enrich.append(enrich)
+    app[CONTROLS] = Controls(settings=settings, clock=clock, store=app[STORE], journal=journal,
+                             faults=faults, limiter=limiter, book=book)
     _register(app, spec, api.load_all())
     return app

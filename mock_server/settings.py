@@ -61,6 +61,7 @@ class Settings:
     organization: str = "acme"  # org slug for tokens issued by POST /oauth/token
     timings: Mapping[str, Timing] = field(default_factory=lambda: dict(DEFAULT_TIMINGS))
     extra: Mapping[str, Any] = field(default_factory=dict)  # sections owned by other modules
+    config_file: str | None = None  # where the settings were read (named in config errors)
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with the given (non-None) values replaced."""
@@ -71,7 +72,7 @@ class Settings:
         """Settings from a parsed config mapping; unknown keys are errors naming the key."""
         if not isinstance(data, Mapping):
             raise ConfigError(f"{source}: the top level must be a mapping")
-        known = {f.name for f in fields(cls)} - {"timings", "extra"}
+        known = {f.name for f in fields(cls)} - {"timings", "extra", "config_file"}
         values: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in data.items():
@@ -84,7 +85,7 @@ class Settings:
                 extra[name] = value
             else:
                 raise ConfigError(f"{source}: unknown key {key!r}")
-        return cls(**values, extra=extra)
+        return cls(**values, extra=extra, config_file=source)
 
     @classmethod
     def from_file(cls, path: str | Path) -> Settings:
@@ -103,7 +104,7 @@ class Settings:
         """Apply MOCK_SERVER_<NAME> environment variables over `base`."""
         env = os.environ if env is None else env
         base = base or cls()
-        known = {f.name for f in fields(cls)} - {"timings", "extra"}
+        known = {f.name for f in fields(cls)} - {"timings", "extra", "config_file"}
         values = {
             name: _typed(name, env[f"MOCK_SERVER_{name.upper()}"], "environment")
             for name in known

@@ -1,0 +1,225 @@
+"""Bounded request journal per namespace, and the middleware that fills it."""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import itertools
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .auth import decode
+from .clock import VirtualClock
+from .timefmt import cl_time
+
+NAMESPACE_HEADER = "X-Mock-Namespace"
+ADMIN_PREFIX = "/_mock"
+BODY_CAP = 16 * 1024  # characters of a body kept per entry (imports can be megabytes)
+FAULT_NOTE = "mock_fault"  # request key where the fault middleware notes what it injected
+
+
+def is_admin(path: str) -> bool:
+    """True for the mock's own control API (never journaled, faulted or rate limited)."""
+    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+
+
+def bearer_claims(request: web.Request) -> dict[str, Any] | None:
+    """The JWT payload of a Bearer header, or None (auth itself is checked by the route)."""
+    if "mock_claims" in request:
+        return request["mock_claims"]  # type: ignore[no-any-return]
+    claims = None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        try:
+            claims = decode(token.strip())
+        except Exception:  # noqa: BLE001 - a bad token is the route's 401, not ours
+            claims = None
+    request["mock_claims"] = claims
+    return claims
+
+
+def namespace_of(request: web.Request) -> str:
+    """X-Mock-Namespace, else the token's mock_namespace claim, else "default" (as app.py)."""
+    header = request.headers.get(NAMESPACE_HEADER)
+    if header:
+        return header
+    claim = (bearer_claims(request) or {}).get("mock_namespace")
+    return claim if isinstance(claim, str) and claim else "default"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One request and its response as the client saw them."""
+
+    seq: int
+    at: float  # virtual time when it arrived
+    namespace: str
+    method: str
+    path: str
+    query: str
+    operation: str | None  # operationId of the route that served it
+    request_headers: tuple[tuple[str, str], ...]
+    request_body: str | None
+    status: int | None  # None: the connection was broken on purpose
+    response_headers: tuple[tuple[str, str], ...]
+    response_body: str | None
+    duration_ms: float  # real time spent (includes injected latency)
+    fault: str | None  # what the fault middleware injected, if anything
+
+    def as_dict(self) -> dict[str, Any]:
+        """The entry as the admin API shows it."""
+        return {
+            "seq": self.seq, "at": cl_time(self.at), "namespace": self.namespace,
+            "method": self.method, "path": self.path, "query": self.query,
+            "operation": self.operation,
+            "request": {"headers": dict(self.request_headers), "body": self.request_body},
+            "response": {"status": self.status, "headers": dict(self.response_headers),
+                         "body": self.response_body},
+            "duration_ms": round(self.duration_ms, 3), "fault": self.fault,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Journal filters; None matches everything."""
+
+    method: str | None = None
+    path: str | None = None  # glob (fnmatch): /api/imports/*
+    namespace: str | None = None
+    status: str | None = None  # "200", "4xx", or "none" for broken connections
+    operation: str | None = None
+    body: str | None = None  # substring of the request body, e.g. "_interrupt"
+
+    def matches(self, e: Entry) -> bool:
+        """True when the entry passes every filter."""
+        if self.method and e.method != self.method.upper():
+            return False
+        if self.path and not fnmatch.fnmatchcase(e.path, self.path):
+            return False
+        if self.namespace is not None and e.namespace != self.namespace:
+            return False
+        if self.operation and e.operation != self.operation:
+            return False
+        if self.body and self.body not in (e.request_body or ""):
+            return False
+        return self.status is None or _status_matches(e.status, self.status)
+
+
+def _status_matches(status: int | None, wanted: str) -> bool:
+    wanted = wanted.lower()
+    if wanted == "none":
+        return status is None
+    if status is None:
+        return False
+    if len(wanted) == 3 and wanted.endswith("xx"):
+        return str(status)[0] == wanted[0]
+    return str(status) == wanted
+
+
+class Journal:
+    """The last `size` entries of each namespace (oldest dropped), thread-safe."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self.size = max(1, size)
+        self._by_ns: dict[str, deque[Entry]] = {}
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, **fields: Any) -> Entry:
+        """Record one exchange."""
+        with self._lock:
+            entry = Entry(seq=next(self._seq), **fields)
+            ring = self._by_ns.get(entry.namespace)
+            if ring is None:
+                ring = self._by_ns[entry.namespace] = deque(maxlen=self.size)
+            ring.append(entry)
+            return entry
+
+    def _all(self, namespace: str | None) -> Iterator[Entry]:
+        with self._lock:
+            rings = [r for ns, r in self._by_ns.items() if namespace in (None, ns)]
+            items = [e for r in rings for e in r]
+        return iter(sorted(items, key=lambda e: e.seq) if len(rings) > 1 else items)
+
+    def entries(self, query: Query | None = None, **filters: Any) -> list[Entry]:
+        """Matching entries, oldest first (keyword filters as in Query)."""
+        q = query or Query(**filters)
+        return [e for e in self._all(q.namespace) if q.matches(e)]
+
+    def count(self, query: Query | None = None, **filters: Any) -> int:
+        """How many entries match."""
+        return len(self.entries(query, **filters))
+
+    def clear(self, namespace: str | None = None) -> int:
+        """Forget the entries of one namespace, or all; returns how many were dropped."""
+        with self._lock:
+            doomed = [ns for ns in self._by_ns if namespace in (None, ns)]
+            dropped = sum(len(self._by_ns[ns]) for ns in doomed)
+            for ns in doomed:
+                del self._by_ns[ns]
+            return dropped
+
+
+def _text(data: bytes | None) -> str | None:
+    if data is None:
+        return None
+    text = data[: BODY_CAP * 4].decode("utf-8", "replace")
+    return text if len(text) <= BODY_CAP else text[:BODY_CAP] + "…"
+
+
+def _response_body(resp: web.StreamResponse) -> str | None:
+    body = getattr(resp, "body", None) if isinstance(resp, web.Response) else None
+    return _text(body) if isinstance(body, bytes | bytearray) else None
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def journal_middleware(journal: Journal, clock: VirtualClock) -> Any:
+    """Outermost middleware: record every vendor request and the response the client got."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if is_admin(request.path):
+            return await handler(request)
+        at, started = clock.now(), clock.wall()
+        body: bytes | None = None
+        size = request.content_length
+        if request.body_exists and size is not None and size <= request.client_max_size:
+            try:
+                body = await request.read()  # cached: the route reads the same bytes
+            except Exception:  # noqa: BLE001 - unreadable (client went away): keep no body
+                body = None
+        status: int | None = None
+        resp: web.StreamResponse | None = None
+        try:
+            resp = await handler(request)
+            status = resp.status
+            return resp
+        except web.HTTPException as exc:  # e.g. 413 raised before the error middleware
+            status = exc.status
+            raise
+        except asyncio.CancelledError:
+            status = None  # a broken connection (injected or the client went away)
+            raise
+        finally:
+            route = request.match_info.route
+            journal.add(
+                at=at, namespace=namespace_of(request), method=request.method,
+                path=request.path, query=request.query_string,
+                operation=route.name if route.resource is not None else None,
+                request_headers=tuple(request.headers.items()),
+                request_body=_text(body) if body is not None else None,
+                status=status,
+                response_headers=tuple(resp.headers.items()) if resp is not None else (),
+                response_body=_response_body(resp) if resp is not None else None,
+                duration_ms=(clock.wall() - started) * 1000,
+                fault=request.get(FAULT_NOTE),
+            )
+
+    return middleware
