@@ -1,0 +1,26 @@
+"""Stateful phase: chains of calls along the spec's OpenAPI links (create → get/patch/delete…)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+
+from .schema import load_schema
+from .target import active
+
+schema = load_schema(active().target)
+
+
+class JobWorkflows(schema.as_state_machine()):  # type: ignore[misc]
+    """Scenarios start at a create and follow its links; every step runs every check."""
+
+
+def test_links(fresh_queue: None) -> None:
+    # derandomize: the same scenarios on every CI run (the fuzzing phases take --seed instead)
+    JobWorkflows.run(settings=settings(
+        max_examples=max(5, active().target.max_examples),
+        stateful_step_count=6,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    ))
