@@ -55,6 +55,7 @@ class Tenant:
     counter: int = 0
     records: Any = None  # the target-record store, set up by the records backend
     lock: threading.RLock = field(default_factory=threading.RLock)
+    unordered: set[str] = field(default_factory=set)  # kinds stored out of created_at order
 
     def new_id(self, rackspace: bool = False) -> str:
         """A fresh id that sorts after every earlier one (so sort=id is creation order)."""
@@ -71,8 +72,16 @@ class Tenant:
 
     def add(self, job: Job) -> Job:
         """Store a new job."""
-        self.of(job.kind)[job.id] = job
+        rows = self.of(job.kind)
+        if rows and job.kind not in self.unordered:
+            if job.created_at < rows[next(reversed(rows))].created_at:
+                self.unordered.add(job.kind)
+        rows[job.id] = job
         return job
+
+    def in_creation_order(self, kind: str) -> bool:
+        """True while created_at never decreases in storage order (created_at sorts are slices)."""
+        return kind not in self.unordered
 
     def get(self, kind: str, job_id: str) -> Job | None:
         """One job by id, O(1)."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from aiohttp import web
@@ -92,14 +93,21 @@ def list_response(
     filterable: frozenset[str],
     sortable: frozenset[str],
     relationships: Sequence[str],
-    items: list[Any],
+    items: Collection[Any],
     attrs_of: Callable[[Any], Mapping[str, Any]],
     render: Callable[[Any, frozenset[str] | None], dict[str, Any]],
     related: Callable[[Any, str], list[dict[str, Any]]] | None = None,
     known_fields: Sequence[str] | None = None,
+    creation_sorted: bool = False,
 ) -> web.Response:
-    """A filtered, sorted, paged JSON:API list of `items` (creation order when unsorted)."""
+    """A filtered, sorted, paged JSON:API list of `items` (creation order when unsorted).
+
+    `items` is a list or a dict's values view (reversible); `creation_sorted` says created_at
+    never decreases along it, so created_at sorts are slices too.
+    """
     raw_sort = call.query.get("sort")
+    fast_sort = raw_sort in _FAST_SORTS and (creation_sorted or "created_at" not in (raw_sort or ""))
+    descending = bool(_FAST_SORTS.get(raw_sort))
     number, size = _page(call)
     conditions = filter_params(call.raw_query)
     try:
@@ -110,7 +118,8 @@ def list_response(
         # Equal timestamps (a frozen clock) keep creation order, as the fast path does.
         raw_sort += ",-id" if raw_sort.endswith("-created_at") else ",id"
     try:
-        order = parse_sort(raw_sort, sortable) if raw_sort not in _FAST_SORTS else None
+        # With a filter the rows are scanned anyway, so every given sort is applied to them.
+        order = None if (fast_sort and flt is None) or not raw_sort else parse_sort(raw_sort, sortable)
     except QueryError as err:
         raise _bad(err, "sort") from None
     wanted = sparse_fields(call, rtype, known_fields or list(filterable | sortable))
@@ -119,10 +128,9 @@ def list_response(
         # Fast path: creation order is id order, so the default sorts are slices, no scan.
         total = len(items)
         start = (number - 1) * size
-        if _FAST_SORTS.get(raw_sort):
-            page = [items[total - 1 - i] for i in range(start, min(start + size, total))]
-        else:
-            page = items[start : start + size]
+        # islice over the (reversed) view: O(page end), never a copy of the whole store.
+        ordered = reversed(items) if descending else iter(items)  # type: ignore[call-overload]
+        page = list(islice(ordered, start, start + size))
     else:
         rows = [(item, attrs_of(item)) for item in items]
         if flt is not None:

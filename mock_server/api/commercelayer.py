@@ -109,11 +109,12 @@ async def list_jobs(request: web.Request, call: Call) -> web.StreamResponse:
     rows = tenant.of(rt.name)
     return list_response(
         request, call, rt.name, rt.filterable, rt.sortable, rt.relationships,
-        list(rows.values()),
+        rows.values(),
         lambda job: {"id": job.id, **attributes(request, rt, tenant, job, call.now)},
         lambda job, wanted: render(request, call, rt, tenant, job, wanted),
         related=lambda job, name: related_items(request, call, rt, job, name),
         known_fields=rt.attributes,
+        creation_sorted=tenant.in_creation_order(rt.name),
     )
 
 
