@@ -21,6 +21,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, help="measured seconds per cell")
     parser.add_argument("--no-peers", action="store_true", help="skip Prism and connexion")
     parser.add_argument("--no-contract", action="store_true", help="skip timing the contract suite")
+    parser.add_argument("--servers", help="comma-separated subset of "
+                        "ours,uvloop,ceiling,prism,connexion (ours always runs)")
+    parser.add_argument("--no-scaling", action="store_true",
+                        help="skip the store-size, memory and spec-generation measurements")
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md",
                         help="where to write the markdown (default bench/RESULTS.md)")
     parser.add_argument("--render-only", action="store_true",
@@ -31,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         opts = replace(opts, seconds=args.seconds)
     if args.no_peers:
         opts = replace(opts, peers=False)
+    if args.servers:
+        opts = replace(opts, servers=tuple(args.servers.split(",")))
+    if args.no_scaling:
+        opts = replace(opts, scaling=False)
     if args.no_contract:
         opts = replace(opts, contract=False)
     if args.render_only:

@@ -35,6 +35,8 @@ class Options:
     contract: bool = True
     out: Path = OUT
     quick: bool = False
+    servers: tuple[str, ...] = ("ours", "uvloop", "ceiling", "prism", "connexion")
+    scaling: bool = True
 
     @classmethod
     def quick_run(cls, out: Path | None = None) -> Options:
@@ -228,22 +230,25 @@ def run(opts: Options) -> Report:
     tok = token()
 
     single, ids, bodies = _ours(servers.ours(), opts, report, tok, server_core, load_core)
-    if report.versions.get("uvloop"):
+    if report.versions.get("uvloop") and "uvloop" in opts.servers:
         _ours(servers.ours_uvloop(), opts, report, tok, server_core, load_core)
     bodies_file = opts.out / "ceiling_bodies.json"
     bodies_file.write_text(json.dumps(bodies))
     peer_loads = build(tok, None, single, ids)
-    _peer(servers.ceiling(bodies_file), "aiohttp ceiling", peer_loads, opts, report,
-          server_core, load_core)
-    if opts.peers:
-        spec = ROOT / "openapi.yaml"
+    if "ceiling" in opts.servers:
+        _peer(servers.ceiling(bodies_file), "aiohttp ceiling", peer_loads, opts, report,
+              server_core, load_core)
+    spec = ROOT / "openapi.yaml"
+    if opts.peers and "prism" in opts.servers:
         _peer(servers.prism(spec), "prism", peer_loads, opts, report, server_core, load_core)
+    if opts.peers and "connexion" in opts.servers:
         spec_30 = write_down_converted(spec, opts.out / "openapi-3.0.yaml")
         _peer(servers.connexion(spec_30), "connexion", peer_loads, opts, report, server_core,
               load_core)
-    scaling_and_memory(opts, report, tok, server_core, load_core)
-    print("spec generation", flush=True)
-    report.spec_seconds = spec_seconds(opts.out)
+    if opts.scaling:
+        scaling_and_memory(opts, report, tok, server_core, load_core)
+        print("spec generation", flush=True)
+        report.spec_seconds = spec_seconds(opts.out)
     if opts.contract:
         print("contract suite", flush=True)
         report.contract = contract_suite(120 if opts.quick else 400)
