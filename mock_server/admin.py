@@ -55,9 +55,12 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
-def _scenario_error(exc: ScenarioError, where: str, pointer: str) -> Exception:
+def _scenario_error(exc: ScenarioError, where: str, pointer: str, rackspace: bool = False
+                    ) -> Exception:
     if isinstance(exc, TooLate):
         return Conflict(f"{where}: {exc}")
+    if rackspace:  # notes: rackspace_cleanups.md §8 — bad input is a 400 "Validation failed."
+        return BadRequest("Validation failed.", errors=[f"{where}: {exc}"])
     key = (exc.key or "").replace(".", "/")
     return Unprocessable(f"{where}: {exc}", pointer=f"{pointer}/{key}" if key else pointer,
                          meta={"error": "invalid"})
@@ -85,6 +88,7 @@ def scenario_hook(book: ScenarioBook) -> OnCreate:
 
     def on_create(tenant: Tenant, job: Job, context: dict[str, Any]) -> None:
         attrs = context.get("attributes") or {}
+        rackspace = job.kind == "rackspace_cleanups"
         sc, sources = book.for_job(job.kind, attrs), ["config rules"]
         meta = attrs.get("metadata")
         if isinstance(meta, Mapping) and METADATA_KEY in meta:
@@ -99,7 +103,8 @@ def scenario_hook(book: ScenarioBook) -> OnCreate:
             try:
                 sc = sc.merged(parse(text, book.presets))
             except ScenarioError as exc:
-                raise BadRequest(f"{HEADER}: {exc}", parameter=HEADER) from None
+                raise _scenario_error(exc, HEADER, "", rackspace) if rackspace else BadRequest(
+                    f"{HEADER}: {exc}", parameter=HEADER) from None
             sources.append(HEADER)
         if sc.empty:
             return
@@ -107,7 +112,7 @@ def scenario_hook(book: ScenarioBook) -> OnCreate:
             attach(job, sc, job.created_at)
         except ScenarioError as exc:
             raise _scenario_error(exc, f"mock scenario ({', '.join(sources)})",
-                                  "/data/attributes") from None
+                                  "/data/attributes", rackspace) from None
 
     return on_create
 
