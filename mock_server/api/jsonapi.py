@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from ..errors import JSONAPI
+from ..jsonenc import dumps
 
 
 def base_url(request: web.Request, public_url: str | None) -> str:
@@ -22,7 +22,7 @@ def respond(body: Any, status: int = 200, headers: Mapping[str, str] | None = No
     """A JSON:API response."""
     return web.Response(
         status=status,
-        body=json.dumps(body, separators=(",", ":")).encode(),
+        body=dumps(body),
         content_type=JSONAPI,
         headers=headers,
     )
