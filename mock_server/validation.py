@@ -105,6 +105,8 @@ def _check_param(param: Param, raw: str | None) -> Any:
             )
         return None
     value = coerce(raw, param.schema)
+    if param.accepts is not None and param.accepts(value):
+        return value
     problem = _first_error(param.validator, value)
     if problem is None:
         return value
