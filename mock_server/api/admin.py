@@ -86,7 +86,7 @@ async def delete_fault(request: web.Request, call: Call) -> web.StreamResponse:
     fault_id = str(call.path["faultId"])
     if not request.app[FAULTS].remove(fault_id):
         raise NotFound(f"No fault rule {fault_id!r}.", parameter="faultId")
-    return web.Response(status=204)
+    return _json({"removed": 1})
 
 
 @handles("adminGetRateLimits")
