@@ -16,6 +16,7 @@ from typing import Any
 from . import lifecycle
 from .errors import BadRequest, Conflict
 from .lifecycle import Lifecycle, Plan
+from .rackspace_results import plan_errs
 from .store import Job
 from .timefmt import parse_time, rs_time
 
@@ -99,12 +100,42 @@ def _bad_move(current: str, target: str) -> BadRequest:
 
 
 def _shave(plan: Plan, index: int | None) -> Plan:
-    """One ulp less for durations[index] (None: stop_for), to undo float noise."""
+    """durations[index] (None: stop_for) one ulp of the instant it ends shorter: undoes float noise."""
     if index is None:
-        return replace(plan, stop_for=max(0.0, math.nextafter(plan.stop_for, -math.inf)))
+        end = (plan.interrupt_at or 0.0) + plan.stop_for
+        return replace(plan, stop_for=max(0.0, plan.stop_for - math.ulp(end)))
     durations = list(plan.durations)
-    durations[index] = max(0.0, math.nextafter(durations[index], -math.inf))
+    end = plan.start + sum(durations[: index + 1])
+    durations[index] = max(0.0, durations[index] - math.ulp(end))
     return replace(plan, durations=tuple(durations))
+
+
+def _keep_current(lc: Lifecycle, plan: Plan, current: str, now: float) -> Plan:
+    """Keep the stage a client could see at `now` in the history when the plan ends at `now`.
+
+    The lifecycle drops a stage that begins at the very instant the plan is interrupted or fails
+    (it never began). A stop or failure reported at that instant comes after the stage did begin,
+    so its start moves one ulp earlier (the rendered times, in microseconds, do not change).
+    """
+    k = lc.stages.index(current) if current in lc.stages else 0
+    for _ in range(64):
+        if k == 0 or any(s == current for s, _ in lifecycle.transitions(lc, plan, now)):
+            break
+        # the last stage before `current` that lasts at all (an agent may have skipped through)
+        j = max((i for i in range(k) if plan.durations[i] > 0), default=None)
+        if j is None:
+            break
+        plan = _shave(plan, j)
+    return plan
+
+
+def _hold(lc: Lifecycle, plan: Plan, state: str, now: float) -> Plan:
+    """The plan with `state` (the current one) kept until the agent reports the next one."""
+    k = lc.stages.index(state)
+    plan = replace(plan, fail_at=None, interrupt_at=None)  # planned fates no longer apply
+    if k == len(lc.stages) - 1:  # the work freezes where it is (stall), nothing goes back
+        return plan if plan.stall_at is not None else replace(plan, stall_at=now)
+    return replace(plan, durations=(*plan.durations[:k], *(HOLD,) * (len(plan.durations) - k)))
 
 
 def _reported(lc: Lifecycle, plan: Plan, target: str, now: float) -> Plan:
@@ -115,12 +146,13 @@ def _reported(lc: Lifecycle, plan: Plan, target: str, now: float) -> Plan:
         before = plan.durations[:index]
         ends = max(0.0, now - plan.start - sum(before))  # the current stage ends now
         rest = (HOLD,) * (len(plan.durations) - index - 1)
-        plan = replace(plan, durations=(*before, ends, *rest), stall_at=None, fail_at=None)
+        plan = replace(plan, durations=(*before, ends, *rest), stall_at=None, fail_at=None,
+                       interrupt_at=None)
     elif target == lc.interrupted:  # stopped, after stop_requested
         assert plan.interrupt_at is not None
         index, plan = None, replace(plan, stop_for=max(0.0, now - plan.interrupt_at))
     elif target == lc.failed:
-        return replace(plan, fail_at=now)
+        return _keep_current(lc, replace(plan, fail_at=now), lc.stages[-1], now)
     else:  # completed / completed_with_errors: the work ends now
         index = len(plan.durations) - 1
         worked = max(0.0, now - plan.run_start - plan.paused)
@@ -143,11 +175,11 @@ def move(
     if target == lc.stopping:  # the user's stop request
         if current == lc.stopping:
             return plan, False  # asked twice: nothing new
-        stopped = lifecycle.interrupt(plan, now)
+        stopped = _keep_current(lc, lifecycle.interrupt(plan, now), current, now)
         # The simulated agent stops after Timing.stopping; a real (reporting) agent must say so.
         return (replace(stopped, stop_for=HOLD) if by_agent_before else stopped), False
     if target == current and target in PROGRESS_STATES:
-        return plan, True
+        return _hold(lc, plan, target, now), True
     if target not in AGENT_MOVES.get(current, ()):
         raise _bad_move(current, target)
     return _reported(lc, plan, target, now), True
@@ -240,6 +272,8 @@ def update(lc: Lifecycle, job: Job, ops: Sequence[PatchOp], now: float) -> Updat
 
 def apply(job: Job, change: Update, now: float) -> None:
     """Store an Update on the job."""
+    if plan_errs(job.plan) and not plan_errs(change.plan):
+        job.extra = {**(job.extra or {}), "errorful": True}  # errors shown so far stay
     job.plan = change.plan
     if change.fields:
         job.record_change(now, {k: [job.fields.get(k), v] for k, v in change.fields.items()})

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .lifecycle import Lifecycle, View
+from .lifecycle import Lifecycle, Plan, View
 from .store import Job
 
 # notes: rackspace_cleanups.md §5 — the documented error item; further kinds are inferred
@@ -105,15 +105,22 @@ def _fraction(lc: Lifecycle, seen: View) -> float:
     return max(0.0, min(1.0, seen.progress / 100.0))
 
 
-def _will_err(lc: Lifecycle, job: Job) -> bool:
-    return job.plan.outcome == "completed_with_errors" or job.plan.fail_at is not None
+def plan_errs(plan: Plan) -> bool:
+    """True when a plan's fate (completed_with_errors, or a failure) comes with errors."""
+    return plan.outcome == "completed_with_errors" or plan.fail_at is not None
+
+
+def _will_err(lc: Lifecycle, job: Job, seen: View) -> bool:
+    # An agent's report may rewrite the plan; errors already shown stay ("errorful", set then).
+    return (plan_errs(job.plan) or bool((job.extra or {}).get("errorful"))
+            or seen.status in ("completed_with_errors", lc.failed))
 
 
 def derived_errors(seed: int, lc: Lifecycle, job: Job, seen: View) -> Errors:
     """Errors the simulated agent has met by now (none for a clean `completed` plan)."""
     items: list[CleanupError] = []
     frac = _fraction(lc, seen)
-    if _will_err(lc, job):
+    if _will_err(lc, job, seen):
         failed = job.plan.fail_at is not None
         n = 1 + _hash(seed, job.id, "errors") % 3
         for i in range(n):

@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mock_server import MockServer, Settings
 from mock_server.app import HOOKS, SPEC, STORE
@@ -536,3 +538,64 @@ def test_paths_without_project_id_work_for_the_callers_project(rs: Api, server: 
                    headers=other).json()
     assert mine["project_id"] == "777"
     assert rs.get(f"/v2/777/cleanups/{mine['id']}", headers=other).status_code == 200
+
+
+def test_an_agent_progress_report_takes_over_without_going_back(rs: Api, server: MockServer) -> None:
+    c = create(rs)
+    server.clock.advance(4.5)  # half of the work done by the simulated agent
+    before = get(rs, c)
+    assert patch(rs, c, ("/state", "in_progress")).status_code == 204
+    server.clock.advance(3600)
+    held = get(rs, c)
+    assert held["state"] == "in_progress" and held["bytes_after"] == before["bytes_after"]
+    assert patch(rs, c, ("/state", "completed")).status_code == 204
+    done = get(rs, c)
+    assert done["state"] == "completed" and done["bytes_after"] < held["bytes_after"]
+    assert done["ended_time"] == "2026-01-01T01:00:04.500000Z"
+
+
+# ---- the domain: a cleanup never goes back, whatever is reported when ----
+
+_ORDER = {"start_requested": 0, "start_scheduled": 0, "queued": 1, "in_progress": 2,
+          "stop_requested": 3, "completed": 4, "completed_with_errors": 4, "failed": 4,
+          "stopped": 4}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.floats(min_value=0, max_value=4),
+                          st.sampled_from(sorted(_ORDER))), max_size=12),
+       st.sampled_from([None, "completed_with_errors", "failed"]))
+def test_state_and_results_never_go_back(steps: list[tuple[float, str]], outcome: str | None) -> None:
+    from mock_server import jobs
+    from mock_server.errors import MockError
+    from mock_server.rackspace_cleanups import PatchOp, apply, update
+    from mock_server.rackspace_results import events, results
+    from mock_server.store import Tenant
+    from mock_server.timefmt import rs_time
+
+    lc = LIFECYCLES[KIND]
+    tenant = Tenant(("ns", "rs", "1"), seed=7)
+    start = 1_767_225_600.0  # real magnitudes: an ulp here is 2e-7 s
+    job = jobs.create(tenant, KIND, lc, Settings(), start, {"agent_id": AGENT}, 0, rackspace=True)
+    if outcome:
+        set_outcome(lc, job, outcome)
+    now, last, seen_before = start, None, None
+    for dt, target in steps:
+        now += dt
+        try:
+            apply(job, update(lc, job, [PatchOp("/state", target)], now), now)
+        except MockError as err:
+            assert err.status in (400, 409)
+        seen = jobs.view(lc, job, now)
+        res = results(7, lc, job, seen)
+        ids = [e.id for e in events(seen)]
+        assert ids == sorted(set(ids))
+        shown = [(e.event, e.id, rs_time(e.at)) for e in events(seen)]  # what clients see
+        if last is not None:
+            assert _ORDER[seen.status] >= _ORDER[last[0]]
+            if last[0] in lc.terminal:
+                assert seen.status == last[0]
+            assert res.bytes_after <= last[1].bytes_after or last[1].bytes_after == 0
+            assert res.errors.count >= last[1].errors.count
+            assert seen_before is not None and shown[: len(seen_before)] == seen_before
+        last, seen_before = (seen.status, res), shown

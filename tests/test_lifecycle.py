@@ -98,3 +98,12 @@ def test_status_and_counters_never_go_back(times: list[float], cut: float | None
         else:
             assert after.status == before.status or ORDER[after.status] > ORDER[before.status] or after.status in CL.terminal
         assert after.processed <= plan.total
+
+
+def test_zero_length_work_still_started() -> None:
+    plan = Plan(start=0.0, durations=(1.0, 0.0))
+    assert [s for s, _ in transitions(CL, plan, 5.0)] == ["pending", "in_progress", "completed"]
+    assert view(CL, plan, 5.0).started_at == 1.0
+    # an interrupt landing exactly when a stage would begin still means it never began
+    cut = interrupt(Plan(start=0.0, durations=(1.0, 2.0)), 1.0)
+    assert [s for s, _ in transitions(CL, cut, 5.0)] == ["pending", "interrupted"]
