@@ -26,11 +26,11 @@ class Window:
 class Limits:
     """The vendor's numbers for live mode; test mode gets `test_factor` of each."""
 
-    oauth: Window = Window(30, 60)
+    oauth: Window = Window(30, 60.0)
     average: Mapping[str, Window] = field(default_factory=lambda: {
-        CACHEABLE: Window(1000, 60), UNCACHEABLE: Window(200, 60)})
+        CACHEABLE: Window(1000, 60.0), UNCACHEABLE: Window(200, 60.0)})
     burst: Mapping[str, Window] = field(default_factory=lambda: {
-        CACHEABLE: Window(250, 10), UNCACHEABLE: Window(50, 10)})
+        CACHEABLE: Window(250, 10.0), UNCACHEABLE: Window(50, 10.0)})
     test_factor: float = 0.5
 
     @classmethod
@@ -95,8 +95,7 @@ class Verdict:
         """The X-Ratelimit-* headers the SDK reads (no Reset: the windows slide)."""
         return {
             "X-Ratelimit-Limit": str(self.limit),
-            "X-Ratelimit-Interval": str(int(self.interval)) if self.interval.is_integer()
-            else str(self.interval),
+            "X-Ratelimit-Interval": f"{self.interval:g}",
             "X-Ratelimit-Remaining": str(self.remaining),
         }
 
