@@ -1,0 +1,113 @@
+"""A pytest plugin collecting one result per check (operation or lifecycle test), and its summary."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TextIO
+
+import pytest
+
+_CURL = re.compile(r"(curl -X .*?)\s*$", re.MULTILINE)
+_HEADLINE = re.compile(r"^\s*\|?\s*(- ST\d+ .+|E\s+\S.*|\S.*Received .+)$", re.MULTILINE)
+_KINDS = {"test_conformance": "operation", "test_stateful": "stateful", "test_lifecycle":
+          "lifecycle", "test_lists": "lists", "test_auth": "auth"}
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The outcome of one test item, labelled for people."""
+
+    label: str
+    outcome: str  # passed | failed | skipped
+    detail: str = ""  # first failure line, or the skip reason
+    curl: str = ""
+    seconds: float = 0.0
+
+
+def label_of(nodeid: str) -> str:
+    """`contract_tests/test_conformance.py::test_operation[GET /api/imports]` → readable label."""
+    module, _, name = nodeid.partition("::")
+    module = module.rsplit("/", 1)[-1].removesuffix(".py")
+    kind = _KINDS.get(module, module)
+    test, _, param = name.partition("[")
+    param = param.removesuffix("]")
+    if kind == "operation":
+        return param or test
+    words = test.removeprefix("test_").replace("_", " ")
+    return f"{kind}: {words}" + (f" [{param}]" if param else "")
+
+
+def _failure(text: str) -> tuple[str, str]:
+    curl = _CURL.search(text)
+    heads = [m.group(1).removeprefix("E").strip() for m in _HEADLINE.finditer(text)]
+    head = next((h for h in heads if h.startswith("- ST")), heads[0] if heads else "")
+    if not head:
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        head = lines[-1] if lines else "failed"
+    return head.removeprefix("- ")[:300], curl.group(1) if curl else ""
+
+
+@dataclass(eq=False)  # pytest registers plugins in sets: keep identity hashing
+class Collector:
+    """pytest plugin: one Result per test item, in run order."""
+
+    results: dict[str, Result] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        label = label_of(report.nodeid)
+        if report.failed:
+            head, curl = _failure(report.longreprtext)
+            if report.when != "call":
+                head = f"{report.when} error: {head}"
+            self.results[report.nodeid] = Result(label, "failed", head, curl, report.duration)
+        elif report.skipped and report.nodeid not in self.results:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+            self.results[report.nodeid] = Result(label, "skipped", str(reason).removeprefix(
+                "Skipped: "), seconds=report.duration)
+        elif report.when == "call" and report.passed:
+            self.results[report.nodeid] = Result(label, "passed", seconds=report.duration)
+
+    def counts(self) -> dict[str, int]:
+        """passed / failed / skipped totals."""
+        out = {"passed": 0, "failed": 0, "skipped": 0}
+        for r in self.results.values():
+            out[r.outcome] += 1
+        return out
+
+    def write_summary(self, out: TextIO, title: str, verbose: bool = False) -> None:
+        """Per check: passed / failed (with the first failure and a curl line) / skipped."""
+        mark = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+        out.write(f"\n{title}\n\n")
+        for r in self.results.values():
+            if r.outcome == "passed" and not verbose:
+                continue
+            out.write(f"  {mark[r.outcome]}  {r.label}\n")
+            if r.detail:
+                out.write(f"        {r.detail}\n")
+            if r.curl:
+                out.write(f"        {r.curl}\n")
+        c = self.counts()
+        out.write(f"\n{c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped in "
+                  f"{time.monotonic() - self.started:.1f} s"
+                  + ("" if verbose else " (passed checks hidden; -v lists them)") + "\n")
+
+    def write_html(self, path: str, title: str) -> None:
+        """A one-page HTML report."""
+        color = {"passed": "#1a7f37", "failed": "#cf222e", "skipped": "#9a6700"}
+        rows = "".join(
+            f"<tr><td style='color:{color[r.outcome]}'>{r.outcome}</td><td>{html.escape(r.label)}"
+            f"</td><td>{html.escape(r.detail)}</td><td><code>{html.escape(r.curl)}</code></td>"
+            f"<td>{r.seconds:.2f}</td></tr>" for r in self.results.values())
+        c = self.counts()
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(
+                f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                f"<style>body{{font-family:sans-serif}}td{{border-top:1px solid #ddd;"
+                f"padding:4px;vertical-align:top}}</style><h1>{html.escape(title)}</h1>"
+                f"<p>{c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped</p>"
+                f"<table><tr><th>outcome</th><th>check</th><th>detail</th><th>reproduce</th>"
+                f"<th>s</th></tr>{rows}</table>")

@@ -1,0 +1,99 @@
+"""`mock-server contract`: run the contract suite against a URL, print a summary, write JUnit."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .report import Collector
+from .target import API_CHOICES
+
+PACKAGE = Path(__file__).resolve().parent
+# CLI flag → (pytest option of conftest.py, help); the pytest options also read CONTRACT_* vars.
+FLAGS: dict[str, tuple[type, str]] = {
+    "--base-url": (str, "server to check (env CONTRACT_BASE_URL); none: the mock, in-process"),
+    "--token": (str, "Commerce Layer bearer token (env CONTRACT_TOKEN)"),
+    "--client-id": (str, "client id for POST /oauth/token (env CONTRACT_CLIENT_ID)"),
+    "--client-secret": (str, "client secret (env CONTRACT_CLIENT_SECRET)"),
+    "--token-url": (str, "token endpoint (default: BASE_URL/oauth/token)"),
+    "--rackspace-token": (str, "Rackspace X-Auth-Token (env CONTRACT_RACKSPACE_TOKEN)"),
+    "--project-id": (str, "Rackspace project id (env CONTRACT_PROJECT_ID; default 123456)"),
+    "--agent-id": (str, "Rackspace agent id for created cleanups (env CONTRACT_AGENT_ID)"),
+    "--max-examples": (int, "generated cases per operation and phase (default 20)"),
+    "--seed": (int, "random seed, for reproducible runs (default 1)"),
+    "--poll-budget": (float, "real seconds lifecycle polling may take without the mock's "
+                             "clock (default 120)"),
+    "--poll-interval": (float, "real seconds between polls (default 1)"),
+    "--spec": (str, "openapi.yaml to check against (default: the packaged one)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `mock-server contract` command line."""
+    p = argparse.ArgumentParser(
+        prog="mock-server contract",
+        description="Check a server against openapi.yaml: Schemathesis (examples, coverage, "
+                    "fuzzing, stateful links; positive and negative) plus job-lifecycle, "
+                    "trigger, pagination and auth checks. Exits 1 on any failure.",
+    )
+    for flag, (kind, text) in FLAGS.items():
+        p.add_argument(flag, type=kind, help=text)
+    p.add_argument("--api", choices=API_CHOICES,
+                   help="which API to check (default: what the credentials allow; all in-process)")
+    p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
+    p.add_argument("--html", metavar="FILE", help="write a one-page HTML report")
+    p.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching (pytest -k)")
+    p.add_argument("-v", "--verbose", action="store_true", help="list passed checks too")
+    p.add_argument("--defect", help=argparse.SUPPRESS)  # self-tests: see contract_tests/proxy.py
+    return p
+
+
+def pytest_args(args: argparse.Namespace) -> list[str]:
+    """The pytest command line for parsed runner arguments."""
+    out = [str(PACKAGE), "-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(PACKAGE),
+           "-o", "python_files=test_*.py", "--tb=short", "-q" if not args.verbose else "-v",
+           "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    for flag in (*FLAGS, "--api", "--defect"):
+        value = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if value is not None:
+            out.append(f"{flag}={value}")
+    if args.keyword:
+        out += ["-k", args.keyword]
+    if args.junit:
+        out += [f"--junitxml={args.junit}", "-o", "junit_suite_name=contract",
+                "-o", "junit_family=xunit2"]
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the suite; 0 when every check passed, 1 on any failure, 2 on bad usage."""
+    import pytest
+
+    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    collector = Collector()
+    code = pytest.main(pytest_args(args), plugins=[collector])
+    where = args.base_url or os.environ.get("CONTRACT_BASE_URL") or "the in-process mock"
+    title = f"Contract check of {where}"
+    collector.write_summary(sys.stdout, title, verbose=args.verbose)
+    if args.html:
+        collector.write_html(args.html, title)
+    if args.junit:
+        print(f"JUnit report: {args.junit}")
+    counts = collector.counts()
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return 2
+    if counts["failed"] or code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        if not counts["failed"]:
+            print("FAILED: a session-level check failed (see the output above)")
+        return 1
+    if not counts["passed"]:
+        print("FAILED: no check passed (nothing was verified)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
