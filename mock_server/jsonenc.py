@@ -28,3 +28,10 @@ def _fallback(value: Any) -> Any:
     if isinstance(raw, bytes | str):
         return json.loads(raw)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def fragment(raw: bytes) -> Any:
+    """Already-encoded JSON that dumps() splices in as is (decoded when orjson is missing)."""
+    if orjson is not None:
+        return orjson.Fragment(raw)
+    return json.loads(raw)

@@ -24,7 +24,7 @@ from ..query import (
     parse_include,
     parse_sort,
 )
-from ..store import Job
+from ..store import Job, Packed
 from ..timefmt import cl_time
 from ..validation import Call
 from .jsonapi import base_url, resource, respond
@@ -203,7 +203,8 @@ def related_items(request: web.Request, call: Call, rt: ResourceType, job: Job, 
             out.append(resource(base, name, rid, attrs, (), meta))
     elif name == "versions":
         history = [(job.created_at, "create", {k: [None, v] for k, v in job.fields.items()
-                                              if not isinstance(v, list | dict) or k == "metadata"})]
+                                              if not isinstance(v, list | dict | Packed)
+                                              or k == "metadata"})]
         history += [(at, "update", changes) for at, changes in job.changes or ()]
         for i, (at, event, changes) in enumerate(history):
             rid = stable_id("versions", job.id, str(i))

@@ -16,7 +16,7 @@ from ..timefmt import cl_time
 from ..validation import Call
 from . import handles
 from .cl_lists import list_response, related_items, related_response, single_response
-from .jsonapi import base_url, resource, respond, sparse
+from .jsonapi import base_url, raw_field, resource, respond, sparse
 
 KIND_BY_OP = {
     "Import": "imports",
@@ -68,7 +68,7 @@ def attributes(
         if name in computed:
             out[name] = computed[name]
         elif name in job.fields:
-            out[name] = job.fields[name]
+            out[name] = raw_field(job.fields, name)
         else:
             out[name] = {} if name in rt.object_attributes else None
         if out[name] is None and name in rt.object_attributes:
