@@ -11,7 +11,8 @@ from . import api
 from .admin import Controls, enrich, scenario_hook
 from .api import Handler
 from .clock import VirtualClock
-from .faults import FaultSet, fault_middleware
+from .fault_middleware import fault_middleware
+from .faults import FaultSet
 from .hooks import Hooks
 from .journal import Journal, journal_middleware
 from .middlewares import error_middleware
@@ -146,7 +147,8 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app[HOOKS] = Hooks(sizers=default_sizers())
     app[RS_AGENTS] = AgentBook.from_config(settings.extra.get("agents"))
     app[AUTHENTICATORS] = {"bearerAuth": _bearer, "rackspaceToken": _rackspace_token}
-    app[SCENARIOS] = book = ScenarioBook.from_config(settings.extra, source)
+    book = ScenarioBook.from_config(settings.extra, source)
+    app[SCENARIOS] = book
     app[HOOKS].on_create.append(scenario_hook(book))
     app[HOOKS].enrich.append(enrich)
     app[CONTROLS] = Controls(settings=settings, clock=clock, store=app[STORE], journal=journal,

@@ -199,9 +199,10 @@ def advance(lc: Lifecycle, plan: Plan, target: str, now: float) -> Plan:
     if target in (lc.completed, *lc.extra_outcomes):
         plan = _to_stage(lc, plan, current, last, now) if current < last else plan
         plan = lifecycle.release(plan, now)
-        later = {k: None for k in ("interrupt_at", "fail_at")
-                 if (getattr(plan, k) or -math.inf) > now}
-        plan = replace(plan, outcome=None if target == lc.completed else target, **later)
+        plan = replace(  # points still to come would undo the completion
+            plan, outcome=None if target == lc.completed else target,
+            interrupt_at=None if (plan.interrupt_at or -math.inf) > now else plan.interrupt_at,
+            fail_at=None if (plan.fail_at or -math.inf) > now else plan.fail_at)
         durations = list(plan.durations)
         durations[last] = max(0.0, now - plan.run_start - plan.paused)
         plan = replace(plan, durations=tuple(durations))

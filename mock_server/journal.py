@@ -174,7 +174,7 @@ def _text(data: bytes | None) -> str | None:
 
 def _response_body(resp: web.StreamResponse) -> str | None:
     body = getattr(resp, "body", None) if isinstance(resp, web.Response) else None
-    return _text(body) if isinstance(body, bytes | bytearray) else None
+    return _text(bytes(body)) if isinstance(body, bytes | bytearray) else None
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -168,6 +168,7 @@ class RateLimiter:
         """The verdict for one request, or None when no vendor limit covers it."""
         if not self.enabled:
             return None
+        plan: list[tuple[tuple[str, ...], Window]]
         if path == "/oauth/token":
             # notes: commercelayer_api.md §3 — per IP in the vendor's docs; here per namespace+IP
             plan = [((namespace, "oauth", client), self.limits.oauth)]

@@ -14,7 +14,7 @@ from mock_server.admin import parse_duration
 from mock_server.app import CONTROLS
 
 from .fixtures.http import JSONAPI, Api, make_token
-from .fixtures.qa import KINDS, Jobs, admin, jobs, served  # noqa: F401
+from .fixtures.qa import KINDS, Jobs, served
 
 
 def test_health(admin: Api) -> None:

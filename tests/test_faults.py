@@ -15,7 +15,7 @@ from mock_server.faults import FaultError, FaultRule, FaultSet
 from mock_server.settings import ConfigError
 
 from .fixtures.http import JSONAPI, Api, make_token
-from .fixtures.qa import admin, served  # noqa: F401
+from .fixtures.qa import served
 
 CL = {"Authorization": f"Bearer {make_token()}", "Accept": JSONAPI, "Content-Type": JSONAPI}
 RS = {"X-Auth-Token": "t", "Accept": "application/json", "Content-Type": "application/json"}

@@ -12,7 +12,7 @@ from mock_server.app import JOURNAL
 from mock_server.journal import Journal, Query
 
 from .fixtures.http import Api
-from .fixtures.qa import Jobs, admin, jobs, served  # noqa: F401
+from .fixtures.qa import Jobs, served
 
 
 def entry(journal: Journal, namespace: str = "default", method: str = "GET", path: str = "/x",

@@ -14,7 +14,7 @@ from mock_server.scenarios import Scenario, ScenarioBook, ScenarioError, parse
 from mock_server.settings import ConfigError
 
 from .fixtures.conformance import ResponseChecker
-from .fixtures.qa import CL_KINDS, Jobs, admin, jobs, served  # noqa: F401
+from .fixtures.qa import CL_KINDS, Jobs, served
 
 RS = "rackspace_cleanups"
 BASE = {k: "pending=1;running=10" for k in CL_KINDS} | {RS: "pending=1;queued=1;running=10"}
