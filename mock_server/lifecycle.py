@@ -156,13 +156,12 @@ def transitions(lc: Lifecycle, plan: Plan, now: float) -> tuple[tuple[str, float
     """Every (status, instant) this plan has passed through up to `now`, in order."""
     end = plan.ending()
     cut = end[0] if end is not None else math.inf
-    # A stage starting at the very instant an interrupt or failure lands never began; one starting
-    # when the work completes did (zero-length work still has a start, so started_at is set).
-    completes = end is not None and end[1] == _COMPLETE
     out: list[tuple[str, float]] = []
     t = plan.start
     for i, (stage, duration) in enumerate(zip(lc.stages, plan.durations, strict=True)):
-        if t > now or (i > 0 and (t > cut or (t == cut and not completes))):
+        # A stage that begins at the very instant the plan ends did begin: a client reading at
+        # that instant before a PATCH ended the job saw it, and zero-length work still started.
+        if t > now or (i > 0 and t > cut):
             break
         out.append((plan.first_stage if i == 0 and plan.first_stage else stage, t))
         t += duration

@@ -110,31 +110,20 @@ def _shave(plan: Plan, index: int | None) -> Plan:
     return replace(plan, durations=tuple(durations))
 
 
-def _keep_current(lc: Lifecycle, plan: Plan, current: str, now: float) -> Plan:
-    """Keep the stage a client could see at `now` in the history when the plan ends at `now`.
-
-    The lifecycle drops a stage that begins at the very instant the plan is interrupted or fails
-    (it never began). A stop or failure reported at that instant comes after the stage did begin,
-    so its start moves one ulp earlier (the rendered times, in microseconds, do not change).
-    """
-    k = lc.stages.index(current) if current in lc.stages else 0
-    for _ in range(64):
-        if k == 0 or any(s == current for s, _ in lifecycle.transitions(lc, plan, now)):
-            break
-        # the last stage before `current` that lasts at all (an agent may have skipped through)
-        j = max((i for i in range(k) if plan.durations[i] > 0), default=None)
-        if j is None:
-            break
-        plan = _shave(plan, j)
-    return plan
-
-
-def _hold(lc: Lifecycle, plan: Plan, state: str, now: float) -> Plan:
-    """The plan with `state` (the current one) kept until the agent reports the next one."""
-    k = lc.stages.index(state)
-    plan = replace(plan, fail_at=None, interrupt_at=None)  # planned fates no longer apply
-    if k == len(lc.stages) - 1:  # the work freezes where it is (stall), nothing goes back
-        return plan if plan.stall_at is not None else replace(plan, stall_at=now)
+def _hold(lc: Lifecycle, plan: Plan, now: float) -> Plan:
+    """The plan with its state at `now` kept until the agent reports the next one."""
+    state = lifecycle.status_at(lc, plan, now)
+    if state in lc.terminal:
+        return plan
+    if state == lc.stopping:
+        return replace(plan, stop_for=HOLD)  # the agent must confirm with `stopped`
+    # Not ended and not stopping: any interrupt or failure still to come was the simulation's.
+    plan = replace(plan, fail_at=None, interrupt_at=None)
+    k = lc.stages.index(state) if state in lc.stages else 0  # start_scheduled is stage 0
+    if k == len(lc.stages) - 1:  # the work freezes where it is (a stall): nothing goes back
+        if plan.stall_at is None or plan.stall_at > now:
+            plan = replace(plan, stall_at=now)
+        return plan
     return replace(plan, durations=(*plan.durations[:k], *(HOLD,) * (len(plan.durations) - k)))
 
 
@@ -152,7 +141,7 @@ def _reported(lc: Lifecycle, plan: Plan, target: str, now: float) -> Plan:
         assert plan.interrupt_at is not None
         index, plan = None, replace(plan, stop_for=max(0.0, now - plan.interrupt_at))
     elif target == lc.failed:
-        return _keep_current(lc, replace(plan, fail_at=now), lc.stages[-1], now)
+        return replace(plan, fail_at=now)
     else:  # completed / completed_with_errors: the work ends now
         index = len(plan.durations) - 1
         worked = max(0.0, now - plan.run_start - plan.paused)
@@ -165,9 +154,7 @@ def _reported(lc: Lifecycle, plan: Plan, target: str, now: float) -> Plan:
     return plan
 
 
-def move(
-    lc: Lifecycle, plan: Plan, target: str, now: float, by_agent_before: bool
-) -> tuple[Plan, bool]:
+def move(lc: Lifecycle, plan: Plan, target: str, now: float) -> tuple[Plan, bool]:
     """Apply one `/state` value at `now`; returns (plan, reported by an agent)."""
     current = lifecycle.status_at(lc, plan, now)
     if current in lc.terminal:
@@ -175,11 +162,10 @@ def move(
     if target == lc.stopping:  # the user's stop request
         if current == lc.stopping:
             return plan, False  # asked twice: nothing new
-        stopped = _keep_current(lc, lifecycle.interrupt(plan, now), current, now)
-        # The simulated agent stops after Timing.stopping; a real (reporting) agent must say so.
-        return (replace(stopped, stop_for=HOLD) if by_agent_before else stopped), False
+        # The simulated agent stops after Timing.stopping (a reporting agent is held, in update).
+        return lifecycle.interrupt(plan, now), False
     if target == current and target in PROGRESS_STATES:
-        return _hold(lc, plan, target, now), True
+        return plan, True  # a progress report: the state stays
     if target not in AGENT_MOVES.get(current, ()):
         raise _bad_move(current, target)
     return _reported(lc, plan, target, now), True
@@ -262,11 +248,13 @@ def update(lc: Lifecycle, job: Job, ops: Sequence[PatchOp], now: float) -> Updat
     by_agent = bool((job.extra or {}).get("agent_reports"))
     for op in ops:
         if op.path == "/state":
-            plan, reported = move(lc, plan, op.value, now, by_agent)
+            plan, reported = move(lc, plan, op.value, now)
             by_agent = by_agent or reported
         else:
             fields[op.path.lstrip("/")] = op.value
             by_agent = True  # result fields only ever come from the agent
+    if by_agent:  # a reporting agent drives this cleanup: nothing moves until it reports again
+        plan = _hold(lc, plan, now)
     return Update(plan, fields, by_agent)
 
 

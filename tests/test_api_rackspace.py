@@ -554,6 +554,18 @@ def test_an_agent_progress_report_takes_over_without_going_back(rs: Api, server:
     assert done["ended_time"] == "2026-01-01T01:00:04.500000Z"
 
 
+def test_result_fields_alone_also_take_over(rs: Api, server: MockServer) -> None:
+    c = create(rs)
+    server.clock.advance(3)
+    assert patch(rs, c, ("/bytes_before", 2048)).status_code == 204
+    server.clock.advance(3600)
+    held = get(rs, c)
+    assert held["state"] == "in_progress" and held["bytes_before"] == 2048
+    assert patch(rs, c, ("/state", "stop_requested")).status_code == 204
+    server.clock.advance(3600)  # the agent has to confirm the stop
+    assert get(rs, c)["state"] == "stop_requested"
+
+
 # ---- the domain: a cleanup never goes back, whatever is reported when ----
 
 _ORDER = {"start_requested": 0, "start_scheduled": 0, "queued": 1, "in_progress": 2,
@@ -563,7 +575,7 @@ _ORDER = {"start_requested": 0, "start_scheduled": 0, "queued": 1, "in_progress"
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.floats(min_value=0, max_value=4),
-                          st.sampled_from(sorted(_ORDER))), max_size=12),
+                          st.sampled_from([*sorted(_ORDER), "/snapshot_ids"])), max_size=12),
        st.sampled_from([None, "completed_with_errors", "failed"]))
 def test_state_and_results_never_go_back(steps: list[tuple[float, str]], outcome: str | None) -> None:
     from mock_server import jobs
@@ -583,14 +595,15 @@ def test_state_and_results_never_go_back(steps: list[tuple[float, str]], outcome
     for dt, target in steps:
         now += dt
         try:
-            apply(job, update(lc, job, [PatchOp("/state", target)], now), now)
+            op = PatchOp(target, [1]) if target.startswith("/") else PatchOp("/state", target)
+            apply(job, update(lc, job, [op], now), now)
         except MockError as err:
             assert err.status in (400, 409)
         seen = jobs.view(lc, job, now)
         res = results(7, lc, job, seen)
         ids = [e.id for e in events(seen)]
         assert ids == sorted(set(ids))
-        shown = [(e.event, e.id, rs_time(e.at)) for e in events(seen)]  # what clients see
+        shown = [(e.event, e.id, rs_time(e.at), e.at) for e in events(seen)]  # never rewritten
         if last is not None:
             assert _ORDER[seen.status] >= _ORDER[last[0]]
             if last[0] in lc.terminal:

@@ -104,6 +104,8 @@ def test_zero_length_work_still_started() -> None:
     plan = Plan(start=0.0, durations=(1.0, 0.0))
     assert [s for s, _ in transitions(CL, plan, 5.0)] == ["pending", "in_progress", "completed"]
     assert view(CL, plan, 5.0).started_at == 1.0
-    # an interrupt landing exactly when a stage would begin still means it never began
+    # an interrupt at the instant a stage begins keeps that stage: a client may have seen it
     cut = interrupt(Plan(start=0.0, durations=(1.0, 2.0)), 1.0)
-    assert [s for s, _ in transitions(CL, cut, 5.0)] == ["pending", "interrupted"]
+    assert status_at(CL, Plan(start=0.0, durations=(1.0, 2.0)), 1.0) == "in_progress"
+    assert [s for s, _ in transitions(CL, cut, 5.0)] == ["pending", "in_progress", "interrupted"]
+    assert status_at(CL, cut, 1.0) == "interrupted"
