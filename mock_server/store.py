@@ -109,10 +109,11 @@ class Tenant:
     def new_id(self, rackspace: bool = False) -> str:
         """A fresh id that sorts after every earlier one (so sort=id is creation order)."""
         self.counter += 1
-        digest = hashlib.sha256(f"{self.seed}/{'/'.join(self.key)}/{self.counter}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{self.seed}/{'/'.join(self.key)}/{self.counter}".encode()).digest()
         if rackspace:  # UUID-v1-looking, as the Rackspace examples show
-            return f"{self.counter:08x}-{digest[:4]}-11e4-{digest[4:8]}-{digest[8:20]}"
-        tail = "".join(_B62[int(digest[i : i + 2], 16) % 62] for i in range(0, 12, 2))
+            hexed = digest.hex()
+            return f"{self.counter:08x}-{hexed[:4]}-11e4-{hexed[4:8]}-{hexed[8:20]}"
+        tail = "".join([_B62[b % 62] for b in digest[:6]])  # byte i == hexdigest pair i
         return _b62(self.counter, 4) + tail
 
     def of(self, kind: str) -> dict[str, Job]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -46,7 +47,12 @@ def acceptable(op: Operation, accept: str | None) -> bool:
     """True when the Accept header admits one of the operation's response media types."""
     if not accept or not op.response_media:
         return True
-    offered = {_media(m) for m in op.response_media}
+    return _admits(op.response_media, accept)
+
+
+@lru_cache(maxsize=512)  # clients send the same few Accept headers on every request
+def _admits(response_media: frozenset[str], accept: str) -> bool:
+    offered = {_media(m) for m in response_media}
     for part in accept.split(","):
         media, *options = (s.strip().lower() for s in part.split(";"))
         quality = next((o[2:] for o in options if o.startswith("q=")), "1")

@@ -56,11 +56,11 @@ def resource(
 def sparse(attributes: Mapping[str, Any], wanted: frozenset[str] | None) -> dict[str, Any]:
     """Only the requested attributes (fields[type]=a,b), in their usual order."""
     if wanted is None:
-        return dict(attributes)
+        return attributes if type(attributes) is dict else dict(attributes)  # no copy of a copy
     return {k: v for k, v in attributes.items() if k in wanted}
 
 
 def raw_field(fields: Mapping[str, Any], name: str) -> Any:
     """A stored attribute for rendering: packed values go out as their bytes, never decoded."""
     value = dict.get(fields, name) if isinstance(fields, dict) else fields.get(name)
-    return fragment(value.raw) if isinstance(value, Packed) else value
+    return fragment(value.raw) if value.__class__ is Packed else value
