@@ -104,9 +104,11 @@ def _measure_all(run: Running, loads: dict[str, Workload], opts: Options, report
         if problem:
             report.notes.append(f"{run.spec.name} {name}: not measured, {problem}")
             continue
-        result = measure(run.url, loads[name], run.spec.name, opts.seconds, load_core, opts.warmup)
+        result = measure(run.url, loads[name], run.spec.name, opts.seconds, load_core, opts.warmup,
+                         run.proc.pid)
         print(f"  {name}: {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
-              f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}", flush=True)
+              f"p99 {result.p99_ms:7.2f} ms  cpu {result.cpu_us or 0:6.0f} µs/req  "
+              f"errors {result.errors}", flush=True)
         report.add(result)
 
 
@@ -177,7 +179,7 @@ def scaling_and_memory(opts: Options, report: Report, tok: str, server_core: int
                 print(f"  {have} jobs: RSS {rss} KiB, "
                       f"{report.memory[-1]['bytes_per_job']:.0f} B/job", flush=True)
             result = measure(run.url, loads["w2"], f"w2@{have}", opts.seconds, load_core,
-                             opts.warmup)
+                             opts.warmup, run.proc.pid)
             report.scaling.append({**asdict(result), "jobs": have})
             print(f"  w2@{have}: {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
                   f"p99 {result.p99_ms:7.2f} ms", flush=True)

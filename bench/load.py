@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .workloads import Workload
@@ -28,6 +29,7 @@ class Result:
     requests: int
     errors: int  # non-2xx/3xx answers plus socket errors
     tool: str
+    cpu_us: float | None = None  # server CPU time per request: steadier than req/s on a busy box
 
     @property
     def valid(self) -> bool:
@@ -152,13 +154,22 @@ def run_python(url: str, workload: Workload, server: str, seconds: float,
                   errors, "python")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(url: str, workload: Workload, server: str, seconds: float, core: int | None,
-            warmup: float = 1.0) -> Result:
+            warmup: float = 1.0, pid: int | None = None) -> Result:
     """Warm up, then measure one cell with the best load generator available."""
-    if have_wrk():
-        if warmup > 0:
-            run_wrk(url, workload, server, warmup, core)
-        return run_wrk(url, workload, server, seconds, core)
+    drive = (lambda s: run_wrk(url, workload, server, s, core)) if have_wrk() else (
+        lambda s: run_python(url, workload, server, s))
     if warmup > 0:
-        run_python(url, workload, server, warmup)
-    return run_python(url, workload, server, seconds)
+        drive(warmup)
+    before = cpu_seconds(pid) if pid else 0.0
+    result = drive(seconds)
+    if pid and result.requests:
+        spent = cpu_seconds(pid) - before
+        result = replace(result, cpu_us=1e6 * spent / result.requests)
+    return result
