@@ -89,7 +89,7 @@ def scenario_hook(book: ScenarioBook) -> OnCreate:
     def on_create(tenant: Tenant, job: Job, context: dict[str, Any]) -> None:
         attrs = context.get("attributes") or {}
         rackspace = job.kind == "rackspace_cleanups"
-        sc, sources = book.for_job(job.kind, attrs), ["config rules"]
+        sc, sources = book.for_job(job.kind, attrs, tenant.key[0]), ["config rules"]
         meta = attrs.get("metadata")
         if isinstance(meta, Mapping) and METADATA_KEY in meta:
             try:
@@ -199,31 +199,33 @@ class Controls:
         self.settings, self.clock, self.store = settings, clock, store
         self.journal, self.faults, self.limiter, self.book = journal, faults, limiter, book
 
-    # clock
-    def clock_state(self) -> dict[str, Any]:
+    # clock (a namespace that keeps its own time, as the pytest handle's does, gets its own)
+    def clock_state(self, namespace: str | None = None) -> dict[str, Any]:
         """Virtual now, speed and whether time stands still."""
-        now = self.clock.now()
-        return {"now": cl_time(now), "epoch": now, "speed": self.clock.speed,
-                "frozen": self.clock.frozen}
+        clock = self.clock.of(namespace)
+        now = clock.now()
+        return {"now": cl_time(now), "epoch": now, "speed": clock.speed, "frozen": clock.frozen}
 
     def set_clock(self, *, set: Any = None, advance: Any = None, speed: float | None = None,
-                  freeze: bool | None = None, resume: bool | None = None) -> dict[str, Any]:
+                  freeze: bool | None = None, resume: bool | None = None,
+                  namespace: str | None = None) -> dict[str, Any]:
         """Apply set, advance, speed, then freeze/resume; 422 naming the bad field."""
+        clock = self.clock.of(namespace)
         if freeze and resume:
             raise Unprocessable("freeze and resume together make no sense; send one",
                                 pointer="/resume", meta={"error": "invalid"})
         try:
             if set is not None:
                 when = float(set) if isinstance(set, int | float) else parse_time(str(set))
-                if when < self.clock.now():
+                if when < clock.now():
                     raise ValueError("the clock never goes backwards (jobs would regress); "
                                      "start a new server for an earlier time")
-                self.clock.set(when)
+                clock.set(when)
         except ValueError as exc:
             raise Unprocessable(f"set: {exc}", pointer="/set", meta={"error": "invalid"}) from None
         if advance is not None:
             try:
-                self.clock.advance(parse_duration(advance))
+                clock.advance(parse_duration(advance))
             except ValueError as exc:
                 raise Unprocessable(f"advance: {exc}", pointer="/advance",
                                     meta={"error": "invalid"}) from None
@@ -231,12 +233,12 @@ class Controls:
             if not speed > 0:
                 raise Unprocessable("speed must be > 0", pointer="/speed",
                                     meta={"error": "greater_than", "value": speed, "count": 0})
-            self.clock.set_speed(speed)
+            clock.set_speed(speed)
         if freeze:
-            self.clock.freeze()
+            clock.freeze()
         if resume:
-            self.clock.resume()
-        return self.clock_state()
+            clock.resume()
+        return self.clock_state(namespace)
 
     # reset
     def reset(self, namespace: str | None = None) -> dict[str, Any]:
@@ -245,6 +247,7 @@ class Controls:
         faults = self.faults.clear(namespace)
         requests = self.journal.clear(namespace)
         self.limiter.reset(namespace)
+        self.book.clear(namespace)
         if namespace is None:
             self.limiter.enable(self.settings.rate_limits)
         return {"namespace": namespace, "tenants": tenants, "faults": faults,
@@ -264,7 +267,7 @@ class Controls:
     def job(self, kind: str, job_id: str, namespace: str = "default") -> dict[str, Any]:
         """A job's plan, scenario and status now, as the admin API shows it."""
         tenant, job = self.find(kind, job_id, namespace)
-        return self._view(tenant, job, namespace, self.clock.now())
+        return self._view(tenant, job, namespace, self.clock.now(namespace))
 
     def _view(self, tenant: Tenant, job: Job, namespace: str, now: float) -> dict[str, Any]:
         lc = LIFECYCLES[job.kind]
@@ -283,7 +286,7 @@ class Controls:
                  release: bool = False) -> dict[str, Any]:
         """Attach a scenario to a job now (and/or release a stall); 409 if it is too late."""
         tenant, job = self.find(kind, job_id, namespace)
-        now = self.clock.now()
+        now = self.clock.now(namespace)
         with tenant.lock:
             try:
                 if release:
@@ -299,7 +302,7 @@ class Controls:
                 ) -> dict[str, Any]:
         """Move one job to status `to` now (forward only); 409 when it cannot get there."""
         tenant, job = self.find(kind, job_id, namespace)
-        now = self.clock.now()
+        now = self.clock.now(namespace)
         with tenant.lock:
             try:
                 job.plan = fate.advance(LIFECYCLES[kind], job.plan, to, now)

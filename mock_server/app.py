@@ -17,6 +17,7 @@ from .hooks import Hooks
 from .journal import Journal, journal_middleware
 from .middlewares import error_middleware
 from .model import ResourceType, load_types
+from .namespace_path import namespace_path_middleware
 from .rackspace_agents import AgentBook
 from .ratelimit import Limits, RateLimiter
 from .scenarios import ScenarioBook
@@ -75,6 +76,7 @@ def _route(op: Operation, handler: Handler) -> Handler:
         path, query = check_params(op, request.match_info, request.query, request.headers)
         raw = await request.read() if request.body_exists else b""
         body = parse_body(op, raw, request.headers.get("Content-Type"))
+        namespace = _namespace(request, principal)
         call = Call(
             op=op,
             path=path,
@@ -82,8 +84,8 @@ def _route(op: Operation, handler: Handler) -> Handler:
             raw_query=list(request.query.items()),
             body=body,
             principal=principal,
-            namespace=_namespace(request, principal),
-            now=app[CLOCK].now(),
+            namespace=namespace,
+            now=app[CLOCK].now(namespace),  # a namespace may keep its own time (pytest handle)
         )
         return await handler(request, call)
 
@@ -135,8 +137,10 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     faults = FaultSet.from_config(settings.seed, settings.extra.get("faults"), source)
     limits = Limits.from_config(settings.extra.get("rate_limit"), source)
     limiter = RateLimiter(limits, settings.rate_limits)
-    # The middleware order, declared once: journal → faults (+ rate limits) → errors → route.
-    middlewares = [journal_middleware(journal, clock), fault_middleware(faults, limiter, clock)]
+    # The middleware order, declared once: /_ns/ prefix → journal → faults (+ rate limits)
+    # → errors → route.
+    middlewares = [namespace_path_middleware, journal_middleware(journal, clock),
+                   fault_middleware(faults, limiter, clock)]
     app = web.Application(middlewares=[*middlewares, error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[SPEC] = spec

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 class VirtualClock:
@@ -13,9 +13,11 @@ class VirtualClock:
 
     Times are POSIX seconds (float). All state changes are O(1) and thread-safe, so the
     admin API, the pytest fixture's thread and request handlers can share one clock.
+    A namespace may keep its own time (`own`): a clock forked from this one, so one test's
+    freeze/advance leaves other tests' jobs alone; `now(namespace)` reads it.
     """
 
-    __slots__ = ("_lock", "_real", "_anchor_real", "_anchor_virtual", "_speed", "_frozen")
+    __slots__ = ("_lock", "_real", "_anchor_real", "_anchor_virtual", "_speed", "_frozen", "_own")
 
     def __init__(
         self,
@@ -32,11 +34,41 @@ class VirtualClock:
         self._anchor_virtual = self._anchor_real if start is None else float(start)
         self._speed = float(speed)
         self._frozen = frozen
+        self._own: dict[str, VirtualClock] = {}
 
-    def now(self) -> float:
-        """Current virtual time in POSIX seconds."""
+    def now(self, namespace: str | None = None) -> float:
+        """Current virtual time in POSIX seconds (the namespace's own time, if it keeps one)."""
+        if namespace is not None and self._own:
+            own = self._own.get(namespace)
+            if own is not None:
+                return own.now()
         with self._lock:
             return self._now_locked()
+
+    def of(self, namespace: str | None) -> VirtualClock:
+        """The clock a namespace reads: its own, else this one."""
+        return self._own.get(namespace, self) if namespace is not None else self
+
+    def own(self, namespace: str) -> VirtualClock:
+        """The namespace's own clock, forked from this one (now, speed, frozen) on first use."""
+        with self._lock:
+            found = self._own.get(namespace)
+            if found is None:
+                found = VirtualClock(start=self._now_locked(), speed=self._speed,
+                                     frozen=self._frozen, real=self._real)
+                self._own[namespace] = found
+            return found
+
+    def drop(self, namespace: str | None = None) -> int:
+        """Forget one namespace's own clock (or all); call only once its jobs are gone too.
+
+        A namespace whose clock ran ahead would otherwise see its jobs go back in time.
+        """
+        with self._lock:
+            doomed = [ns for ns in self._own if namespace in (None, ns)]
+            for ns in doomed:
+                del self._own[ns]
+            return len(doomed)
 
     def _now_locked(self) -> float:
         if self._frozen:
@@ -79,8 +111,10 @@ class VirtualClock:
             self._frozen = False
             return self._anchor_virtual
 
-    def advance(self, seconds: float) -> float:
-        """Jump forward by `seconds` (never backwards); returns the new now."""
+    def advance(self, seconds: float | timedelta) -> float:
+        """Jump forward by `seconds` or a timedelta (never backwards); returns the new now."""
+        if isinstance(seconds, timedelta):
+            seconds = seconds.total_seconds()
         if seconds < 0:
             raise ValueError("cannot advance by a negative duration")
         with self._lock:

@@ -235,9 +235,12 @@ class Rule:
     types: tuple[str, ...]  # empty: every type
     match: tuple[tuple[str, Any], ...]  # (attribute, glob / value / list of alternatives)
     scenario: Scenario
+    namespace: str | None = None  # None: every namespace (config rules); else private to it
 
-    def matches(self, kind: str, attrs: Mapping[str, Any]) -> bool:
-        """True when the job type and every listed attribute match."""
+    def matches(self, kind: str, attrs: Mapping[str, Any], namespace: str | None = None) -> bool:
+        """True when the namespace, the job type and every listed attribute match."""
+        if self.namespace is not None and self.namespace != namespace:
+            return False
         if self.types and kind not in self.types:
             return False
         return all(_value_matches(attrs.get(key), want) for key, want in self.match)
@@ -283,7 +286,8 @@ class ScenarioBook:
                 raise ConfigError(f"{source}: rules[{i}]: {exc}") from None
         return book
 
-    def add_rule(self, match: Mapping[str, Any], scenario: Any) -> Rule:
+    def add_rule(self, match: Mapping[str, Any], scenario: Any, namespace: str | None = None
+                 ) -> Rule:
         """Add a rule: `match` has `type` (or a list) and attribute globs; returns the rule."""
         wanted = dict(match)
         types = wanted.pop("type", None)
@@ -292,15 +296,23 @@ class ScenarioBook:
         if unknown:
             raise ScenarioError(f"match.type: unknown job type {unknown[0]!r}; "
                                 f"use one of {', '.join(LIFECYCLES)}", "type")
-        rule = Rule(tuple(types), tuple(wanted.items()), parse(scenario, self.presets))
+        rule = Rule(tuple(types), tuple(wanted.items()), parse(scenario, self.presets), namespace)
         self.rules.append(rule)
         return rule
 
-    def for_job(self, kind: str, attrs: Mapping[str, Any]) -> Scenario:
-        """Every matching rule's scenario, merged in config order (later rules win)."""
+    def clear(self, namespace: str | None = None) -> int:
+        """Drop one namespace's private rules (or every private rule); config rules stay."""
+        before = len(self.rules)
+        self.rules = [r for r in self.rules
+                      if r.namespace is None or namespace not in (None, r.namespace)]
+        return before - len(self.rules)
+
+    def for_job(self, kind: str, attrs: Mapping[str, Any], namespace: str | None = None
+                ) -> Scenario:
+        """Every matching rule's scenario, merged in order (later rules win)."""
         out = Scenario()
         for rule in self.rules:
-            if rule.matches(kind, attrs):
+            if rule.matches(kind, attrs, namespace):
                 out = out.merged(rule.scenario)
         return out
 

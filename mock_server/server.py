@@ -9,8 +9,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .app import CLOCK, create_app
+from .admin import Controls
+from .app import CLOCK, CONTROLS, create_app
+from .auth import issue, stable_id
 from .clock import VirtualClock
+from .handle import NamespaceHandle
 from .settings import Settings
 
 
@@ -31,6 +34,22 @@ class MockServer:
     def url(self) -> str:
         """Base URL, e.g. http://127.0.0.1:53817."""
         return f"http://{self.settings.host}:{self.port}"
+
+    @property
+    def controls(self) -> Controls:
+        """The QA controls (clock, reset, job scenarios) the admin API wraps."""
+        return self.app[CONTROLS]
+
+    def token(self, org: str = "acme", test: bool = True, *, kind: str = "integration",
+              ttl: int = 14400, namespace: str | None = None) -> str:
+        """A Commerce Layer JWT (as POST /oauth/token issues) the official clients accept."""
+        body = issue(org_slug=org, client_id=stable_id("client", org), kind=kind, test=test,
+                     wall_now=self.clock.wall(), ttl=ttl, namespace=namespace)
+        return str(body["access_token"])
+
+    def namespace(self, name: str) -> NamespaceHandle:
+        """A handle on one namespace: its URL, tokens, own clock and QA controls."""
+        return NamespaceHandle(self, name)
 
     def start(self) -> MockServer:
         """Start serving; returns once the port is bound."""

@@ -37,14 +37,15 @@ async def health(request: web.Request, call: Call) -> web.StreamResponse:
 
 @handles("adminGetClock")
 async def get_clock(request: web.Request, call: Call) -> web.StreamResponse:
-    """GET /_mock/clock."""
-    return _json(request.app[CONTROLS].clock_state())
+    """GET /_mock/clock (a namespace's own clock when it keeps one)."""
+    return _json(request.app[CONTROLS].clock_state(request.headers.get(NAMESPACE_HEADER)))
 
 
 @handles("adminSetClock")
 async def set_clock(request: web.Request, call: Call) -> web.StreamResponse:
     """POST /_mock/clock: set, advance, speed, freeze, resume."""
-    return _json(request.app[CONTROLS].set_clock(**call.body))
+    namespace = request.headers.get(NAMESPACE_HEADER)
+    return _json(request.app[CONTROLS].set_clock(**call.body, namespace=namespace))
 
 
 @handles("adminReset")

@@ -9,14 +9,14 @@ from aiohttp import web
 
 from ..errors import JSONAPI
 from ..jsonenc import dumps, fragment
+from ..namespace_path import link_prefix
 from ..store import Packed
 
 
 def base_url(request: web.Request, public_url: str | None) -> str:
-    """Absolute base for links: --public-url, else the host the client used."""
-    if public_url:
-        return public_url.rstrip("/")
-    return f"{request.scheme}://{request.host}"
+    """Absolute base for links: --public-url, else the host the client used (+ its /_ns/ prefix)."""
+    root = public_url.rstrip("/") if public_url else f"{request.scheme}://{request.host}"
+    return root + link_prefix(request)
 
 
 def respond(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:

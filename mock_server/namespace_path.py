@@ -1,0 +1,55 @@
+"""`/_ns/<namespace>/...` URLs: the namespace in the path, for clients that send no header.
+
+A test hands its client a base URL such as `http://127.0.0.1:8080/_ns/ci-7`; every request
+under it is served as if it had no prefix and carried `X-Mock-Namespace: ci-7`, and the links
+the mock returns keep the prefix, so any client (the official SDK, httpx, urllib, a Rackspace
+client with an opaque X-Auth-Token) stays in its namespace without being told.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from aiohttp import hdrs, web
+from yarl import URL
+
+from .journal import NAMESPACE_HEADER, Handler
+
+PREFIX = "/_ns/"
+LINK_PREFIX = "mock_link_prefix"  # request key: what links must start with (base_url adds it)
+
+
+def split(raw_path: str) -> tuple[str, str, str] | None:
+    """(namespace, raw prefix, raw rest with query) of a prefixed path, or None."""
+    if not raw_path.startswith(PREFIX):
+        return None
+    raw_ns, _, rest = raw_path[len(PREFIX):].partition("/")
+    if "?" in raw_ns:  # /_ns/x?query: no path after the namespace
+        raw_ns, _, query = raw_ns.partition("?")
+        rest = "?" + query
+    namespace = unquote(raw_ns)
+    if not namespace:
+        return None
+    return namespace, PREFIX + raw_ns, "/" + rest
+
+
+def link_prefix(request: web.Request) -> str:
+    """The `/_ns/<namespace>` a request came through ("" when none): links keep it."""
+    return request.get(LINK_PREFIX, "")  # type: ignore[no-any-return]
+
+
+@web.middleware
+async def namespace_path_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Outermost: serve `/_ns/<ns>/rest` as `/rest` with `X-Mock-Namespace: <ns>`."""
+    found = split(request.raw_path)
+    if found is None:
+        return await handler(request)
+    namespace, prefix, rest = found
+    headers = request.headers.copy()
+    headers[NAMESPACE_HEADER] = namespace  # the path wins over a header (it is what links keep)
+    headers.popall(hdrs.EXPECT, None)  # "100 Continue" was answered for the outer request
+    inner = request.clone(rel_url=URL(rest, encoded=True), headers=headers)
+    inner[LINK_PREFIX] = prefix
+    # Routing ran before any middleware, on the prefixed path: route the inner request again
+    # (through every middleware, this one passing it on). aiohttp has no public hook for it.
+    return await request.app._handle(inner)  # type: ignore[arg-type]
