@@ -75,8 +75,19 @@ def create(client: ApiClient, kind: JobKind, reference: str | None = None) -> Jo
             return snapshot(client, kind, resp)
         if resp.status_code not in (404, 409, 422):
             expect(resp, 201)
-        refusals.append(f"{choice}: {resp.status_code} {resp.text[:160]}")
+        refusals.append(f"{choice} → {resp.status_code} {_reason(resp)}")
     raise NotCreatable("; ".join(refusals))
+
+
+def _reason(resp: requests.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:80]
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("detail") or errors[0].get("title") or "")[:80]
+    return str(body.get("message", ""))[:80] if isinstance(body, dict) else ""
 
 
 def snapshot(client: ApiClient, kind: JobKind, resp: requests.Response) -> Job:

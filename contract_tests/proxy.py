@@ -58,7 +58,8 @@ class Defect:
                 if headers.get(name):
                     self.credentials[name] = headers[name]  # remember a caller's valid token
             if not any(headers.get(n) for n in ("Authorization", "X-Auth-Token")):
-                headers.update(self.credentials)
+                # the mock takes any X-Auth-Token; a bearer is learnt from /oauth/token replies
+                headers.update({"X-Auth-Token": "proxy-token", **self.credentials})
         if self.name == "interrupt_ignored" and method == "PATCH" and _is_stop(body):
             if path.startswith("/v2/"):
                 return Reply(204, {}, b"")
@@ -66,6 +67,10 @@ class Defect:
         return None
 
     def after(self, method: str, path: str, reply: Reply) -> None:
+        if self.name == "auth_not_enforced" and path == "/oauth/token" and reply.status == 200:
+            token = (reply.json_body() or {}).get("access_token")
+            if isinstance(token, str):
+                self.credentials["Authorization"] = f"Bearer {token}"
         edit = _EDITS.get(self.name)
         if edit is not None:
             edit(self, method, path, reply)
@@ -166,7 +171,7 @@ def _broken_pagination(d: Defect, method: str, path: str, reply: Reply) -> None:
 
 def _undeclared_status(d: Defect, method: str, path: str, reply: Reply) -> None:
     lists = path == "/api/imports" or (path.startswith("/v2/") and path.endswith("/cleanups"))
-    if method == "GET" and lists:
+    if method == "GET" and lists and reply.status == 200:
         reply.status = 418  # body stays a valid error-free list: only the status is wrong
 
 

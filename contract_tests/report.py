@@ -11,7 +11,9 @@ from typing import TextIO
 import pytest
 
 _CURL = re.compile(r"(curl -X .*?)\s*$", re.MULTILINE)
-_HEADLINE = re.compile(r"^\s*\|?\s*(- ST\d+ .+|E\s+\S.*|\S.*Received .+)$", re.MULTILINE)
+_ST = re.compile(r"^\s*\|?\s*- (ST\d+ .+)$", re.MULTILINE)
+_E = re.compile(r"^E\s+(\S.*)$", re.MULTILINE)
+_EXC = re.compile(r"^[\w.]+(Error|Violation|Exception|Exhausted|Failure): ")
 _KINDS = {"test_conformance": "operation", "test_stateful": "stateful", "test_lifecycle":
           "lifecycle", "test_lists": "lists", "test_auth": "auth"}
 
@@ -41,13 +43,17 @@ def label_of(nodeid: str) -> str:
 
 
 def _failure(text: str) -> tuple[str, str]:
+    """The first line worth reading (a Schemathesis ST code, else the error) and a curl line."""
     curl = _CURL.search(text)
-    heads = [m.group(1).removeprefix("E").strip() for m in _HEADLINE.finditer(text)]
-    head = next((h for h in heads if h.startswith("- ST")), heads[0] if heads else "")
-    if not head:
+    st, errors = _ST.search(text), _E.findall(text)
+    if st:
+        head = st.group(1)
+    elif errors:
+        head = _EXC.sub("", errors[0].strip())
+    else:
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         head = lines[-1] if lines else "failed"
-    return head.removeprefix("- ")[:300], curl.group(1) if curl else ""
+    return head[:300], curl.group(1) if curl else ""
 
 
 @dataclass(eq=False)  # pytest registers plugins in sets: keep identity hashing

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,9 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
     """The pytest command line for parsed runner arguments."""
-    out = [str(PACKAGE), "-p", "no:cacheprovider", "-c", os.devnull, "--rootdir", str(PACKAGE),
-           "-o", "python_files=test_*.py", "--tb=short", "-q" if not args.verbose else "-v",
-           "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    # Our own empty config and no cache/benchmark plugins: the caller's pytest settings must not
+    # change the suite, and a CI checkout gets no .pytest_cache or .benchmarks from it.
+    out = [str(PACKAGE), "-c", os.devnull, "--rootdir", str(PACKAGE), "-p", "no:cacheprovider",
+           "-p", "no:benchmark", "-o", "python_files=test_*.py", "--tb=short",
+           "-q" if not args.verbose else "-v", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     for flag in (*FLAGS, "--api", "--defect"):
         value = getattr(args, flag.lstrip("-").replace("-", "_"))
         if value is not None:
@@ -73,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import pytest
 
     args = build_parser().parse_args(list(argv) if argv is not None else None)
+    # Hypothesis keeps caches in ./.hypothesis; a CI checkout should not get one from us.
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "mock-server-contract-hypothesis"))
     collector = Collector()
     code = pytest.main(pytest_args(args), plugins=[collector])
     where = args.base_url or os.environ.get("CONTRACT_BASE_URL") or "the in-process mock"

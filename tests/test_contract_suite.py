@@ -1,0 +1,60 @@
+"""The contract suite passes against the clean mock, in-process and as a separate process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .contract_run import run_contract
+
+
+def test_full_suite_passes_against_the_in_process_mock(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = run_contract("--seed", "1", "--junit", "junit.xml", "--html", "report.html",
+                        cwd=tmp_path)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " 0 failed" in done.stdout
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and int(suite.get("tests", "0")) > 50
+    assert suite.get("failures") == "0" and suite.get("errors") == "0"
+    assert "passed" in (tmp_path / "report.html").read_text()
+    assert not (tmp_path / ".hypothesis").exists() and not (tmp_path / ".schemathesis").exists()
+    print(f"full contract suite: {elapsed:.1f} s")  # CI budget: under 60 s on an idle runner
+
+
+@pytest.fixture
+def separate_mock() -> Iterator[str]:
+    """`mock-server serve --port 0` in its own process; yields its URL."""
+    proc = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "listening on" in line, line
+        yield line.rsplit(" ", 1)[-1].strip()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_contract_command_checks_a_separately_started_mock(separate_mock: str,
+                                                           tmp_path: Path) -> None:
+    done = run_contract("--base-url", separate_mock, "--client-id", "ci", "--rackspace-token",
+                        "ci-token", "-k", "auth or lifecycle or lists", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "Contract check of " + separate_mock in done.stdout
+
+
+def test_a_run_where_every_request_gets_401_fails(separate_mock: str, tmp_path: Path) -> None:
+    done = run_contract("--base-url", separate_mock, "--token", "not-a-jwt", "--api",
+                        "commercelayer", "-k", "credentials or test_operation and imports",
+                        cwd=tmp_path)
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "The credentials were refused" in done.stdout
