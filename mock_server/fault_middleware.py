@@ -86,7 +86,8 @@ def fault_middleware(faults: FaultSet, limiter: RateLimiter, clock: VirtualClock
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if is_admin(request.path):
             return await handler(request)
-        namespace, now, endpoint = namespace_of(request), clock.now(), _endpoint(request)
+        namespace, endpoint = namespace_of(request), _endpoint(request)
+        now = clock.now(namespace)  # limits count on the namespace's own time, if it keeps one
         claims = bearer_claims(request) or {}
         org = claims.get("organization")
         slug = org.get("slug") if isinstance(org, dict) else None

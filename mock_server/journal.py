@@ -187,7 +187,7 @@ def journal_middleware(journal: Journal, clock: VirtualClock) -> Any:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if is_admin(request.path):
             return await handler(request)
-        at, started = clock.now(), clock.wall()
+        at, started = clock.now(namespace_of(request)), clock.wall()
         body: bytes | None = None
         size = request.content_length
         if request.body_exists and size is not None and size <= request.client_max_size:
