@@ -21,10 +21,12 @@ STATEFUL_422 = (
 )
 # Valid requests a server may refuse with 400 for a reason the schema cannot carry: record lists
 # accept only the record type's own sort/filter fields (400 INVALID_SORT_CRITERIA; notes:
-# commercelayer_api.md §3, inferred), and a Rackspace `marker` must name an existing item
-# (notes: rackspace_cleanups.md §8; the error for an unknown one is undocumented).
+# commercelayer_api.md §3, inferred), a Rackspace `marker` must name an existing item, and a
+# Rackspace PATCH must be a move the cleanup's current state allows (notes: rackspace_cleanups.md
+# §4, §8; both errors undocumented, the mock answers 400).
 STATE_DEPENDENT_400 = ("listRecords", "rsListCleanups", "rsListCleanupsNoProject",
-                       "rsListCleanupEvents", "rsListCleanupEventsNoProject")
+                       "rsListCleanupEvents", "rsListCleanupEventsNoProject",
+                       "rsUpdateCleanup", "rsUpdateCleanupNoProject")
 _POSITIVE_OK = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]  # schemathesis' default
 
 

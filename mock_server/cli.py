@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,spec,contract}")
     _serve_parser(sub)
     _spec_parser(sub)
-    c = sub.add_parser("contract", help="check a server against openapi.yaml",
+    c = sub.add_parser("contract", help="check a server (default: this mock) against openapi.yaml; "
+                       "`mock-server contract --help` lists the flags",
                        description="Run the contract suite against a base URL.", add_help=False)
     c.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
