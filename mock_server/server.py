@@ -47,8 +47,14 @@ class MockServer:
                      wall_now=self.clock.wall(), ttl=ttl, namespace=namespace)
         return str(body["access_token"])
 
-    def namespace(self, name: str) -> NamespaceHandle:
-        """A handle on one namespace: its URL, tokens, own clock and QA controls."""
+    def namespace(self, name: str, fresh: bool = False) -> NamespaceHandle:
+        """A handle on one namespace: its URL, tokens, own clock and QA controls.
+
+        `fresh` first forgets what the namespace held (data, rules, journal, own clock).
+        """
+        if fresh:
+            self.controls.reset(name)
+            self.clock.drop(name)
         return NamespaceHandle(self, name)
 
     def start(self) -> MockServer:
