@@ -36,7 +36,8 @@ def curl(resp: requests.Response) -> str:
     for name, value in req.headers.items():
         if name.lower() in ("user-agent", "accept-encoding", "connection", "content-length"):
             continue
-        shown = "[Filtered]" if name.lower() in _SECRET_HEADERS else value
+        text = value.decode("latin-1") if isinstance(value, bytes) else value
+        shown = "[Filtered]" if name.lower() in _SECRET_HEADERS else text
         parts += ["-H", f"{name}: {shown}"]
     if req.body:
         body = req.body.decode() if isinstance(req.body, bytes) else str(req.body)

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from schemathesis import Case, Response
 
 
+def _str_headers(headers: Mapping[str, Any]) -> dict[str, str]:
+    return {k: v.decode("latin-1") if isinstance(v, bytes) else str(v) for k, v in headers.items()}
+
+
 def _json(raw: bytes | str | None) -> Any:
     if not raw:
         return None
@@ -112,7 +116,7 @@ class Exchange:
             body=_json(response.content),
             raw=response.content or b"",
             request_body=_json(req.body) if isinstance(req.body, bytes | str) else None,
-            request_headers=dict(req.headers),
+            request_headers=_str_headers(req.headers),
             spec=case.operation.schema.raw_schema,
         )
 
@@ -131,7 +135,7 @@ class Exchange:
             body=_json(response.content),
             raw=response.content or b"",
             request_body=_json(req.body) if isinstance(req.body, bytes | str) else None,
-            request_headers=dict(req.headers),
+            request_headers=_str_headers(req.headers),
             spec=spec,
         )
 

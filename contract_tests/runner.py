@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(flag, type=kind, help=text)
     p.add_argument("--api", choices=API_CHOICES,
                    help="which API to check (default: what the credentials allow; all in-process)")
+    p.add_argument("--clock", choices=("auto", "real"),
+                   help="auto (default): move the mock's clock when the target has one; real: "
+                        "never (a shared mock), poll in real time like against a real server")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
     p.add_argument("--html", metavar="FILE", help="write a one-page HTML report")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching (pytest -k)")
@@ -59,7 +62,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     out = [str(PACKAGE), "-c", os.devnull, "--rootdir", str(PACKAGE), "-p", "no:cacheprovider",
            "-p", "no:benchmark", "-o", "python_files=test_*.py", "--tb=short",
            "-q" if not args.verbose else "-v", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    for flag in (*FLAGS, "--api", "--defect"):
+    for flag in (*FLAGS, "--api", "--clock", "--defect"):
         value = getattr(args, flag.lstrip("-").replace("-", "_"))
         if value is not None:
             out.append(f"{flag}={value}")
@@ -82,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "mock-server-contract-hypothesis"))
     collector = Collector()
     code = pytest.main(pytest_args(args), plugins=[collector])
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
+        return 2  # pytest has said why (unreachable target, refused credentials, Ctrl-C)
     where = args.base_url or os.environ.get("CONTRACT_BASE_URL") or "the in-process mock"
     title = f"Contract check of {where}"
     collector.write_summary(sys.stdout, title, verbose=args.verbose)
@@ -90,8 +95,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.junit:
         print(f"JUnit report: {args.junit}")
     counts = collector.counts()
-    if code == pytest.ExitCode.USAGE_ERROR:
-        return 2
     if counts["failed"] or code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         if not counts["failed"]:
             print("FAILED: a session-level check failed (see the output above)")

@@ -35,6 +35,7 @@ OPTIONS: dict[str, tuple[str, type, Any]] = {
     "poll_budget": ("CONTRACT_POLL_BUDGET", float, 120.0),
     "poll_interval": ("CONTRACT_POLL_INTERVAL", float, 1.0),
     "agent_id": ("CONTRACT_AGENT_ID", str, None),
+    "clock": ("CONTRACT_CLOCK", str, "auto"),
     "spec": ("CONTRACT_SPEC", str, None),
     "defect": ("CONTRACT_DEFECT", str, None),  # test-only: a DefectProxy between suite and mock
 }
@@ -61,6 +62,7 @@ class Options:
     poll_budget: float = 120.0
     poll_interval: float = 1.0
     agent_id: str | None = None
+    clock: str = "auto"  # auto: move the mock's clock when it has one; real: never
     spec: str | None = None
     defect: str | None = None
 
@@ -79,6 +81,8 @@ class Options:
             values[name] = default if value is None else value
         if values["api"] is not None and values["api"] not in API_CHOICES:
             raise TargetError(f"--api must be one of {', '.join(API_CHOICES)}")
+        if values["clock"] not in ("auto", "real"):
+            raise TargetError("--clock must be auto or real")
         return cls(**values)
 
 
@@ -199,8 +203,10 @@ def open_session(opts: Options) -> Session:
             max_examples=opts.max_examples,
             seed=opts.seed,
         )
-        timeline = Timeline(base, handle=handle,
-                            admin=handle is None and is_mock and admin_clock_available(base),
+        control = opts.clock == "auto"
+        timeline = Timeline(base, handle=handle if control else None,
+                            admin=control and handle is None and is_mock
+                            and admin_clock_available(base),
                             budget=opts.poll_budget, interval=opts.poll_interval)
     except BaseException:
         for close in reversed(closers):

@@ -59,7 +59,7 @@ def test_credentials_accepted(api: str, target: Target, spec: Mapping[str, Any])
 def test_auth_enforced(method: str, path: str, target: Target, spec: Mapping[str, Any]) -> None:
     """No credentials (and, for bearer tokens, a malformed one) → 401/403 in the API's shape."""
     api = dialect(path)
-    body = {} if method in ("POST", "PATCH", "PUT") else None
+    body: dict[str, Any] | None = {} if method in ("POST", "PATCH", "PUT") else None
     attempts: dict[str, dict[str, str]] = {"no credentials": {}}
     if api == "commercelayer":
         attempts["a malformed token"] = {"Authorization": "Bearer not.a-valid.token"}

@@ -52,6 +52,15 @@ def test_contract_command_checks_a_separately_started_mock(separate_mock: str,
     assert "Contract check of " + separate_mock in done.stdout
 
 
+def test_lifecycle_polls_in_real_time_without_clock_control(tmp_path: Path) -> None:
+    """--clock real: what a real server gets; jobs are polled until terminal within the budget."""
+    done = run_contract("--clock", "real", "--poll-interval", "0.5", "--poll-budget", "60", "-v",
+                        "-k", "imports and (runs_to_terminal or interrupt_running)", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "PASS  lifecycle: job runs to terminal [imports]" in done.stdout
+    assert "PASS  lifecycle: interrupt running job [imports]" in done.stdout
+
+
 def test_a_run_where_every_request_gets_401_fails(separate_mock: str, tmp_path: Path) -> None:
     done = run_contract("--base-url", separate_mock, "--token", "not-a-jwt", "--api",
                         "commercelayer", "-k", "credentials or test_operation and imports",
