@@ -12,6 +12,15 @@ from typing import Any
 import yaml
 
 _SCHEMA_KEYS = ("properties", "patternProperties", "$defs", "definitions")
+# What an OpenAPI 3.0 Schema Object may hold (besides x- extensions); connexion rejects the rest.
+_OAS30 = frozenset({
+    "title", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum",
+    "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems", "maxProperties",
+    "minProperties", "required", "enum", "type", "allOf", "oneOf", "anyOf", "not", "items",
+    "properties", "additionalProperties", "description", "format", "default", "nullable",
+    "discriminator", "readOnly", "writeOnly", "xml", "externalDocs", "example", "deprecated",
+    "$ref",
+})
 
 
 def _schema(node: Any) -> Any:
@@ -50,7 +59,8 @@ def _schema(node: Any) -> Any:
     for bound, flag in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
         if isinstance(out.get(bound), int | float) and not isinstance(out.get(bound), bool):
             out[flag], out[bound] = out[bound], True
-    return out
+    # 3.1-only keywords (patternProperties, $defs, ...) and stray keys go: 3.0 has no place for them.
+    return {k: v for k, v in out.items() if k in _OAS30 or k.startswith("x-")}
 
 
 def _walk(node: Any) -> Any:

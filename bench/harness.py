@@ -27,8 +27,9 @@ OUT = ROOT / "bench" / "out"
 class Options:
     """How long and how big a run is."""
 
-    seconds: float = 10.0
-    warmup: float = 2.0
+    seconds: float = 6.0
+    warmup: float = 1.0
+    repeats: int = 2  # each cell is measured this often and the best run kept (noisy machines)
     jobs: int = 10_000  # jobs present for w1, w2 and w4
     scale: tuple[int, ...] = (100, 10_000, 100_000)
     peers: bool = True
@@ -41,7 +42,7 @@ class Options:
     @classmethod
     def quick_run(cls, out: Path | None = None) -> Options:
         """About a minute: short cells, smaller stores."""
-        return cls(seconds=2.0, warmup=0.5, jobs=2_000, scale=(100, 2_000, 10_000),
+        return cls(seconds=2.0, warmup=0.5, repeats=1, jobs=2_000, scale=(100, 2_000, 10_000),
                    out=out or OUT, quick=True)
 
 
@@ -80,6 +81,8 @@ def _export_path(run: Running, tok: str, namespace: str, report: Report) -> str 
                         body.encode())
     if status == 201:
         return f"/api/exports/{json.loads(raw)['data']['id']}"
+    if any(n.startswith("w1 reads an import") for n in report.notes):
+        return None
     report.notes.append(
         f"w1 reads an import, not an export: POST /api/exports answered {status} "
         f"({raw[:160].decode(errors='replace')}); exports need target records, which the "
@@ -97,6 +100,14 @@ def _check(run: Running, workload: Workload) -> str | None:
     return None
 
 
+def best(run: Running, workload: Workload, name: str, opts: Options,
+         load_core: int | None) -> Result:
+    """The fastest of `opts.repeats` measurements of one cell (others' load only slows a run)."""
+    runs = [measure(run.url, workload, name, opts.seconds, load_core, opts.warmup if i == 0 else 0,
+                    run.proc.pid) for i in range(max(1, opts.repeats))]
+    return max(runs, key=lambda r: (r.valid, r.rps))
+
+
 def _measure_all(run: Running, loads: dict[str, Workload], opts: Options, report: Report,
                  load_core: int | None) -> None:
     for name in WORKLOADS:
@@ -104,8 +115,7 @@ def _measure_all(run: Running, loads: dict[str, Workload], opts: Options, report
         if problem:
             report.notes.append(f"{run.spec.name} {name}: not measured, {problem}")
             continue
-        result = measure(run.url, loads[name], run.spec.name, opts.seconds, load_core, opts.warmup,
-                         run.proc.pid)
+        result = best(run, loads[name], run.spec.name, opts, load_core)
         print(f"  {name}: {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
               f"p99 {result.p99_ms:7.2f} ms  cpu {result.cpu_us or 0:6.0f} µs/req  "
               f"errors {result.errors}", flush=True)
@@ -147,8 +157,10 @@ def _peer(spec: ServerSpec | None, name: str, loads: dict[str, Workload], opts: 
     try:
         run = servers.start(spec, server_core, opts.out / "logs")
     except RuntimeError as exc:
-        report.skipped[name] = f"failed to start: {str(exc)[-600:]}"
-        print(f"  skipped: {exc}", flush=True)
+        lines = [ln for ln in str(exc).splitlines() if "Error" in ln or "Exception" in ln]
+        why = (lines[-1] if lines else str(exc).splitlines()[0]).strip()[:300]
+        report.skipped[name] = f"failed to start: {why} (log: bench/out/logs/)"
+        print(f"  skipped: {why}", flush=True)
         return
     try:
         _measure_all(run, loads, opts, report, load_core)
@@ -178,8 +190,7 @@ def scaling_and_memory(opts: Options, report: Report, tok: str, server_core: int
                                       "seed_rate": seeded.created / max(seeded.seconds, 1e-9)})
                 print(f"  {have} jobs: RSS {rss} KiB, "
                       f"{report.memory[-1]['bytes_per_job']:.0f} B/job", flush=True)
-            result = measure(run.url, loads["w2"], f"w2@{have}", opts.seconds, load_core,
-                             opts.warmup, run.proc.pid)
+            result = best(run, loads["w2"], f"w2@{have}", opts, load_core)
             report.scaling.append({**asdict(result), "jobs": have})
             print(f"  w2@{have}: {result.rps:9.0f} req/s  p50 {result.p50_ms:7.2f} ms  "
                   f"p99 {result.p99_ms:7.2f} ms", flush=True)
@@ -207,9 +218,9 @@ def contract_suite(timeout: float) -> dict[str, Any]:
         return {"status": "pending", "detail": "contract_tests/ has no test files yet"}
     began = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, "-m", "pytest", str(suite), "-q", "-p",
-                               "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=timeout)
+        # pyproject's addopts already say -q; the summary line ("N passed in …") is the last.
+        done = subprocess.run([sys.executable, "-m", "pytest", str(suite)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"status": "timeout", "seconds": timeout}
     lines = [ln for ln in done.stdout.splitlines() if ln.strip()]
@@ -253,6 +264,6 @@ def run(opts: Options) -> Report:
         report.spec_seconds = spec_seconds(opts.out)
     if opts.contract:
         print("contract suite", flush=True)
-        report.contract = contract_suite(120 if opts.quick else 400)
+        report.contract = contract_suite(120 if opts.quick else 300)
     (opts.out / "results.json").write_text(json.dumps(asdict(report), indent=1, default=str))
     return report

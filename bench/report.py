@@ -132,21 +132,45 @@ def ratio_table(cells: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def cpu_ratio_table(cells: list[dict[str, Any]]) -> list[str]:
+    """other / ours server CPU time per request: the same question, less exposed to noise."""
+    peers = [s for s in _servers(cells) if not s.startswith(OURS)]
+    out = ["| workload | ours µs/req | " + " | ".join(f"{p} µs/req (×ours)" for p in peers) + " |",
+           "|---|---|" + "---|" * len(peers)]
+    for wl in ("w1", "w2", "w3", "w4"):
+        mine = _cell(cells, OURS, wl)
+        if not mine or not mine.get("cpu_us"):
+            continue
+        row = [wl, f"{mine['cpu_us']:.0f}"]
+        for p in peers:
+            c = _cell(cells, p, wl)
+            if not c or not c.get("cpu_us") or not c["valid"]:
+                row.append("n/a")
+            else:
+                row.append(f"{c['cpu_us']:.0f} ({c['cpu_us'] / mine['cpu_us']:.2f}×)")
+        out.append("| " + " | ".join(row) + " |")
+    return out
+
+
 def scaling_lines(scaling: list[dict[str, Any]]) -> list[str]:
     """w2 at each store size, relative to the smallest."""
     if not scaling:
         return ["(not measured)"]
     base = scaling[0]
-    out = ["| jobs in the namespace | req/s | p50 | p99 | p50 vs smallest | req/s smallest / here | target |",
-           "|---|---|---|---|---|---|---|"]
+    out = ["| jobs in the namespace | req/s | p50 | p99 | server CPU / req | p50 vs smallest "
+           "| req/s smallest / here | CPU / req vs smallest | target (req/s) |",
+           "|---|---|---|---|---|---|---|---|---|"]
     targets = {10_000: 1.3, 100_000: 2.0}
     for row in scaling:
         slow = base["rps"] / row["rps"] if row["rps"] else None
         p50 = row["p50_ms"] / base["p50_ms"] if base["p50_ms"] else None
         t = targets.get(row["jobs"])
         mark = "" if t is None else f"≤ {t:g}× {'✅' if slow is not None and slow <= t else '❌'}"
+        cpu = row.get("cpu_us")
+        cpu_ratio = cpu / base["cpu_us"] if cpu and base.get("cpu_us") else None
         out.append(f"| {row['jobs']:,} | {row['rps']:,.0f} | {row['p50_ms']:.2f} ms | "
-                   f"{row['p99_ms']:.2f} ms | {_fmt(p50)} | {_fmt(slow)} | {mark} |")
+                   f"{row['p99_ms']:.2f} ms | {_fmt(cpu, '.0f', ' µs')} | {_fmt(p50)} | "
+                   f"{_fmt(slow)} | {_fmt(cpu_ratio)} | {mark} |")
     return out
 
 
@@ -175,8 +199,9 @@ def render(report: dict[str, Any], notes: str = "") -> str:
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}; "
         f"server pinned to core {m['server_core']}, load generator to core {m['load_core']}.",
         "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
-        f"- Each cell: {opts['warmup']} s warm-up, then {opts['seconds']} s of wrk, 1 thread, "
-        "32 keep-alive connections, loopback. Every server runs alone.",
+        f"- Each cell: {opts['warmup']} s warm-up, then the best of {opts.get('repeats', '1')} runs "
+        f"of {opts['seconds']} s of wrk, 1 thread, 32 keep-alive connections, loopback. Every "
+        "server runs alone; CPU time per request is read from /proc for the server process.",
         "",
         "## Throughput and latency",
         "",
@@ -185,6 +210,12 @@ def render(report: dict[str, Any], notes: str = "") -> str:
         "## Ratios (throughput, ours / other)",
         "",
         *ratio_table(report["cells"]),
+        "",
+        "Server CPU time per request (from /proc, same cells). When other work shares the "
+        "machine, req/s moves with it but CPU per request mostly does not; the ratio other/ours "
+        "reads like the throughput ratio above.",
+        "",
+        *cpu_ratio_table(report["cells"]),
         "",
     ]
     if report["skipped"]:
