@@ -6,10 +6,31 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+_SERVE_EPILOG = """\
+settings: built-in defaults < --config FILE < MOCK_SERVER_<KEY> environment variables < flags.
+Keys without a flag (journal_size, max_job_size, max_active_jobs, organization, timings, faults,
+scenarios, rules, agents, rate_limit): mock-server.example.yaml, README "Configuration file".
+
+The admin API (clock, job scenarios, faults, journal, reset) is under <url>/_mock/; a
+/_ns/<namespace> path prefix puts a client's requests in their own namespace.
+"""
+
+_EPILOG = """\
+examples:
+  mock-server serve                              http://127.0.0.1:8080, built-in demo data
+  mock-server serve --port 0 --speed 60          any free port; a virtual minute per second
+  mock-server serve --config mock.yaml           every key: mock-server.example.yaml
+  mock-server contract --base-url URL --client-id ID    check a server against openapi.yaml
+  mock-server spec --check                       is openapi.yaml up to date?
+
+`mock-server <command> --help` lists a command's options.
+"""
+
 
 def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("serve", help="serve the mock on the embedded defaults or a config file",
-                       description="Start the mock server. Flags override the config file.")
+                       description="Start the mock server. Flags override the config file.",
+                       epilog=_SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to bind (default 8080; 0 picks a free one)")
     p.add_argument("--config", metavar="FILE", help="YAML config file (see mock-server.example.yaml)")
@@ -18,7 +39,7 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--speed", type=float, help="virtual seconds per real second (default 1.0)")
     p.add_argument("--frozen", action="store_true", default=None, help="start with the clock frozen")
     p.add_argument("--start", metavar="ISO", help="instant the virtual clock starts at (default: now)")
-    p.add_argument("--public-url", help="base URL for links (default: the request's host)")
+    p.add_argument("--public-url", metavar="URL", help="base URL for links (default: the request's host)")
     p.add_argument("--no-limits", dest="limits", action="store_false", default=None,
                    help="lift the job size and 10-at-once limits (load tests)")
     p.add_argument("--rate-limits", action="store_true", default=None,
@@ -36,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mock-server",
         description="Spec-driven mock and contract-testing server for asynchronous job APIs.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,spec,contract}")
     _serve_parser(sub)
     _spec_parser(sub)
@@ -45,6 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the contract suite against a base URL.", add_help=False)
     c.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("async-job-mock")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[name]  # type: ignore[no-any-return]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from contract_tests.runner import main as contract_main  # type: ignore[import-not-found]
 
         return int(contract_main(argv[1:]))
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        parser.error(f"unrecognized arguments: {argv[0]} (options go after the command, "
+                     f"e.g. mock-server serve {argv[0]})")
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # name the flag in the subcommand's own usage, not the top-level one
+        _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "serve":
         from .serve import run
 
