@@ -45,3 +45,31 @@ def test_refuses_going_backwards_or_stopping(bad) -> None:  # type: ignore[no-un
     with pytest.raises(ValueError):
         bad(clock)
     assert clock.now() == 0.0
+
+
+def test_a_namespace_keeps_its_own_time() -> None:
+    real = FakeReal()
+    clock = VirtualClock(start=0.0, speed=2.0, real=real)
+    own = clock.own("ns1")
+    assert clock.own("ns1") is own and clock.of("ns1") is own and clock.of("ns2") is clock
+    own.freeze()
+    own.advance(100)
+    real.t += 5
+    assert clock.now() == pytest.approx(10.0)  # the server's time flows on, untouched
+    assert clock.now("ns1") == pytest.approx(100.0)
+    assert clock.now("ns2") == pytest.approx(10.0)  # no own clock: the server's
+    assert clock.drop("ns1") == 1 and clock.now("ns1") == pytest.approx(10.0)
+
+
+def test_an_own_clock_starts_as_the_server_clock_is() -> None:
+    real = FakeReal()
+    clock = VirtualClock(start=50.0, speed=3.0, frozen=True, real=real)
+    own = clock.own("ns")
+    assert (own.now(), own.speed, own.frozen) == (50.0, 3.0, True)
+
+
+def test_advance_takes_a_timedelta() -> None:
+    from datetime import timedelta
+
+    clock = VirtualClock(start=0.0, frozen=True, real=FakeReal())
+    assert clock.advance(timedelta(minutes=2)) == pytest.approx(120.0)
