@@ -3,7 +3,8 @@
 Options (each also read from the environment): --base-url CONTRACT_BASE_URL, --token
 CONTRACT_TOKEN, --client-id/--client-secret CONTRACT_CLIENT_ID/_SECRET, --token-url,
 --rackspace-token CONTRACT_RACKSPACE_TOKEN, --project-id, --agent-id, --api, --max-examples,
---seed, --poll-budget, --poll-interval, --spec.
+--seed, --poll-budget (total real seconds of lifecycle polling), --poll-interval, --clock
+auto|real, --spec; the variable of each is CONTRACT_ plus the option in capitals.
 """
 
 from __future__ import annotations
