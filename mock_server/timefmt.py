@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 
-@lru_cache(maxsize=4096)  # a job's instants repeat on every poll; formatting is 2.5 µs a call
+@lru_cache(maxsize=1024)  # a job's instants repeat on every poll; formatting is 2.5 µs a call
 def cl_time(ts: float | None) -> str | None:
     """Commerce Layer: ISO-8601 UTC with milliseconds, e.g. 2026-01-01T12:00:00.000Z."""
     if ts is None:
