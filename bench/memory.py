@@ -1,0 +1,67 @@
+"""Bytes allocated per stored job, counted by tracemalloc through the app's own create path.
+
+RSS growth (harness.scaling_and_memory) is what the OS sees, but a warm heap reuses freed
+blocks, so it reads low on small counts. tracemalloc counts live allocations exactly: POST the
+imports through the whole middleware stack in-process (no sockets), then diff snapshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tracemalloc
+from typing import Any
+from unittest import mock
+
+from .workloads import headers, import_body, token
+
+
+async def _post_all(app: Any, count: int, tok: str, namespace: str) -> int:
+    from aiohttp.streams import StreamReader
+    from aiohttp.test_utils import make_mocked_request
+    from multidict import CIMultiDict
+
+    hdrs = CIMultiDict({**headers(tok, namespace, body=True), "Host": "127.0.0.1:8080"})
+    loop = asyncio.get_running_loop()
+    created = 0
+    for i in range(count):
+        body = import_body(10, i)
+        payload = StreamReader(mock.Mock(), 2**16, loop=loop)
+        payload.feed_data(body)
+        payload.feed_eof()
+        hdrs["Content-Length"] = str(len(body))
+        request = make_mocked_request("POST", "/api/imports", headers=hdrs, app=app,
+                                      payload=payload)
+        response = await app._handle(request)
+        created += response.status == 201
+    return created
+
+
+def allocated_per_job(count: int = 10_000, warm: int = 200) -> tuple[float, int]:
+    """(bytes allocated per job, jobs created) for `count` imports of 10 inputs."""
+    from mock_server.app import create_app
+    from mock_server.settings import Settings
+
+    tok = token()
+
+    async def run() -> tuple[float, int]:
+        app = create_app(Settings(limits=False, journal_size=1000))
+        await _post_all(app, warm, tok, "memory")  # fill the journal and every cache first
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.take_snapshot()
+            created = await _post_all(app, count, tok, "memory")
+            gc.collect()
+            after = tracemalloc.take_snapshot()
+        finally:
+            tracemalloc.stop()
+        grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+        return grown / max(1, created), created
+
+    return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    per_job, made = allocated_per_job()
+    print(f"{per_job:.0f} bytes allocated per stored import ({made} created)")
