@@ -13,6 +13,7 @@ from .report import Collector
 from .target import API_CHOICES
 
 PACKAGE = Path(__file__).resolve().parent
+PARTS = ("auth", "lifecycle", "lists", "conformance", "stateful")  # test_<part>.py
 # CLI flag → (pytest option of conftest.py, help); the pytest options also read CONTRACT_* vars.
 FLAGS: dict[str, tuple[type, str]] = {
     "--base-url": (str, "server to check (env CONTRACT_BASE_URL); none: the mock, in-process"),
@@ -49,17 +50,29 @@ def build_parser() -> argparse.ArgumentParser:
                         "never (a shared mock), poll in real time like against a real server")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
     p.add_argument("--html", metavar="FILE", help="write a one-page HTML report")
+    p.add_argument("--only", metavar="PARTS", type=_parts,
+                   help=f"comma-separated parts to run: {','.join(PARTS)} (default: all)")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching (pytest -k)")
     p.add_argument("-v", "--verbose", action="store_true", help="list passed checks too")
     p.add_argument("--defect", help=argparse.SUPPRESS)  # self-tests: see contract_tests/proxy.py
     return p
 
 
+def _parts(text: str) -> list[str]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {', '.join(unknown)}; "
+                                         f"choose from {', '.join(PARTS)}")
+    return parts
+
+
 def pytest_args(args: argparse.Namespace) -> list[str]:
     """The pytest command line for parsed runner arguments."""
     # Our own empty config and no cache/benchmark plugins: the caller's pytest settings must not
     # change the suite, and a CI checkout gets no .pytest_cache or .benchmarks from it.
-    out = [str(PACKAGE), "-c", os.devnull, "--rootdir", str(PACKAGE), "-p", "no:cacheprovider",
+    where = [str(PACKAGE / f"test_{p}.py") for p in args.only] if args.only else [str(PACKAGE)]
+    out = [*where, "-c", os.devnull, "--rootdir", str(PACKAGE), "-p", "no:cacheprovider",
            "-p", "no:benchmark", "-o", "python_files=test_*.py", "--tb=short",
            "-q" if not args.verbose else "-v", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     for flag in (*FLAGS, "--api", "--clock", "--defect"):

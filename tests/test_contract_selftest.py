@@ -16,16 +16,16 @@ import pytest
 
 from .contract_run import run_contract
 
-# defect → (-k selection of the suite, what the failure must say)
-DEFECTS: dict[str, tuple[str, str]] = {
-    "status_backwards": ("lifecycle and runs_to_terminal", r"moved backwards"),
-    "terminal_changes": ("lifecycle and runs_to_terminal", r"terminal (status|state) changed"),
-    "counters_over_totals": ("test_operation and POST and imports", r"counter over total"),
-    "wrong_media_type": ("test_operation and GET and imports", r"Wrong media type"),
-    "interrupt_ignored": ("lifecycle and interrupt", r"not applied|after a stop request"),
-    "broken_pagination": ("lists", r"link missing|marker is not the last item|duplicates"),
-    "auth_not_enforced": ("auth_enforced and imports", r"Auth not enforced"),
-    "undeclared_status": ("test_operation and GET and imports", r"Undocumented (HTTP )?status code"),
+# defect → (parts of the suite, -k selection, what the failure must say)
+DEFECTS: dict[str, tuple[str, str, str]] = {
+    "status_backwards": ("lifecycle", "runs_to_terminal", r"moved backwards"),
+    "terminal_changes": ("lifecycle", "runs_to_terminal", r"terminal (status|state) changed"),
+    "counters_over_totals": ("conformance", "POST and imports", r"counter over total"),
+    "wrong_media_type": ("conformance", "GET and imports", r"Wrong media type"),
+    "interrupt_ignored": ("lifecycle", "interrupt", r"not applied|after a stop request"),
+    "broken_pagination": ("lists", "walk", r"link missing|marker is not the last item|duplicates"),
+    "auth_not_enforced": ("auth", "auth_enforced and imports", r"Auth not enforced"),
+    "undeclared_status": ("conformance", "GET and imports", r"Undocumented (HTTP )?status code"),
 }
 
 
@@ -34,8 +34,9 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.C
     """Every defect run, two at a time (each is its own process with its own mock)."""
     def run(defect: str) -> subprocess.CompletedProcess[str]:
         where = tmp_path_factory.mktemp(defect)
+        only, keyword, _ = DEFECTS[defect]
         return run_contract("--defect", defect, "--seed", "1", "--max-examples", "3",
-                            "-k", DEFECTS[defect][0], cwd=where)
+                            "--only", only, "-k", keyword, cwd=where)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(DEFECTS, pool.map(run, DEFECTS), strict=True))
@@ -46,9 +47,9 @@ def test_defect_is_caught(defect: str, outcomes: dict[str, subprocess.CompletedP
     done = outcomes[defect]
     output = done.stdout + done.stderr
     assert done.returncode == 1, f"{defect} went unnoticed:\n{output[-3000:]}"
-    assert re.search(DEFECTS[defect][1], output), f"{defect} caught for another reason:\n{output[-3000:]}"
+    assert re.search(DEFECTS[defect][2], output), f"{defect} caught for another reason:\n{output[-3000:]}"
 
 
 def test_unknown_defect_is_a_usage_error(tmp_path: Path) -> None:
-    done = run_contract("--defect", "no_such_defect", "-k", "auth", cwd=tmp_path)
+    done = run_contract("--defect", "no_such_defect", "--only", "auth", cwd=tmp_path)
     assert done.returncode != 0 and "unknown defect" in done.stdout + done.stderr
