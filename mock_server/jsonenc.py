@@ -14,13 +14,14 @@ _OPTIONS = orjson.OPT_NON_STR_KEYS if orjson is not None else 0
 
 
 def dumps(value: Any) -> bytes:
-    """Compact JSON bytes; anything orjson refuses (ints beyond 64 bits) goes to the stdlib."""
+    """Compact JSON bytes; anything orjson refuses (big ints, lone surrogates) goes to the stdlib."""
     if orjson is not None:
         try:
             return orjson.dumps(value, option=_OPTIONS)
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             pass
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_fallback).encode()
+    # ensure_ascii: a lone surrogate (valid in JSON text, not in UTF-8) is echoed as \\udXXX
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True, default=_fallback).encode()
 
 
 def _fallback(value: Any) -> Any:
