@@ -235,12 +235,15 @@ def render(report: dict[str, Any], notes: str = "") -> str:
         lines.append("")
     if report["notes"]:
         lines += ["Run notes:", ""] + [f"- {n}" for n in report["notes"]] + [""]
-    lines += ["## List latency vs store size (w2, one namespace)", "", *scaling_lines(report["scaling"]),
+    lines += ["## List latency vs store size (w2)", "",
+              "One namespace per size in one process (all sizes stored at once), measured "
+              "round-robin.", "", *scaling_lines(report["scaling"]),
               "", "## Memory per stored job (import with 10 inputs, `--no-limits`)", "",
               *memory_lines(report["memory"]), "",
               "RSS of the server process (from /proc) after seeding over HTTP, minus RSS after the "
-              "first 100 jobs were seeded and listed (a warm process). A warm heap reuses freed "
-              "blocks, so the smaller count reads low; the larger one is the figure to trust.", "",
+              "first namespace (100 jobs) was seeded and listed (a warm process); jobs stored counts "
+              "the later namespaces together. A warm heap reuses freed blocks, so the smaller count "
+              "reads low; the larger one is the figure to trust.", "",
               *allocated_lines(report.get("allocated") or {}), "",
               "## Tools", ""]
     if report["spec_seconds"] is not None:
