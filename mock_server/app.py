@@ -10,6 +10,7 @@ from aiohttp import web
 from . import api
 from .admin import Controls, enrich, scenario_hook
 from .api import Handler
+from .backend import install
 from .clock import VirtualClock
 from .fault_middleware import fault_middleware
 from .faults import FaultSet
@@ -109,23 +110,6 @@ def tenant_of(request: web.Request, call: Call, *key: str) -> Tenant:
     return request.app[STORE].tenant((call.namespace, *key))
 
 
-def default_sizers() -> dict[str, Any]:
-    """Job sizes before a records backend is plugged in: inputs counted, others from records."""
-
-    def inputs(tenant: Tenant, kind: str, attrs: dict[str, Any]) -> int:
-        given = attrs.get("inputs")
-        if isinstance(given, str):
-            return max(0, len([line for line in given.splitlines() if line.strip()]) - 1)
-        return len(given or [])
-
-    def records(tenant: Tenant, kind: str, attrs: dict[str, Any]) -> int:
-        if tenant.records is None:
-            return 0
-        return len(tenant.records.list(attrs["resource_type"]))
-
-    return {"imports": inputs, "exports": records, "cleanups": records}
-
-
 def create_app(settings: Settings | None = None, clock: VirtualClock | None = None) -> web.Application:
     """The mock server as an aiohttp application."""
     settings = settings or Settings()
@@ -148,7 +132,8 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app[JOURNAL], app[FAULTS], app[RATE_LIMITER] = journal, faults, limiter
     app[STORE] = Store(settings.seed)
     app[TYPES] = load_types(spec)
-    app[HOOKS] = Hooks(sizers=default_sizers())
+    app[HOOKS] = Hooks()
+    install(app)  # records backend: sizers, effects, fixtures, attachment links (backend/)
     app[RS_AGENTS] = AgentBook.from_config(settings.extra.get("agents"))
     app[AUTHENTICATORS] = {"bearerAuth": _bearer, "rackspaceToken": _rackspace_token}
     book = ScenarioBook.from_config(settings.extra, source)

@@ -2,35 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
 from ..app import SETTINGS
+from ..backend.org import org_records, packaged_catalog
+from ..backend.selection import attributes_of, filterable, resolver, sortable
+from ..errors import NotFound
+from ..records import RecordType
 from ..validation import Call
 from . import handles
 from .cl_lists import list_response
 from .commercelayer import cl_tenant
-from .jsonapi import base_url, resource
+from .jsonapi import base_url, resource, sparse
+
+
+def _in_id_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows by id as plain strings: sort=id, id_lteq and the default order agree (§B5)."""
+    if all(rows[i]["id"] <= rows[i + 1]["id"] for i in range(len(rows) - 1)):
+        return rows  # the usual case: ids are handed out in creation order
+    return sorted(rows, key=lambda r: str(r["id"]))
 
 
 @handles("listRecords")
 async def list_records(request: web.Request, call: Call) -> web.StreamResponse:
-    """Records of one type, with the same paging, filters and sort as job lists."""
-    rtype = str(call.path["resourceType"])
+    """Records of one type, with the paging, filters, sort, fields and include of job lists.
+
+    notes: schemathesis_and_clients.md §B5 — the cleanups CLI reads meta.record_count, then
+    the last record of each chunk with sort=id&page[size]=1&page[number]=N.
+    """
+    name = str(call.path["resourceType"])
+    catalog = packaged_catalog()
+    if name not in catalog:
+        raise NotFound(f"No records of type {name!r}.", parameter="resourceType")
+    rtype = catalog[name]
     tenant = cl_tenant(request, call)
-    records: list[dict[str, Any]] = tenant.records.list(rtype) if tenant.records is not None else []
-    names = sorted({k for r in records[:50] for k in r if k != "type"} | {"id", "created_at"})
+    records = org_records(tenant)
+    rows = _in_id_order(records.list(name)) if records is not None else []
     base = base_url(request, request.app[SETTINGS].public_url)
     meta = {"mode": call.principal.mode, "organization_id": call.principal.org_id}
+    resolve = resolver(records, catalog, rtype) if records is not None else None
 
-    def render(rec: dict[str, Any], wanted: frozenset[str] | None) -> dict[str, Any]:
-        attrs = {k: v for k, v in rec.items() if k not in ("id", "type")}
-        if wanted is not None:
-            attrs = {k: v for k, v in attrs.items() if k in wanted}
-        return resource(base, rtype, rec["id"], attrs, (), meta)
+    def render(rec: Mapping[str, Any], wanted: frozenset[str] | None = None,
+               rt: RecordType = rtype) -> dict[str, Any]:
+        attrs = attributes_of(rt, rec)
+        return resource(base, rt.name, rec["id"], sparse(attrs, wanted), rt.relationships, meta)
+
+    def related(rec: Mapping[str, Any], rel: str) -> list[dict[str, Any]]:
+        found = resolve(rel, rec) if resolve is not None else None
+        targets = found if isinstance(found, list) else ([] if found is None else [found])
+        target_type = catalog[rtype.relationships[rel]]
+        return [render(t, None, target_type) for t in targets]
 
     return list_response(
-        request, call, rtype, frozenset(names), frozenset(names), (),
-        records, lambda rec: rec, render, known_fields=names,
+        request, call, name, filterable(rtype), sortable(rtype), tuple(rtype.relationships),
+        rows, lambda rec: rec, render, related=related,
+        known_fields=list(attributes_of(rtype, {})),
     )

@@ -1,0 +1,49 @@
+"""The records backend: one small consistent organization per tenant that jobs really work on.
+
+Imports upsert records, cleanups delete them and exports snapshot them, all on the virtual clock
+(settle.py); organizations start from a fixture (fixtures.py, the built-in demo by default);
+export files and import inputs are served by the mock at signed, expiring links (files.py).
+`install(app)` plugs it all into the core's extension points (hooks.py, Store loader).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from .files import Signer
+from .fixtures import Fixture, FixtureError, load_fixture, load_tenant
+from .hooks import SIZERS, enrich, on_create
+from .org import Backend, OrgRecords, packaged_catalog
+from .settle import settle
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+__all__ = ["Backend", "Fixture", "FixtureError", "OrgRecords", "install"]
+
+
+def install(app: web.Application) -> Backend:
+    """Wire the backend into an app create_app is building: loader, hooks, link base."""
+    from ..api.files import link_base_middleware
+    from ..app import CLOCK, HOOKS, SETTINGS, SPEC, STORE, TYPES
+
+    settings = app[SETTINGS]
+    backend = Backend(
+        catalog=packaged_catalog(),
+        settings=settings,
+        clock=app[CLOCK],
+        types=app[TYPES],
+        signer=Signer.for_settings(settings.seed, settings.public_url, settings.host,
+                                   settings.port),
+    )
+    fixture = load_fixture(settings.fixtures, backend, app[SPEC])  # FixtureError: bad file
+    app[STORE].loader = partial(load_tenant, backend, fixture)
+    hooks = app[HOOKS]
+    hooks.sizers.update({kind: partial(size, backend) for kind, size in SIZERS.items()})
+    hooks.on_create.append(partial(on_create, backend))
+    hooks.settle.append(partial(settle, backend))
+    hooks.enrich.append(partial(enrich, backend))
+    # Innermost middleware: attachment_url is rendered by hooks that never see the request.
+    app.middlewares.append(link_base_middleware(settings.public_url))
+    return backend

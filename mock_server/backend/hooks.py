@@ -1,0 +1,66 @@
+"""The backend's Hooks callbacks, dispatched by job type, and job creation outside a request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .. import jobs
+from ..errors import Unprocessable
+from ..lifecycle import View
+from ..store import Job, Tenant
+from . import cleanups, exports, imports
+from .org import Backend, OrgRecords, org_records
+
+Sizer = Callable[[Backend, Tenant, str, dict[str, Any]], int]
+Start = Callable[[Backend, OrgRecords, Job], None]
+Show = Callable[[Backend, Tenant, Job, View, float], dict[str, Any]]
+
+SIZERS: dict[str, Sizer] = {"imports": imports.size, "exports": exports.size,
+                            "cleanups": cleanups.size}
+STARTS: dict[str, Start] = {"imports": imports.start, "exports": exports.start,
+                            "cleanups": cleanups.start}
+SHOWS: dict[str, Show] = {"imports": imports.show, "exports": exports.show,
+                          "cleanups": cleanups.show}
+
+
+def on_create(backend: Backend, tenant: Tenant, job: Job, context: dict[str, Any]) -> None:
+    """Hooks.on_create: build an export's file, or start tracking an import's or cleanup's items."""
+    records = org_records(tenant)
+    start = STARTS.get(job.kind)
+    if records is not None and start is not None:
+        start(backend, records, job)
+
+
+def enrich(backend: Backend, tenant: Tenant, job: Job, seen: View, now: float) -> dict[str, Any]:
+    """Hooks.enrich: counts, logs and links the records backend knows."""
+    show = SHOWS.get(job.kind)
+    if show is None or org_records(tenant) is None:
+        return {}
+    return show(backend, tenant, job, seen, now)
+
+
+def create_job(backend: Backend, tenant: Tenant, kind: str, attrs: dict[str, Any], at: float
+               ) -> Job:
+    """A job created at `at` as POST /api/<kind> would (fixtures): sized, limited, started."""
+    rt = backend.types[kind]
+    settings = backend.settings
+    fields = {k: attrs[k] for k in rt.creatable if k in attrs}
+    size = SIZERS[kind](backend, tenant, kind, fields)
+    field = "inputs" if kind == "imports" else "records_count"
+    if settings.limits and size > settings.max_job_size:
+        raise Unprocessable(f"{field} - must be less than or equal to {settings.max_job_size}",
+                            pointer=f"/data/attributes/{field}",
+                            meta={"error": "less_than_or_equal_to", "value": size,
+                                  "count": settings.max_job_size})
+    if kind == "exports" and size <= 0:  # notes: commercelayer_api.md §2.4 "Empty job"
+        raise Unprocessable("records_count - must be greater than 0: the filters match no record",
+                            pointer="/data/attributes/records_count",
+                            meta={"error": "greater_than", "value": size, "count": 0})
+    job = jobs.create(tenant, kind, rt.lifecycle, settings, at, fields, size)
+    try:
+        on_create(backend, tenant, job, {"headers": {}, "attributes": attrs})
+    except Exception:
+        tenant.remove(kind, job.id)
+        raise
+    return job

@@ -1,0 +1,102 @@
+"""Job effects on the records, applied in time order before a request reads the organization.
+
+Nothing runs in the background. An import's item n is processed at the instant its plan says
+(fate.item_instant), a cleanup's likewise; before every request the effects of every running job
+of the tenant that are due by `now` are applied, merged across jobs by instant (ties: creation
+order). The instants depend only on the plans, so settling once after an hour gives the same
+records as settling every second of that hour.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable
+from dataclasses import replace
+
+from .. import fate, lifecycle
+from ..admin import scenario_of
+from ..lifecycle import LIFECYCLES, Lifecycle, Plan
+from ..store import Job, Tenant
+from . import cleanups, imports
+from .org import Backend, OrgRecords, Run, org_records, run_of
+
+Step = Callable[[Backend, OrgRecords, Job, Run, float, bool], None]
+STEPS: dict[str, Step] = {"imports": imports.apply_item, "cleanups": cleanups.apply_item}
+
+
+def item_instant(plan: Plan, n: int) -> float | None:
+    """When item `n` (1-based) is processed under `plan`, or None if the plan stops before it."""
+    if n > plan.total:
+        return None
+    at = min(fate.item_instant(plan, n), plan.run_end)  # the last item never lands after the end
+    stops = [x for x in (plan.interrupt_at, plan.fail_at, plan.stall_at) if x is not None]
+    # An item at the very instant of an interrupt is processed (lifecycle.fraction_at counts it).
+    return at if not stops or at <= min(stops) else None
+
+
+def _scenario_error(job: Job, n: int) -> bool:
+    """Whether a QA scenario's error_rate fails item `n` (evenly spread, as admin.enrich says)."""
+    rate = scenario_of(job).error_rate
+    return bool(rate) and fate.errors_in(n, rate) > fate.errors_in(n - 1, rate)
+
+
+def _interrupt_after(lc: Lifecycle, plan: Plan, at: float, handled: int) -> Plan:
+    """The plan interrupted at `at`, where `handled` items are done (kept if already earlier)."""
+    if plan.interrupt_at is not None and plan.interrupt_at <= at:
+        return plan
+    new = plan
+    for _ in range(64):  # float noise must not leave the lifecycle's count one item short
+        new = replace(plan, interrupt_at=at)
+        if lifecycle.view(lc, new, at).processed >= handled:
+            break
+        at = math.nextafter(at, math.inf)
+    return new
+
+
+def _apply(backend: Backend, records: OrgRecords, job: Job, at: float) -> None:
+    run = run_of(job)
+    assert run is not None  # only jobs with a Run are in records.running
+    errors = run.errors
+    STEPS[job.kind](backend, records, job, run, at, _scenario_error(job, run.applied + 1))
+    # notes: commercelayer_api.md §2.1, §2.4 — errors over 10% of the batch interrupt the job
+    # (imports unless skip_errors; cleanups always)
+    if run.errors > errors and not run.skip_errors \
+            and run.errors > fate.AUTO_INTERRUPT_SHARE * run.total:
+        job.plan = _interrupt_after(LIFECYCLES[job.kind], job.plan, at, run.applied)
+
+
+def _due(job: Job, now: float) -> float | None:
+    run = run_of(job)
+    at = None if run is None else item_instant(job.plan, run.applied + 1)
+    return at if at is not None and at <= now else None
+
+
+def settle(backend: Backend, tenant: Tenant, now: float) -> None:
+    """Hooks.settle: apply every item effect due by `now`, in time order across the jobs."""
+    records = org_records(tenant)
+    if records is None or not records.running:
+        return
+    with tenant.lock:
+        heap: list[tuple[float, int, Job]] = []
+        for seq, (key, job) in enumerate(list(records.running.items())):
+            if tenant.get(job.kind, job.id) is not job:  # removed (a create that failed later)
+                del records.running[key]
+                continue
+            at = _due(job, now)
+            if at is not None:
+                heap.append((at, seq, job))
+        heapq.heapify(heap)
+        while heap:
+            at, seq, job = heapq.heappop(heap)
+            _apply(backend, records, job, at)
+            nxt = _due(job, now)
+            if nxt is not None:
+                heapq.heappush(heap, (nxt, seq, job))
+        for key, job in list(records.running.items()):
+            lc = LIFECYCLES[job.kind]
+            if lifecycle.status_at(lc, job.plan, now) in lc.terminal:  # nothing more will happen
+                run = run_of(job)
+                if run is not None:
+                    run.items = None
+                del records.running[key]
