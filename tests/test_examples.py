@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -25,6 +26,7 @@ def _count(pattern: str, out: str) -> int:
     return int(found.group(1)) if found else 0
 
 
+@cache
 def _collected() -> int:
     run = _pytest("--collect-only", "-q")
     assert run.returncode == 0, run.stdout + run.stderr
