@@ -64,10 +64,11 @@ def settings_from_ini(config: pytest.Config) -> Settings:
         given["fixtures"] = _path(config, given["fixtures"])
     try:
         base = Settings.from_file(_path(config, path)) if path else Settings()
-        ini = Settings.from_mapping(given, "pytest ini option mock_server_")
+        values = {k: getattr(Settings.from_mapping({k: v}, f"ini option mock_server_{k}"), k)
+                  for k, v in given.items()}  # one at a time: an error names its option
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
-    return base.with_overrides(host="127.0.0.1", port=0, **{k: getattr(ini, k) for k in given})
+    return base.with_overrides(host="127.0.0.1", port=0, **values)
 
 
 @pytest.fixture(scope="session")

@@ -237,7 +237,7 @@ def test_options(mock_server):
     pass
 ''')
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*mock_server_*speed must be float*'fast'*"])
+    result.stdout.fnmatch_lines(["*ini option mock_server_speed: speed must be float*'fast'*"])
 
 
 def test_options_show_in_help(pytester: pytest.Pytester) -> None:
