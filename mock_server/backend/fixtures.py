@@ -186,13 +186,13 @@ def _records(source: str, backend: Backend, epoch: float, generate: Mapping[str,
         for rel in rtype.must_exist:
             attr, target = rtype.foreign_keys[rel][0], rtype.relationships[rel]
             if count and attr in rtype.required and not generate.get(target):
-                raise FixtureError(f"{source}: generate.{name}: every {name} needs a {rel} "
-                                   f"({attr}); generate some {target} too")
+                raise FixtureError(f"{source}: generate.{name}: {name} need a {rel} ({attr}) "
+                                   f"but no {target} are generated; generate some {target} too")
     counts = tuple((name, int(generate.get(name, 0))) for name in catalog.types)
     store = OrgRecords(catalog, seed=backend.settings.seed)
     for name, recs in _generated(backend.settings.seed, epoch, counts).items():
         store.load(name, copy.deepcopy(recs))
-    at = cl_time(epoch + sum(n for _, n in counts) * _SPACING)  # after the generated ones
+    at = cl_time(epoch + sum(n for _, n in counts) * _SPACING) or ""  # after the generated
     for name in catalog.dependency_order():  # targets first, so references resolve
         rtype = catalog[name]
         for i, item in enumerate(explicit.get(name) or ()):
@@ -219,15 +219,22 @@ def _records(source: str, backend: Backend, epoch: float, generate: Mapping[str,
     return {name: store.list(name) for name in catalog.types}
 
 
-def load_fixture(path: str | None, backend: Backend, spec: Spec) -> Fixture:
-    """Read and check a fixture file (None: the built-in demo); FixtureError says what is wrong."""
-    source, text = _read(path)
+@lru_cache(maxsize=8)  # every test server of a run reads the same demo: parse it once
+def _parsed(source: str, text: str) -> dict[str, Any]:
+    """The YAML document, checked against the schema (shared: callers never change it)."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise FixtureError(f"{source}: not valid YAML: {exc}") from None
     data = {} if data is None else _plain(data)
     _check_schema(source, data)
+    return data  # type: ignore[no-any-return]
+
+
+def load_fixture(path: str | None, backend: Backend, spec: Spec) -> Fixture:
+    """Read and check a fixture file (None: the built-in demo); FixtureError says what is wrong."""
+    source, text = _read(path)
+    data = _parsed(source, text)
     epoch = parse_time(data["epoch"]) if "epoch" in data else default_epoch(backend.clock.now())
     records = _records(source, backend, epoch, data.get("generate") or {},
                        data.get("records") or {})
@@ -253,7 +260,8 @@ def populate(backend: Backend, fixture: Fixture, tenant: Tenant, now: float, job
         at = now + job_spec.offset
         settle(backend, tenant, at)  # earlier jobs' effects first: an export sees an import's
         try:
-            job = create_job(backend, tenant, job_spec.kind, dict(job_spec.attributes), at)
+            job = create_job(backend, tenant, job_spec.kind,
+                             copy.deepcopy(dict(job_spec.attributes)), at)
             if not job_spec.scenario.empty:
                 attach(job, job_spec.scenario, at)
         except MockError as err:

@@ -82,13 +82,17 @@ def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: fl
         errors = {"id": [INVALID]}
     if errors is None:
         try:
-            records.upsert(rtype.name, apply_parent(rtype, item, run.parent_id), cl_time(at))
+            records.upsert(rtype.name, apply_parent(rtype, item, run.parent_id), _iso(at))
         except DuplicateKey:
             errors = {rtype.unique_key[0]: [TAKEN]}
         else:
             run.ok += 1
             return
     run.log(key, errors)
+
+
+def _iso(at: float) -> str:
+    return cl_time(at) or ""  # cl_time(None) is None; an instant always formats
 
 
 def inputs_file(job: Job) -> tuple[bytes, str]:

@@ -38,7 +38,9 @@ def item_instant(plan: Plan, n: int) -> float | None:
 def _scenario_error(job: Job, n: int) -> bool:
     """Whether a QA scenario's error_rate fails item `n` (evenly spread, as admin.enrich says)."""
     rate = scenario_of(job).error_rate
-    return bool(rate) and fate.errors_in(n, rate) > fate.errors_in(n - 1, rate)
+    if not rate:
+        return False
+    return fate.errors_in(n, rate) > fate.errors_in(n - 1, rate)
 
 
 def _interrupt_after(lc: Lifecycle, plan: Plan, at: float, handled: int) -> Plan:
