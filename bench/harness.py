@@ -85,10 +85,14 @@ def _export_path(run: Running, tok: str, namespace: str, report: Report) -> str 
         return f"/api/exports/{json.loads(raw)['data']['id']}"
     if any(n.startswith("w1 reads an import") for n in report.notes):
         return None
+    try:
+        why = json.loads(raw)["errors"][0]["detail"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        why = raw[:160].decode(errors="replace")
     report.notes.append(
-        f"w1 reads an import, not an export: POST /api/exports answered {status} "
-        f"({raw[:160].decode(errors='replace')}); exports need target records, which the "
-        "records backend provides. Both are served by the same handler (`get_job`).")
+        f"w1 reads an import, not an export: POST /api/exports answered {status} ({why}); "
+        "exports need target records, which the records backend provides. Both are served by "
+        "the same handler (`get_job`).")
     return None
 
 

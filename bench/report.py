@@ -67,6 +67,7 @@ def versions() -> dict[str, str]:
         "aiohttp": _dist("aiohttp"),
         "jsonschema": _dist("jsonschema"),
         "orjson": _dist("orjson"),
+        "jsonschema-rs": _dist("jsonschema-rs") or _dist("jsonschema_rs"),
         "uvloop": _dist("uvloop"),
         "wrk": _cmd(["wrk", "--version"]).split(" [")[0],
         "prism": _cmd([str(BENCH / ".node" / "node_modules" / ".bin" / "prism"), "--version"]),
@@ -210,9 +211,10 @@ def render(report: dict[str, Any], notes: str = "") -> str:
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}; "
         f"server pinned to core {m['server_core']}, load generator to core {m['load_core']}.",
         "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
-        f"- Each cell: {opts['warmup']} s warm-up, then the best of {opts.get('repeats', '1')} runs "
-        f"of {opts['seconds']} s of wrk, 1 thread, 32 keep-alive connections, loopback. Every "
-        "server runs alone; CPU time per request is read from /proc for the server process.",
+        f"- Each cell: {opts['warmup']} s warm-up, then {opts['seconds']} s of wrk (1 thread, 32 "
+        f"keep-alive connections, loopback); the best of {opts.get('repeats', '1')} rounds is kept. "
+        "All servers are up at once and measured one at a time, round-robin per workload; CPU time "
+        "per request is read from /proc for the server process.",
         "",
         "## Throughput and latency",
         "",
@@ -289,7 +291,9 @@ def chart(report: dict[str, Any], path: Path) -> bool:
         ax.set_ylabel(unit)
         ax.grid(axis="y", alpha=0.3)
     axes[1].set_yscale("log")
-    axes[0].legend(fontsize=8)
+    top = max((c["rps"] for c in cells), default=1)
+    axes[0].set_ylim(0, top * 1.3)  # room for the legend above the bars
+    axes[0].legend(fontsize=8, loc="upper center", ncol=3)
     fig.suptitle(f"async-job-mock vs peers, wrk on loopback ({report['started']})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
