@@ -306,3 +306,12 @@ def test_lone_surrogate_in_inputs_is_kept_not_a_500(cl: Api) -> None:
     r = cl.post("/api/imports", data=raw)
     assert r.status_code == 201
     assert r.json()["data"]["attributes"]["inputs"] == [{"name": "\ud800"}]
+
+
+def test_integers_beyond_64_bits_round_trip_not_a_500(cl: Api, server: MockServer) -> None:
+    huge = -14799568643959533568
+    job = create_import(cl, [{"code": "A", "name": "n", "weight": huge}], metadata={"big": huge})
+    assert job["attributes"]["inputs"][0]["weight"] == huge
+    server.clock.advance(60)
+    listed = cl.get("/api/imports").json()["data"]
+    assert listed[0]["attributes"]["metadata"] == {"big": huge}
