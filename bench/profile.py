@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from . import servers
-from .harness import OUT, _export_path, cores
+from .harness import OUT, Report, _export_path, cores
 from .load import run_wrk
 from .seed import seed
 from .workloads import build, token
@@ -49,7 +49,7 @@ def profile(workloads: list[str], seconds: float, jobs: int, top: int) -> None:
     run = servers.start(servers.ours(), server_core, OUT / "logs")
     try:
         seeded = seed(run.url, tok, "bench", jobs)
-        single = _export_path(run, tok, "bench", _Sink()) or f"/api/imports/{seeded.ids[0]}"
+        single = _export_path(run, tok, "bench", Report("profile", {})) or f"/api/imports/{seeded.ids[0]}"
         loads = build(tok, "bench", single, seeded.ids, post_namespace="w3")
         for name in workloads:
             out = OUT / f"profile-{name}.txt"
@@ -65,12 +65,6 @@ def profile(workloads: list[str], seconds: float, jobs: int, top: int) -> None:
             print(f"== {name}\n{_top(out, top)}\n", flush=True)
     finally:
         servers.stop(run)
-
-
-class _Sink:
-    """Swallows the harness's run notes."""
-
-    notes: list[str] = []
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from referencing.jsonschema import DRAFT202012
 try:
     import jsonschema_rs
 except ImportError:  # pragma: no cover - a dependency; without it bodies take the slow path
-    jsonschema_rs = None
+    jsonschema_rs = None  # type: ignore[assignment]
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SPEC_URI = "urn:mock-server:openapi"
@@ -56,14 +56,14 @@ def quick_check(schema: Mapping[str, Any]) -> Callable[[Any], bool] | None:
     kind = schema.get("type")
     if not isinstance(kind, str) or kind not in _PY_TYPES or not set(schema) <= _SIMPLE:
         return None
-    exact = _PY_TYPES[kind]
+    exact: Any = _PY_TYPES[kind]  # Any: comparing classes must not narrow `value` for mypy
     lo_len, hi_len = schema.get("minLength"), schema.get("maxLength")
     lo, hi = schema.get("minimum"), schema.get("maximum")
     enum = schema.get("enum")
     pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
 
     def accepts(value: Any) -> bool:
-        if type(value) is not exact:  # noqa: E721 - bool is not an integer here
+        if value.__class__ is not exact:  # exact class: a bool is not an integer here
             return False
         if enum is not None and value not in enum:
             return False
@@ -114,7 +114,7 @@ class Spec:
         )
         self._resolver = self.registry.resolver(base_uri=SPEC_URI)
         self._fast_registry = (
-            jsonschema_rs.Registry([(SPEC_URI, doc)]) if jsonschema_rs is not None else None
+            jsonschema_rs.Registry([(SPEC_URI, dict(doc))]) if jsonschema_rs is not None else None
         )
         self.operations: dict[str, Operation] = {}
         for path, item in doc.get("paths", {}).items():
