@@ -15,7 +15,7 @@ from .servers import BENCH
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark (a full run takes about 8 minutes, --quick about one)."""
+    """Run the benchmark (a full run takes about 10 minutes, --quick about 1.5)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a ~1 minute smoke run")
     parser.add_argument("--seconds", type=float, help="measured seconds per cell")

@@ -28,7 +28,7 @@ OUT = ROOT / "bench" / "out"
 class Options:
     """How long and how big a run is."""
 
-    seconds: float = 6.0
+    seconds: float = 5.0
     warmup: float = 1.0
     repeats: int = 2  # each cell is measured this often and the best run kept (noisy machines)
     jobs: int = 10_000  # jobs present for w1, w2 and w4
@@ -306,7 +306,7 @@ def run(opts: Options) -> Report:
         scaling_and_memory(opts, report, tok, server_core, load_core)
         print("spec generation", flush=True)
         report.spec_seconds = spec_seconds(opts.out)
-        count = 2_000 if opts.quick else 5_000
+        count = 2_000 if opts.quick else 3_000
         print(f"allocations per job (tracemalloc, {count} imports in-process)", flush=True)
         per_job, made = allocated_per_job(count)
         report.allocated = {"bytes_per_job": per_job, "jobs": made}

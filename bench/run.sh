@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the benchmark needs (bench-only, nothing here is a runtime dependency), then run it.
-#   bench/run.sh            full run (~8 minutes), writes bench/RESULTS.md and bench/results.png
-#   bench/run.sh --quick    ~1 minute smoke run
+#   bench/run.sh            full run (~10 minutes), writes bench/RESULTS.md and bench/results.png
+#   bench/run.sh --quick    ~1.5 minute smoke run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
