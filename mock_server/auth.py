@@ -79,7 +79,7 @@ def principal(authorization: str | None, wall_now: float) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
     token = token.strip()
-    exp = _decoded(token).get("exp")
+    exp = decode_cached(token).get("exp")
     if exp is not None and (not isinstance(exp, int | float) or exp <= wall_now):
         raise Unauthorized("The access token has expired.")
     return _caller(token)
@@ -87,13 +87,13 @@ def principal(authorization: str | None, wall_now: float) -> Principal:
 
 # Clients resend one token for hours: decode it once, not on every request (~6 µs each).
 # Only successes are cached; a bad token raises again each time. Payloads are never mutated.
-_decoded = lru_cache(maxsize=1024)(decode)
+decode_cached = lru_cache(maxsize=1024)(decode)
 
 
 @lru_cache(maxsize=1024)
 def _caller(token: str) -> Principal:
     """The Principal a well-formed, unexpired token names."""
-    payload = _decoded(token)
+    payload = decode_cached(token)
     org = payload.get("organization") or {}
     app = payload.get("application") or {}
     slug = org.get("slug") if isinstance(org, dict) else None

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .auth import decode
+from .auth import decode_cached
 from .clock import VirtualClock
 from .timefmt import cl_time
 
@@ -36,7 +36,7 @@ def bearer_claims(request: web.Request) -> dict[str, Any] | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         try:
-            claims = decode(token.strip())
+            claims = decode_cached(token.strip())
         except Exception:  # noqa: BLE001 - a bad token is the route's 401, not ours
             claims = None
     request["mock_claims"] = claims
