@@ -76,7 +76,7 @@ def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: fl
         run.log(key, {"base": [INVALID]})
         return
     errors = validate_item(rtype, item, records, parent_id=run.parent_id)
-    if errors is None and isinstance(item, Mapping) and "id" in item \
+    if errors is None and isinstance(item, Mapping) and isinstance(item.get("id"), str) \
             and records.get(rtype.name, item["id"]) is None:
         # inferred: ids are the API's own, so an id that names no record is not a way to create
         errors = {"id": [INVALID]}
