@@ -15,7 +15,8 @@ How a block is handled depends on its fence (GitHub reads only the first word):
 - ```js             `node --check` (the SDK itself is not installed here); skipped without node.
 
 Blocks are independent (the bash ones share one server: each uses its own token or namespace,
-and the clock only moves forward), so they run concurrently, slowest first, to stay under 30 s.
+and the clock only moves forward; the contract block, which moves it by hours, gets its own
+server), so they run concurrently, slowest first, to stay under 30 s.
 """
 
 from __future__ import annotations
@@ -182,9 +183,19 @@ def run_setup_block(block: Block, served: Served) -> str:
 
 
 def run_bash(block: Block, served: Served) -> str:
-    """A runnable shell block against the served mock, in an empty directory."""
-    with tempfile.TemporaryDirectory() as tmp:
-        run = _bash(block.text.replace(DOC_URL, served.url), Path(tmp))
+    """A runnable shell block against the served mock, in an empty directory.
+
+    The contract suite moves the server's clock by hours, which would expire the 5-minute
+    download links of blocks running beside it: it gets a server of its own.
+    """
+    own = Served.start() if "mock-server contract" in block.text else None
+    url = own.url if own else served.url
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            run = _bash(block.text.replace(DOC_URL, url), Path(tmp))
+    finally:
+        if own:
+            own.stop()
     assert run.returncode == 0, f"exit {run.returncode}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     for wanted in _expectations(block.text):
         assert wanted in run.stdout, f"expected {wanted!r} in the output:\n{run.stdout[-3000:]}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import pytest
@@ -30,12 +29,10 @@ def test_check_mode_agrees(capsys: pytest.CaptureFixture[str]) -> None:
     assert "stale" not in capsys.readouterr().err
 
 
-def test_generation_is_deterministic_and_fast() -> None:
-    start = time.perf_counter()
+def test_generation_is_deterministic() -> None:
+    # Its speed (issue: under 1 s) is measured in bench/, not asserted in a timed unit test.
     first = generate.render(generate.build().spec)
-    elapsed = time.perf_counter() - start
     assert generate.render(generate.build().spec) == first
-    assert elapsed < 1.0
 
 
 def test_openapi_spec_validator_accepts_the_file() -> None:
