@@ -32,7 +32,7 @@ REASONS: Mapping[str, str] = {
     "error_reading_object": "Error reading object. Server returned HTTP 500",
     "vault_validation_failed": "Vault validation failed. The vault database is inconsistent",
 }
-_DIRS = ("/var/www/html/log", "/home/backup/data", "/etc/nginx", "/srv/app/uploads",
+_DIRS = ("/var/www/html/log", "/srv/backup/data", "/etc/nginx", "/srv/app/uploads",
          "/opt/db/dumps")
 _FILES = ("st_808_playlist.txt", "access.log.3", "site.conf", "avatar_1201.png", "nightly.sql.gz")
 # notes: rackspace_cleanups.md §6 — event type per transition; there is no completed_with_errors
