@@ -31,6 +31,7 @@ JSON_TYPE = {
     "datetime": "string",
 }
 ARCHITECTURE_OPS = {
+    "getRecord",
     "listImports",
     "createImport",
     "getImport",

@@ -16,7 +16,7 @@ from ..validation import Call
 from . import handles
 from .cl_lists import list_response
 from .commercelayer import cl_tenant
-from .jsonapi import base_url, resource, sparse
+from .jsonapi import base_url, resource, respond, sparse
 
 
 def _in_id_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -26,6 +26,29 @@ def _in_id_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: str(r["id"]))
 
 
+def _record_type(call: Call) -> RecordType:
+    name = str(call.path["resourceType"])
+    catalog = packaged_catalog()
+    if name not in catalog:
+        raise NotFound(f"No records of type {name!r}.", parameter="resourceType")
+    return catalog[name]
+
+
+@handles("getRecord")
+async def get_record(request: web.Request, call: Call) -> web.StreamResponse:
+    """One target record by id: where every record's links.self points."""
+    rtype = _record_type(call)
+    tenant = cl_tenant(request, call)
+    records = org_records(tenant)
+    rec = records.get(rtype.name, str(call.path["recordId"])) if records is not None else None
+    if rec is None:
+        raise NotFound(f"The requested {rtype.name} record {call.path['recordId']!r} was not found.")
+    base = base_url(request, request.app[SETTINGS].public_url)
+    meta = {"mode": call.principal.mode, "organization_id": call.principal.org_id}
+    attrs = attributes_of(rtype, rec)
+    return respond({"data": resource(base, rtype.name, rec["id"], attrs, rtype.relationships, meta)})
+
+
 @handles("listRecords")
 async def list_records(request: web.Request, call: Call) -> web.StreamResponse:
     """Records of one type, with the paging, filters, sort, fields and include of job lists.
@@ -33,11 +56,9 @@ async def list_records(request: web.Request, call: Call) -> web.StreamResponse:
     notes: schemathesis_and_clients.md §B5 — the cleanups CLI reads meta.record_count, then
     the last record of each chunk with sort=id&page[size]=1&page[number]=N.
     """
-    name = str(call.path["resourceType"])
+    rtype = _record_type(call)
+    name = rtype.name
     catalog = packaged_catalog()
-    if name not in catalog:
-        raise NotFound(f"No records of type {name!r}.", parameter="resourceType")
-    rtype = catalog[name]
     tenant = cl_tenant(request, call)
     records = org_records(tenant)
     rows = _in_id_order(records.list(name)) if records is not None else []

@@ -288,7 +288,25 @@ def records_path(cfg: Mapping[str, Any]) -> dict[str, Schema]:
                     **_errors(sorted({*cfg["errors"]["list"], 404})),
                 },
             }
-        }
+        },
+        # where every record's links.self points (inferred: the vendor serves each resource by id)
+        "/api/{resourceType}/{recordId}": {
+            "get": {
+                "operationId": "getRecord",
+                "tags": ["records"],
+                "security": [{"bearerAuth": []}],
+                "parameters": [
+                    rtype,
+                    {"name": "recordId", "in": "path", "required": True,
+                     "description": "The record's id.",
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 64}},
+                ],
+                "responses": {
+                    "200": _ok("One record.", media, "RecordDocument"),
+                    **_errors(sorted({*cfg["errors"]["list"], 404})),
+                },
+            }
+        },
     }
 
 
