@@ -8,20 +8,20 @@ from typing import Any
 from aiohttp import web
 
 from . import api
-from .admin import Controls, enrich, scenario_hook
 from .api import Handler
 from .backend import install
 from .clock import VirtualClock
-from .fault_middleware import fault_middleware
-from .faults import FaultSet
 from .hooks import Hooks
-from .journal import Journal, journal_middleware
 from .middlewares import error_middleware
 from .model import ResourceType, load_types
 from .namespace_path import namespace_path_middleware
-from .rackspace_agents import AgentBook
-from .ratelimit import Limits, RateLimiter
-from .scenarios import ScenarioBook
+from .qa.admin import Controls, enrich, scenario_hook
+from .qa.fault_middleware import fault_middleware
+from .qa.faults import FaultSet
+from .qa.journal import Journal, journal_middleware
+from .qa.ratelimit import Limits, RateLimiter
+from .qa.scenarios import ScenarioBook
+from .rackspace.agents import AgentBook
 from .settings import Settings
 from .spec.load import Operation, Spec
 from .store import Store, Tenant
@@ -53,7 +53,7 @@ def _bearer(request: web.Request) -> Any:
 
 
 def _rackspace_token(request: web.Request) -> Any:
-    from .rackspace_auth import principal as rs_principal
+    from .rackspace.auth import principal as rs_principal
 
     return rs_principal(request.headers)
 

@@ -8,12 +8,12 @@ from urllib.parse import quote
 
 from .app import CONTROLS, FAULTS, JOURNAL, SCENARIOS
 from .namespace_path import PREFIX
-from .scenarios import Scenario, parse
+from .qa.scenarios import Scenario, parse
 
 if TYPE_CHECKING:
     from .clock import VirtualClock
-    from .faults import FaultSet
-    from .journal import Entry, Journal
+    from .qa.faults import FaultSet
+    from .qa.journal import Entry, Journal
     from .server import MockServer
 
 

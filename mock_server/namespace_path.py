@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from aiohttp import hdrs, web
 from yarl import URL
 
-from .journal import NAMESPACE_HEADER, Handler
+from .qa.journal import NAMESPACE_HEADER, Handler
 
 PREFIX = "/_ns/"
 LINK_PREFIX = "mock_link_prefix"  # request key: what links must start with (base_url adds it)

@@ -9,11 +9,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .admin import Controls
 from .app import CLOCK, CONTROLS, create_app
 from .auth import issue, stable_id
 from .clock import VirtualClock
 from .handle import NamespaceHandle
+from .qa.admin import Controls
 from .settings import Settings
 
 

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from mock_server import MockServer
-from mock_server.admin import parse_duration
 from mock_server.app import CONTROLS
+from mock_server.qa.admin import parse_duration
 
 from .fixtures.http import JSONAPI, Api, make_token
 from .fixtures.qa import KINDS, Jobs, served

@@ -302,7 +302,8 @@ def test_oauth_token_and_application(cl: Api) -> None:
 
 
 def test_lone_surrogate_in_inputs_is_kept_not_a_500(cl: Api) -> None:
-    raw = b'{"data":{"type":"imports","attributes":{"resource_type":"customers","inputs":[{"name":"\\ud800"}]}}}'
+    raw = (b'{"data":{"type":"imports","attributes":{"resource_type":"customers",'
+           b'"inputs":[{"name":"\\ud800"}]}}}')
     r = cl.post("/api/imports", data=raw)
     assert r.status_code == 201
     assert r.json()["data"]["attributes"]["inputs"] == [{"name": "\ud800"}]

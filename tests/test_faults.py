@@ -11,7 +11,7 @@ import requests
 
 from mock_server import MockServer
 from mock_server.app import FAULTS, JOURNAL
-from mock_server.faults import FaultError, FaultRule, FaultSet
+from mock_server.qa.faults import FaultError, FaultRule, FaultSet
 from mock_server.settings import ConfigError
 
 from .fixtures.http import JSONAPI, Api, make_token

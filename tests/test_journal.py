@@ -9,7 +9,7 @@ import requests
 
 from mock_server import MockServer
 from mock_server.app import JOURNAL
-from mock_server.journal import Journal, Query
+from mock_server.qa.journal import Journal, Query
 
 from .fixtures.http import Api
 from .fixtures.qa import Jobs, served

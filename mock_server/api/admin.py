@@ -8,8 +8,8 @@ from aiohttp import web
 
 from ..app import CONTROLS, FAULTS, JOURNAL, RATE_LIMITER
 from ..errors import NotFound, Unprocessable
-from ..faults import FaultError
-from ..journal import NAMESPACE_HEADER, Query
+from ..qa.faults import FaultError
+from ..qa.journal import NAMESPACE_HEADER, Query
 from ..validation import Call
 from . import handles
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import jobs
-from .. import rackspace_cleanups as rs
 from ..app import HOOKS, RS_AGENTS, SETTINGS, TYPES, tenant_of
 from ..errors import BadRequest, Conflict, NotFound
 from ..query import QueryError, marker_window
-from ..rackspace_auth import READ, WRITE, RsPrincipal
-from ..rackspace_cleanups import KIND
-from ..rackspace_results import events
+from ..rackspace import cleanups as rs
+from ..rackspace.auth import READ, WRITE, RsPrincipal
+from ..rackspace.cleanups import KIND
+from ..rackspace.results import events
 from ..store import Job
 from ..validation import Call
 from . import handles

@@ -13,9 +13,9 @@ from aiohttp import web
 from .. import jobs
 from ..errors import JSON
 from ..model import ResourceType
-from ..rackspace_agents import AgentBook
-from ..rackspace_auth import RsPrincipal
-from ..rackspace_results import Event, needs_request_id, request_id, results
+from ..rackspace.agents import AgentBook
+from ..rackspace.auth import RsPrincipal
+from ..rackspace.results import Event, needs_request_id, request_id, results
 from ..store import Job, Tenant
 from ..timefmt import rs_time
 from ..validation import Call

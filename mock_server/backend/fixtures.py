@@ -23,10 +23,10 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from ..admin import attach, parse_duration
 from ..errors import JSONAPI, MockError
+from ..qa.admin import attach, parse_duration
+from ..qa.scenarios import Scenario, ScenarioError, parse
 from ..records import DuplicateKey, generate_org, validate_item
-from ..scenarios import Scenario, ScenarioError, parse
 from ..settings import ConfigError
 from ..spec.load import Spec
 from ..store import Tenant

@@ -14,9 +14,10 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from .. import fate, lifecycle
-from ..admin import scenario_of
+from .. import lifecycle
 from ..lifecycle import LIFECYCLES, Lifecycle, Plan
+from ..qa import fate
+from ..qa.admin import scenario_of
 from ..store import Job, Tenant
 from . import cleanups, imports
 from .org import Backend, OrgRecords, Run, org_records, run_of

@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .auth import decode_cached
-from .clock import VirtualClock
-from .timefmt import cl_time
+from ..auth import decode_cached
+from ..clock import VirtualClock
+from ..timefmt import cl_time
 
 NAMESPACE_HEADER = "X-Mock-Namespace"
 ADMIN_PREFIX = "/_mock"

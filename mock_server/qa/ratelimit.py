@@ -36,7 +36,7 @@ class Limits:
     @classmethod
     def from_config(cls, section: Any, source: str = "<config>") -> Limits:
         """The `rate_limit:` config section over the vendor defaults; errors name the key."""
-        from .settings import ConfigError
+        from ..settings import ConfigError
 
         base = cls()
         if section in (None, {}):
@@ -67,7 +67,7 @@ class Limits:
 
 
 def _window(value: Any, base: Window, where: str) -> Window:
-    from .settings import ConfigError
+    from ..settings import ConfigError
 
     if isinstance(value, int) and not isinstance(value, bool):
         value = {"limit": value}

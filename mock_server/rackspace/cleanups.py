@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import lifecycle
-from .errors import BadRequest, Conflict
-from .lifecycle import Lifecycle, Plan
-from .rackspace_results import plan_errs
-from .store import Job
-from .timefmt import parse_time, rs_time
+from .. import lifecycle
+from ..errors import BadRequest, Conflict
+from ..lifecycle import Lifecycle, Plan
+from ..store import Job
+from ..timefmt import parse_time, rs_time
+from .results import plan_errs
 
 KIND = "rackspace_cleanups"
 HOLD = math.inf  # a stage an agent reported lasts until the agent reports the next one

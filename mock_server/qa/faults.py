@@ -258,7 +258,7 @@ class FaultSet:
     @classmethod
     def from_config(cls, seed: int, items: Any, source: str = "<config>") -> FaultSet:
         """Rules from the `faults:` config section; errors name the file and key."""
-        from .settings import ConfigError
+        from ..settings import ConfigError
 
         if items in (None, []):
             return cls(seed)

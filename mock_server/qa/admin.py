@@ -7,9 +7,11 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import fate, lifecycle
-from .errors import BadRequest, Conflict, NotFound, Unprocessable
-from .lifecycle import LIFECYCLES, Plan, View
+from .. import lifecycle
+from ..errors import BadRequest, Conflict, NotFound, Unprocessable
+from ..lifecycle import LIFECYCLES, Plan, View
+from ..timefmt import cl_time, parse_time
+from . import fate
 from .scenarios import (
     HEADER,
     METADATA_KEY,
@@ -20,16 +22,15 @@ from .scenarios import (
     header_value,
     parse,
 )
-from .timefmt import cl_time, parse_time
 
 if TYPE_CHECKING:
-    from .clock import VirtualClock
+    from ..clock import VirtualClock
+    from ..hooks import OnCreate
+    from ..settings import Settings
+    from ..store import Job, Store, Tenant
     from .faults import FaultSet
-    from .hooks import OnCreate
     from .journal import Journal
     from .ratelimit import RateLimiter
-    from .settings import Settings
-    from .store import Job, Store, Tenant
 
 _DURATION = re.compile(
     r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from .lifecycle import LIFECYCLES
+from ..lifecycle import LIFECYCLES
 
 HEADER = "X-Mock-Scenario"
 METADATA_KEY = "mock_scenario"  # metadata.mock_scenario: lets unmodified vendor clients opt in
@@ -265,7 +265,7 @@ class ScenarioBook:
     @classmethod
     def from_config(cls, extra: Mapping[str, Any], source: str = "<config>") -> ScenarioBook:
         """Parse the `scenarios` and `rules` config sections; errors name the file and key."""
-        from .settings import ConfigError
+        from ..settings import ConfigError
 
         book = cls()
         presets = extra.get("scenarios") or {}

@@ -10,11 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .clock import VirtualClock
-from .errors import MockError, TooManyRequests
+from ..clock import VirtualClock
+from ..errors import MockError, TooManyRequests
+from ..middlewares import error_response
 from .faults import FaultRule, FaultSet
 from .journal import FAULT_NOTE, Handler, bearer_claims, is_admin, namespace_of
-from .middlewares import error_response
 from .ratelimit import RateLimiter, Verdict, retry_after_header
 
 

@@ -1,0 +1,1 @@
+"""QA controls: clock/job controls, scenarios, faults, rate limits, journal."""
