@@ -137,6 +137,13 @@ class Tenant:
         """One job by id, O(1)."""
         return self.jobs.get(kind, {}).get(job_id)
 
+    def replanned(self, job: Job) -> None:
+        """Say that a job's plan changed outside a request's own flow (QA controls): whoever
+        schedules its effects (the records backend, through `records.wake`) looks at it again."""
+        wake = getattr(self.records, "wake", None)
+        if wake is not None:
+            wake(job)
+
     def remove(self, kind: str, job_id: str) -> Job | None:
         """Delete a job; returns it, or None if there was none."""
         return self.jobs.get(kind, {}).pop(job_id, None)

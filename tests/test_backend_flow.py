@@ -12,6 +12,7 @@ from .fixtures.http import Api
 from .fixtures.records import codes, create, download, finish, first_id, gunzip, job, records
 
 FLOW = [f"FLOW-{i}" for i in range(1, 6)]
+ADMIN = {"Content-Type": "application/json"}  # the /_mock/ control API speaks plain JSON
 
 
 def test_import_then_export_then_cleanup_of_the_same_records(cl: Api, server: MockServer) -> None:
@@ -201,3 +202,30 @@ def test_results_never_depend_on_how_often_clients_poll(server: MockServer, cl: 
     assert [a["status"] for a in jobs] == ["completed"] * 3
     assert jobs[2]["processed_count"] == jobs[2]["records_count"] == 100
     assert {n.split()[0] for _, n, _, _ in skus} == {"first", "second"}
+
+
+
+def test_advancing_an_import_to_completed_applies_every_item_now(cl: Api) -> None:
+    items = [{"code": f"JUMP-{i:02d}", "name": "n"} for i in range(10)]
+    imp = create(cl, "imports", resource_type="skus", inputs=items)["data"]
+    assert codes(cl, "skus", "JUMP-") == []  # settled once: nothing due yet
+    r = cl.post(f"/_mock/jobs/imports/{imp['id']}/advance", json={"to": "completed"},
+                headers=ADMIN)
+    assert r.status_code == 200, r.text
+    assert job(cl, "imports", imp["id"])["processed_count"] == 10
+    assert codes(cl, "skus", "JUMP-") == [f"JUMP-{i:02d}" for i in range(10)]
+
+
+def test_a_released_stall_applies_the_items_it_held_back(cl: Api, server: MockServer) -> None:
+    items = [{"code": f"HOLD-{i:02d}", "name": "n"} for i in range(10)]
+    imp = create(cl, "imports", resource_type="skus", inputs=items,
+                 metadata={"mock_scenario": "stall=50"})["data"]
+    server.clock.advance(600)
+    held = codes(cl, "skus", "HOLD-")
+    assert job(cl, "imports", imp["id"])["status"] == "in_progress" and 0 < len(held) < 10
+    r = cl.post(f"/_mock/jobs/imports/{imp['id']}/scenario", json={"release": True},
+                headers=ADMIN)
+    assert r.status_code == 200, r.text
+    done = finish(server, cl, "imports", imp["id"])
+    assert (done["status"], done["processed_count"]) == ("completed", 10)
+    assert codes(cl, "skus", "HOLD-") == [f"HOLD-{i:02d}" for i in range(10)]

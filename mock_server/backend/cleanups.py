@@ -22,7 +22,7 @@ def start(backend: Backend, records: OrgRecords, job: Job) -> None:
     rtype = backend.catalog[str(job.fields["resource_type"])]
     ids = [r["id"] for r in matching(records, rtype, job.fields.get("filters"))]
     put_extra(job, "run", Run(resource_type=rtype.name, total=len(ids), ids=ids))
-    records.running[f"cleanups/{job.id}"] = job
+    records.track(job)
 
 
 def blockers(catalog: Catalog, records: OrgRecords, rtype: RecordType, rid: str) -> list[str]:

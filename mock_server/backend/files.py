@@ -67,7 +67,7 @@ class Signer:
         return cls(key, (public_url or f"http://{host}:{port}").rstrip("/"))
 
     def _sign(self, file_id: str, expires: int) -> str:
-        return hmac.new(self.key, f"{file_id}\n{expires}".encode(), hashlib.sha256).hexdigest()[:40]
+        return hmac.digest(self.key, f"{file_id}\n{expires}".encode(), "sha256").hex()[:40]
 
     def url(self, ref: FileRef, fmt: str, now: float) -> str:
         """An absolute link to the file, valid for VALID_FOR virtual seconds from `now`."""

@@ -59,7 +59,7 @@ def start(backend: Backend, records: OrgRecords, job: Job) -> None:
         resource_type=str(job.fields["resource_type"]), total=job.plan.total,
         skip_errors=bool(job.fields.get("skip_errors")),
         parent_id=parent if isinstance(parent, str) and parent else None))
-    records.running[f"imports/{job.id}"] = job
+    records.track(job)
 
 
 def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: float,

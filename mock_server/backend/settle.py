@@ -69,37 +69,52 @@ def _apply(backend: Backend, records: OrgRecords, job: Job, at: float) -> None:
         job.plan = _interrupt_after(LIFECYCLES[job.kind], job.plan, at, run.applied)
 
 
-def _due(job: Job, now: float) -> float | None:
+def _next(job: Job) -> float | None:
+    """When the job's next item is processed (None: no more items under its plan)."""
     run = run_of(job)
-    at = None if run is None else item_instant(job.plan, run.applied + 1)
-    return at if at is not None and at <= now else None
+    return None if run is None else item_instant(job.plan, run.applied + 1)
 
 
 def settle(backend: Backend, tenant: Tenant, now: float) -> None:
     """Hooks.settle: apply every item effect due by `now`, in time order across the jobs."""
     records = org_records(tenant)
-    if records is None or not records.running:
-        return
+    if records is None or not records.queue or records.queue[0][0] > now:
+        return  # the common case: nothing due, one comparison
+    queue, due = records.queue, records.due
     with tenant.lock:
-        heap: list[tuple[float, int, Job]] = []
-        for seq, (key, job) in enumerate(list(records.running.items())):
+        while queue and queue[0][0] <= now:
+            at, _, key = heapq.heappop(queue)
+            if due.get(key) != at:
+                continue  # stale: the job was rescheduled or has ended
+            job = records.running[key]
             if tenant.get(job.kind, job.id) is not job:  # removed (a create that failed later)
-                del records.running[key]
+                records.untrack(key)
                 continue
-            at = _due(job, now)
-            if at is not None:
-                heap.append((at, seq, job))
-        heapq.heapify(heap)
-        while heap:
-            at, seq, job = heapq.heappop(heap)
-            _apply(backend, records, job, at)
-            nxt = _due(job, now)
+            nxt = _next(job)
+            if nxt is not None and nxt != at:  # first look, or the plan changed: re-queue
+                records.schedule(key, nxt)
+                continue
             if nxt is not None:
-                heapq.heappush(heap, (nxt, seq, job))
-        for key, job in list(records.running.items()):
-            lc = LIFECYCLES[job.kind]
-            if lifecycle.status_at(lc, job.plan, now) in lc.terminal:  # nothing more will happen
-                run = run_of(job)
-                if run is not None:
-                    run.items = None
-                del records.running[key]
+                _apply(backend, records, job, at)
+                nxt = _next(job)
+                if nxt is not None:
+                    records.schedule(key, nxt)
+                    continue
+            end = job.plan.ending()  # no item left: the job is over once its plan ends
+            if end is None:
+                del due[key]  # stalled: a release wakes it (OrgRecords.wake)
+            elif end[0] > now:
+                records.schedule(key, end[0])
+            else:
+                _finish(job, key, records, now)
+
+
+def _finish(job: Job, key: str, records: OrgRecords, now: float) -> None:
+    lc = LIFECYCLES[job.kind]
+    if lifecycle.status_at(lc, job.plan, now) not in lc.terminal:  # never expected: look again
+        records.schedule(key, now + 1.0)
+        return
+    run = run_of(job)
+    if run is not None:
+        run.items = None
+    records.untrack(key)

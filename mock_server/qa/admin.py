@@ -297,6 +297,7 @@ class Controls:
                     attach(job, sc, now, self.book.presets)
             except ScenarioError as exc:
                 raise _scenario_error(exc, "scenario", "") from None
+            tenant.replanned(job)
         return self._view(tenant, job, namespace, now)
 
     def advance(self, kind: str, job_id: str, to: str, namespace: str = "default"
@@ -309,4 +310,5 @@ class Controls:
                 job.plan = fate.advance(LIFECYCLES[kind], job.plan, to, now)
             except ScenarioError as exc:
                 raise _scenario_error(exc, "advance", "") from None
+            tenant.replanned(job)
         return self._view(tenant, job, namespace, now)

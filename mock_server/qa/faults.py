@@ -289,6 +289,11 @@ class FaultSet:
         with self._lock:
             return self._arm(rule)
 
+    @property
+    def armed(self) -> bool:
+        """True while any rule is armed (no rule: requests skip the fault machinery)."""
+        return bool(self._rules)
+
     def remove(self, rule_id: str) -> bool:
         """Remove one rule by id; False when there was none."""
         with self._lock:

@@ -7,7 +7,7 @@ import fnmatch
 import itertools
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,9 +52,17 @@ def namespace_of(request: web.Request) -> str:
     return claim if isinstance(claim, str) and claim else "default"
 
 
+Headers = Iterable[tuple[str, str]] | Mapping[str, str]
+Body = bytes | bytearray | str | None
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One request and its response as the client saw them."""
+    """One request and its response as the client saw them.
+
+    Headers and bodies are kept as the server had them (a header mapping, the body bytes) and
+    turned into text only when somebody reads the journal: recording stays off the hot path.
+    """
 
     seq: int
     at: float  # virtual time when it arrived
@@ -63,13 +71,33 @@ class Entry:
     path: str
     query: str
     operation: str | None  # operationId of the route that served it
-    request_headers: tuple[tuple[str, str], ...]
-    request_body: str | None
+    raw_request_headers: Headers
+    raw_request_body: Body
     status: int | None  # None: the connection was broken on purpose
-    response_headers: tuple[tuple[str, str], ...]
-    response_body: str | None
+    raw_response_headers: Headers
+    raw_response_body: Body
     duration_ms: float  # real time spent (includes injected latency)
     fault: str | None  # what the fault middleware injected, if anything
+
+    @property
+    def request_headers(self) -> tuple[tuple[str, str], ...]:
+        """The request's headers, in order."""
+        return _pairs(self.raw_request_headers)
+
+    @property
+    def response_headers(self) -> tuple[tuple[str, str], ...]:
+        """The response's headers, in order."""
+        return _pairs(self.raw_response_headers)
+
+    @property
+    def request_body(self) -> str | None:
+        """The request body as text (capped at BODY_CAP characters), None when there was none."""
+        return _text(self.raw_request_body)
+
+    @property
+    def response_body(self) -> str | None:
+        """The response body as text (capped), None for streamed or absent bodies."""
+        return _text(self.raw_response_body)
 
     def as_dict(self) -> dict[str, Any]:
         """The entry as the admin API shows it."""
@@ -82,6 +110,18 @@ class Entry:
                          "body": self.response_body},
             "duration_ms": round(self.duration_ms, 3), "fault": self.fault,
         }
+
+
+def _pairs(headers: Headers) -> tuple[tuple[str, str], ...]:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return tuple((str(k), str(v)) for k, v in items)
+
+
+def _text(data: Body) -> str | None:
+    if data is None or isinstance(data, str):
+        return data if data is None or len(data) <= BODY_CAP else data[:BODY_CAP] + "…"
+    text = bytes(data[: BODY_CAP * 4]).decode("utf-8", "replace")
+    return text if len(text) <= BODY_CAP else text[:BODY_CAP] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +170,18 @@ class Journal:
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
 
-    def add(self, **fields: Any) -> Entry:
-        """Record one exchange."""
+    def add(self, namespace: str, method: str, path: str, *, at: float, query: str = "",
+            operation: str | None = None, request_headers: Headers = (), request_body: Body = None,
+            status: int | None = None, response_headers: Headers = (), response_body: Body = None,
+            duration_ms: float = 0.0, fault: str | None = None) -> Entry:
+        """Record one exchange (headers and bodies as the server has them; see Entry)."""
         with self._lock:
-            entry = Entry(seq=next(self._seq), **fields)
-            ring = self._by_ns.get(entry.namespace)
+            entry = Entry(next(self._seq), at, namespace, method, path, query, operation,
+                          request_headers, _kept(request_body), status, response_headers,
+                          _kept(response_body), duration_ms, fault)
+            ring = self._by_ns.get(namespace)
             if ring is None:
-                ring = self._by_ns[entry.namespace] = deque(maxlen=self.size)
+                ring = self._by_ns[namespace] = deque(maxlen=self.size)
             ring.append(entry)
             return entry
 
@@ -165,16 +210,16 @@ class Journal:
             return dropped
 
 
-def _text(data: bytes | None) -> str | None:
-    if data is None:
-        return None
-    text = data[: BODY_CAP * 4].decode("utf-8", "replace")
-    return text if len(text) <= BODY_CAP else text[:BODY_CAP] + "…"
+def _kept(body: Body) -> Body:
+    """A body as the journal keeps it: the object itself, or its first bytes when it is huge."""
+    if isinstance(body, bytes | bytearray) and len(body) > BODY_CAP * 4:
+        return bytes(body[: BODY_CAP * 4])
+    return body
 
 
-def _response_body(resp: web.StreamResponse) -> str | None:
+def _response_body(resp: web.StreamResponse) -> bytes | bytearray | None:
     body = getattr(resp, "body", None) if isinstance(resp, web.Response) else None
-    return _text(bytes(body)) if isinstance(body, bytes | bytearray) else None
+    return body if isinstance(body, bytes | bytearray) else None
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -187,7 +232,8 @@ def journal_middleware(journal: Journal, clock: VirtualClock) -> Any:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if is_admin(request.path):
             return await handler(request)
-        at, started = clock.now(namespace_of(request)), clock.wall()
+        namespace = namespace_of(request)
+        at, started = clock.now(namespace), clock.wall()
         body: bytes | None = None
         size = request.content_length
         if request.body_exists and size is not None and size <= request.client_max_size:
@@ -210,13 +256,10 @@ def journal_middleware(journal: Journal, clock: VirtualClock) -> Any:
         finally:
             route = request.match_info.route
             journal.add(
-                at=at, namespace=namespace_of(request), method=request.method,
-                path=request.path, query=request.query_string,
+                namespace, request.method, request.path, at=at, query=request.query_string,
                 operation=route.name if route.resource is not None else None,
-                request_headers=tuple(request.headers.items()),
-                request_body=_text(body) if body is not None else None,
-                status=status,
-                response_headers=tuple(resp.headers.items()) if resp is not None else (),
+                request_headers=request.headers, request_body=body, status=status,
+                response_headers=resp.headers if resp is not None else (),
                 response_body=_response_body(resp) if resp is not None else None,
                 duration_ms=(clock.wall() - started) * 1000,
                 fault=request.get(FAULT_NOTE),
