@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from . import lifecycle
 from .errors import Unprocessable
 from .lifecycle import Lifecycle, Plan, View
-from .settings import Settings
+from .settings import Settings, Timing
 from .store import Fields, Job, Tenant
+
+
+@lru_cache(maxsize=1024)
+def _durations(timing: Timing, stages: int, total: int) -> tuple[float, ...]:
+    """Stage durations, one shared tuple per job size (a tuple per stored job costs ~60 B)."""
+    return timing.durations(stages, total)
 
 
 def new_plan(lc: Lifecycle, settings: Settings, kind: str, now: float, total: int) -> Plan:
@@ -17,7 +24,7 @@ def new_plan(lc: Lifecycle, settings: Settings, kind: str, now: float, total: in
     timing = settings.timings[kind]
     return Plan(
         start=now,
-        durations=timing.durations(len(lc.stages), total),
+        durations=_durations(timing, len(lc.stages), total),
         total=total,
         stop_for=timing.stopping,
     )

@@ -75,4 +75,4 @@ def show(backend: Backend, tenant: Tenant, job: Job, seen: View, now: float) -> 
     run = run_of(job)
     if run is None:
         return {}
-    return {"processed_count": run.ok, "errors_count": run.errors, "errors_log": run.errors_log}
+    return {"processed_count": run.ok, "errors_count": run.errors, "errors_log": run.errors_log or {}}

@@ -113,7 +113,7 @@ def show(backend: Backend, tenant: Tenant, job: Job, seen: View, now: float) -> 
     out: dict[str, Any] = {}
     run = run_of(job)
     if run is not None:
-        out.update(processed_count=run.ok, errors_count=run.errors, errors_log=run.errors_log)
+        out.update(processed_count=run.ok, errors_count=run.errors, errors_log=run.errors_log or {})
     if seen.started_at is not None:
         # notes: commercelayer_api.md §2.2 — the inputs are gzipped and uploaded at start
         fmt = "csv" if job.fields.get("format") == "csv" else "json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +88,7 @@ class Run:
     applied: int = 0  # items handled so far, ok or not (the lifecycle's processed count)
     ok: int = 0  # records upserted / deleted (what processed_count shows)
     errors: int = 0
-    errors_log: dict[str, Any] = field(default_factory=dict)
+    errors_log: dict[str, Any] | None = None  # made on the first failed item (most have none)
     skip_errors: bool = False  # imports only: never interrupt on errors
     parent_id: str | None = None  # imports: parent_resource_id
     ids: list[str] | None = None  # cleanups: the records to delete, fixed at creation
@@ -97,6 +97,8 @@ class Run:
     def log(self, key: str, errors: dict[str, list[str]]) -> None:
         """Count one failed item and merge its messages under its key (ActiveModel style)."""
         self.errors += 1
+        if self.errors_log is None:
+            self.errors_log = {}
         entry = self.errors_log.setdefault(key, {})
         for attr, messages in errors.items():
             kept = entry.setdefault(attr, [])
