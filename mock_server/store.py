@@ -85,6 +85,7 @@ class Job:
     changes: list[tuple[float, dict[str, Any]]] | None = None  # versions: (at, changed fields)
     extra: dict[str, Any] | None = None  # per-kind results (errors_log, file, …)
     final: tuple[Plan, Any] | None = None  # (plan, View) once that plan reached its end
+    run: Any = None  # item-effects progress the records backend keeps (backend/org.Run)
 
     def record_change(self, at: float, changed: dict[str, Any]) -> None:
         """Remember one change of the user's fields (served as a version)."""

@@ -66,17 +66,19 @@ def attributes(
     extras = request.app[HOOKS].extras(tenant, job, seen, now)
     if extras:
         computed.update(extras)
-    fields, objects = job.fields, rt.object_attributes
-    out: dict[str, Any] = {}
-    for name in rt.attributes:  # one pass, one lookup per source: this runs 25× per list page
-        value = computed.get(name, _ABSENT)
-        if value is _ABSENT:
-            value = dict.get(fields, name)  # raw: a Packed value is spliced, not decoded
-            if value.__class__ is Packed:
-                value = fragment(value.raw)
-        if value is None and name in objects:
-            value = {}  # notes: schemathesis_and_clients.md §B6 — logs and metadata never null
-        out[name] = value
+    # Built in C where possible (this runs 25× per list page): every attribute null, then the
+    # user's fields, then the computed values; only names the spec declares are kept.
+    names = rt.attributes
+    out: dict[str, Any] = dict.fromkeys(names)
+    for name, value in dict.items(job.fields):  # raw: a Packed value is spliced, not decoded
+        if name in out:
+            out[name] = fragment(value.raw) if value.__class__ is Packed else value
+    for name, value in computed.items():
+        if name in out:
+            out[name] = value
+    for name in rt.object_attributes:
+        if out.get(name, _ABSENT) is None:
+            out[name] = {}  # notes: schemathesis_and_clients.md §B6 — logs and metadata never null
     return out
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from ..lifecycle import View
 from ..records import Catalog, RecordType, item_key
 from ..store import Job, Tenant
-from .org import Backend, OrgRecords, Run, put_extra, run_of
+from .org import Backend, OrgRecords, Run, run_of
 from .selection import matching, record_type
 
 
@@ -21,7 +21,7 @@ def start(backend: Backend, records: OrgRecords, job: Job) -> None:
     """Fix the records to delete (in id order) and track their deletion from now on."""
     rtype = backend.catalog[str(job.fields["resource_type"])]
     ids = [r["id"] for r in matching(records, rtype, job.fields.get("filters"))]
-    put_extra(job, "run", Run(resource_type=rtype.name, total=len(ids), ids=ids))
+    job.run = Run(resource_type=rtype.name, total=len(ids), ids=ids)
     records.track(job)
 
 

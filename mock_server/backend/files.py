@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import Forbidden, NotFound
 from ..timefmt import cl_time
@@ -71,8 +72,7 @@ class Signer:
 
     def url(self, ref: FileRef, fmt: str, now: float) -> str:
         """An absolute link to the file, valid for VALID_FOR virtual seconds from `now`."""
-        raw = _SEP.join((ref.namespace, ref.org, ref.mode, ref.kind, ref.job_id)).encode()
-        file_id = base64.urlsafe_b64encode(raw).decode().rstrip("=") + _SUFFIX.get(fmt, ".gz")
+        file_id = _file_id(ref, fmt)
         expires = math.ceil((now + VALID_FOR) * 1000)  # virtual epoch milliseconds
         base = LINK_BASE.get() or self.fallback_base
         return f"{base}{PATH}{file_id}?expires={expires}&signature={self._sign(file_id, expires)}"
@@ -98,6 +98,12 @@ class Signer:
                             code="REQUEST_EXPIRED", title="Request has expired",
                             parameter="expires")
         return ref
+
+
+@lru_cache(maxsize=4096)  # a page of 25 jobs, polled again and again, names the same files
+def _file_id(ref: FileRef, fmt: str) -> str:
+    raw = _SEP.join((ref.namespace, ref.org, ref.mode, ref.kind, ref.job_id)).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=") + _SUFFIX.get(fmt, ".gz")
 
 
 def _decode(file_id: str) -> FileRef:

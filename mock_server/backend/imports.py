@@ -14,7 +14,7 @@ from ..records.validate import INVALID, TAKEN
 from ..store import Job, Packed, Tenant
 from ..timefmt import cl_time
 from .files import FileRef
-from .org import Backend, OrgRecords, Run, put_extra, run_of
+from .org import Backend, OrgRecords, Run, run_of
 from .selection import record_type
 
 FORMATS = ("json", "csv")
@@ -55,10 +55,10 @@ def size(backend: Backend, tenant: Tenant, kind: str, attrs: dict[str, Any]) -> 
 def start(backend: Backend, records: OrgRecords, job: Job) -> None:
     """Track the new import's item effects from now on."""
     parent = job.fields.get("parent_resource_id")
-    put_extra(job, "run", Run(
+    job.run = Run(
         resource_type=str(job.fields["resource_type"]), total=job.plan.total,
         skip_errors=bool(job.fields.get("skip_errors")),
-        parent_id=parent if isinstance(parent, str) and parent else None))
+        parent_id=parent if isinstance(parent, str) and parent else None)
     records.track(job)
 
 

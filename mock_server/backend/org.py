@@ -71,6 +71,8 @@ class OrgRecords(RecordStore):
         self.running.pop(key, None)
         self.due.pop(key, None)
         self.order.pop(key, None)
+        if not self.running:  # dicts keep their peak size: start small again once idle
+            self.running, self.due, self.order = {}, {}, {}
 
 
 def org_records(tenant: Tenant) -> OrgRecords | None:
@@ -81,7 +83,7 @@ def org_records(tenant: Tenant) -> OrgRecords | None:
 
 @dataclass(slots=True)
 class Run:
-    """How far an import's or a cleanup's item effects got (kept in job.extra["run"])."""
+    """How far an import's or a cleanup's item effects got (kept in job.run)."""
 
     resource_type: str
     total: int
@@ -126,7 +128,7 @@ class Backend:
 
 def run_of(job: Job) -> Run | None:
     """The item-effects state of an import or cleanup, if the backend started one."""
-    found = (job.extra or {}).get("run")
+    found = job.run
     return found if isinstance(found, Run) else None
 
 
