@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -68,3 +69,16 @@ def test_a_run_where_every_request_gets_401_fails(separate_mock: str, tmp_path: 
                         "commercelayer", "--only", "auth", "-k", "credentials", cwd=tmp_path)
     assert done.returncode == 1, done.stdout[-3000:]
     assert "The credentials were refused" in done.stdout
+
+
+def test_plain_pytest_over_two_workers_replays_state_machine_scenarios_alike() -> None:
+    # README: "The same suite runs as plain pytest". The repo's addopts spread it over two
+    # workers, where a worker's lifecycle tests leave jobs running before the state machine
+    # starts; each scenario must begin with an empty queue, or the 10-active-jobs limit refuses
+    # creates in one run and not in its replay (Hypothesis: FlakyStrategyDefinition).
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "contract_tests/test_lifecycle.py",
+                           "contract_tests/test_stateful.py", "-n", "2", "-p", "no:randomly"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
