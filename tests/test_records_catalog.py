@@ -22,11 +22,6 @@ CLEANUP_TYPES = {"bundles", "gift_cards", "prices", "promotions", "sku_lists", "
                  "skus", "stock_items"}
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
 def test_job_type_lists_match_the_notes(catalog: Catalog) -> None:
     assert set(catalog.names(importable=True)) == IMPORT_TYPES
     assert set(catalog.names(cleanable=True)) == CLEANUP_TYPES

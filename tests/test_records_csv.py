@@ -12,11 +12,6 @@ from mock_server.records.store import RecordStore
 from mock_server.records.validate import validate_item
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
 def test_cli_style_csv() -> None:
     # The CLI sends exactly this for `imports:create --csv` (notes B5).
     assert parse_csv("code,name\nSKU1,A\nSKU2,B") == [

@@ -17,11 +17,6 @@ from mock_server.records.store import RecordStore
 T0 = "2026-02-01T10:00:00.000Z"
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
 @pytest.fixture
 def store(catalog: Catalog) -> RecordStore:
     store = RecordStore(catalog, seed=1, tenant="acme")

@@ -27,11 +27,6 @@ B62 = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
-@pytest.fixture(scope="module")
 def org(catalog: Catalog) -> dict[str, list[dict]]:
     return generate_org(catalog, 7, "acme")
 

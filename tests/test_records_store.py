@@ -11,11 +11,6 @@ T0 = "2026-02-01T10:00:00.000Z"
 T1 = "2026-02-01T11:00:00.000Z"
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
 @pytest.fixture
 def store(catalog: Catalog) -> RecordStore:
     return RecordStore(catalog, seed=3, tenant="acme")

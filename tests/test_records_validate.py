@@ -15,11 +15,6 @@ from mock_server.records.validate import apply_parent, item_key, validate_item
 T0 = "2026-02-01T10:00:00.000Z"
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog.load()
-
-
 @pytest.fixture
 def store(catalog: Catalog) -> RecordStore:
     store = RecordStore(catalog, seed=1, tenant="acme")
