@@ -80,11 +80,11 @@ def settle(backend: Backend, tenant: Tenant, now: float) -> None:
     records = org_records(tenant)
     if records is None or not records.queue or records.queue[0][0] > now:
         return  # the common case: nothing due, one comparison
-    queue, due = records.queue, records.due
+    queue = records.queue
     with tenant.lock:
         while queue and queue[0][0] <= now:
             at, _, key = heapq.heappop(queue)
-            if due.get(key) != at:
+            if records.due.get(key) != at:
                 continue  # stale: the job was rescheduled or has ended
             job = records.running[key]
             if tenant.get(job.kind, job.id) is not job:  # removed (a create that failed later)
@@ -102,7 +102,7 @@ def settle(backend: Backend, tenant: Tenant, now: float) -> None:
                     continue
             end = job.plan.ending()  # no item left: the job is over once its plan ends
             if end is None:
-                del due[key]  # stalled: a release wakes it (OrgRecords.wake)
+                del records.due[key]  # stalled: a release wakes it (OrgRecords.wake)
             elif end[0] > now:
                 records.schedule(key, end[0])
             else:
