@@ -31,48 +31,41 @@ def packaged_catalog() -> Catalog:
 class OrgRecords(RecordStore):
     """A tenant's records plus the imports and cleanups whose item effects are still due.
 
-    `queue` is a heap of (instant, order, key): when each running job next needs a look (its
-    next item, or the end of its plan). `due` holds each job's one valid instant; an entry whose
-    instant differs is stale and skipped, so a request settles in O(log n) per due item instead
-    of scanning every running job.
+    `queue` is a heap of (instant, job id): when each running job next needs a look (its next
+    item, or the end of its plan); ties go to the older job, as a tenant's ids sort in creation
+    order. `due` holds each job's one valid instant; an entry whose instant differs is stale and
+    skipped, so a request settles in O(log n) per due item instead of scanning every running job.
     """
 
-    __slots__ = ("running", "queue", "due", "order", "serial")
+    __slots__ = ("running", "queue", "due")
 
     def __init__(self, catalog: Catalog, *, seed: int = 0, tenant: str = ORG_SALT) -> None:
         super().__init__(catalog, seed=seed, tenant=tenant)
-        self.running: dict[str, Job] = {}  # "<kind>/<id>" → job, in creation order
-        self.queue: list[tuple[float, int, str]] = []
+        self.running: dict[str, Job] = {}  # job id (unique in a tenant) → job
+        self.queue: list[tuple[float, str]] = []
         self.due: dict[str, float] = {}
-        self.order: dict[str, int] = {}  # ties between jobs: creation order
-        self.serial = 0
 
     def track(self, job: Job) -> None:
         """Start applying a new job's item effects (looked at on the next settle)."""
-        key = f"{job.kind}/{job.id}"
-        self.running[key] = job
-        self.serial += 1
-        self.order[key] = self.serial
-        self.schedule(key, -math.inf)
+        self.running[job.id] = job
+        self.schedule(job.id, -math.inf)
 
     def wake(self, job: Job) -> None:
         """The job's plan changed (a scenario, a release, an advance): look at it again."""
-        key = f"{job.kind}/{job.id}"
-        if key in self.running:
-            self.schedule(key, -math.inf)
+        if job.id in self.running:
+            self.schedule(job.id, -math.inf)
 
-    def schedule(self, key: str, at: float) -> None:
+    def schedule(self, job_id: str, at: float) -> None:
         """Look at a running job again at `at` (replaces its earlier instant)."""
-        self.due[key] = at
-        heapq.heappush(self.queue, (at, self.order[key], key))
+        self.due[job_id] = at
+        heapq.heappush(self.queue, (at, job_id))
 
-    def untrack(self, key: str) -> None:
+    def untrack(self, job_id: str) -> None:
         """Forget a job whose effects are over (or which is gone)."""
-        self.running.pop(key, None)
-        self.due.pop(key, None)
-        self.order.pop(key, None)
+        self.running.pop(job_id, None)
+        self.due.pop(job_id, None)
         if not self.running:  # dicts keep their peak size: start small again once idle
-            self.running, self.due, self.order = {}, {}, {}
+            self.running, self.due = {}, {}
 
 
 def org_records(tenant: Tenant) -> OrgRecords | None:

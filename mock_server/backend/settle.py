@@ -83,38 +83,38 @@ def settle(backend: Backend, tenant: Tenant, now: float) -> None:
     queue = records.queue
     with tenant.lock:
         while queue and queue[0][0] <= now:
-            at, _, key = heapq.heappop(queue)
-            if records.due.get(key) != at:
+            at, job_id = heapq.heappop(queue)
+            if records.due.get(job_id) != at:
                 continue  # stale: the job was rescheduled or has ended
-            job = records.running[key]
+            job = records.running[job_id]
             if tenant.get(job.kind, job.id) is not job:  # removed (a create that failed later)
-                records.untrack(key)
+                records.untrack(job_id)
                 continue
             nxt = _next(job)
             if nxt is not None and nxt != at:  # first look, or the plan changed: re-queue
-                records.schedule(key, nxt)
+                records.schedule(job_id, nxt)
                 continue
             if nxt is not None:
                 _apply(backend, records, job, at)
                 nxt = _next(job)
                 if nxt is not None:
-                    records.schedule(key, nxt)
+                    records.schedule(job_id, nxt)
                     continue
             end = job.plan.ending()  # no item left: the job is over once its plan ends
             if end is None:
-                del records.due[key]  # stalled: a release wakes it (OrgRecords.wake)
+                del records.due[job_id]  # stalled: a release wakes it (OrgRecords.wake)
             elif end[0] > now:
-                records.schedule(key, end[0])
+                records.schedule(job_id, end[0])
             else:
-                _finish(job, key, records, now)
+                _finish(job, records, now)
 
 
-def _finish(job: Job, key: str, records: OrgRecords, now: float) -> None:
+def _finish(job: Job, records: OrgRecords, now: float) -> None:
     lc = LIFECYCLES[job.kind]
     if lifecycle.status_at(lc, job.plan, now) not in lc.terminal:  # never expected: look again
-        records.schedule(key, now + 1.0)
+        records.schedule(job.id, now + 1.0)
         return
     run = run_of(job)
     if run is not None:
         run.items = None
-    records.untrack(key)
+    records.untrack(job.id)
