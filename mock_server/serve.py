@@ -9,6 +9,7 @@ import sys
 
 from aiohttp import web
 
+from . import hot_reads
 from .app import SPEC, create_app
 from .settings import ConfigError, Settings
 
@@ -28,6 +29,7 @@ async def _serve(settings: Settings) -> None:
     app = create_app(settings)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
+    hot_reads.install(runner)
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     port = runner.addresses[0][1] if runner.addresses else settings.port

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import hot_reads
 from .app import CLOCK, CONTROLS, create_app
 from .auth import issue, stable_id
 from .clock import VirtualClock
@@ -29,6 +30,7 @@ class MockServer:
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
+        self.hot_reads: hot_reads.HotReads | None = None  # the fast path, once serving
 
     @property
     def url(self) -> str:
@@ -65,6 +67,7 @@ class MockServer:
         async def boot() -> None:
             self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
             await self._runner.setup()
+            self.hot_reads = hot_reads.install(self._runner)
             site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
             await site.start()
             self.port = self._runner.addresses[0][1]

@@ -173,6 +173,10 @@ class Store:
                 self._tenants[key] = found
         return found
 
+    def peek(self, key: TenantKey) -> Tenant | None:
+        """The tenant for a key if it exists now (never creates one)."""
+        return self._tenants.get(key)
+
     def tenants(self, namespace: str | None = None) -> Iterator[Tenant]:
         """Every tenant, or those of one namespace."""
         return (t for k, t in list(self._tenants.items()) if namespace is None or k[0] == namespace)

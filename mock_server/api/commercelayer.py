@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import jobs
+from .. import hot_reads, jobs
 from ..app import HOOKS, SETTINGS, TYPES, tenant_of
 from ..auth import Principal
 from ..errors import BadRequest, NotFound, Unprocessable
@@ -133,12 +133,14 @@ async def get_job(request: web.Request, call: Call) -> web.StreamResponse:
     rt = request.app[TYPES][_kind(call)]
     tenant = cl_tenant(request, call)
     job = _job(tenant, rt, _id_param(call))
-    return single_response(
+    resp = single_response(
         request, call, rt.name, rt.relationships, job,
         lambda j, wanted: render(request, call, rt, tenant, j, wanted),
         lambda j, name: related_items(request, call, rt, j, name),
         known_fields=rt.attributes,
     )
+    hot_reads.offer(request, tenant, job, call.now, call.op.operation_id)
+    return resp
 
 
 def _size(request: web.Request, tenant: Tenant, rt: ResourceType, attrs: dict[str, Any]) -> int:

@@ -3,7 +3,9 @@
 notes: commercelayer_api.md §2.2 — attachment_url is a pre-signed URL valid for 5 minutes;
 fetching the job again gives a fresh one. The mock signs `<file id>\\n<expiry>` with an HMAC
 keyed by --seed (so two servers with one seed hand out the same URLs) and checks the expiry on
-the virtual clock of the namespace the file belongs to.
+the virtual clock of the namespace the file belongs to. Like S3's second-resolution signing
+dates, a link is signed once per virtual second (`link_window`): every read within one second
+gets the same link, valid until 5 minutes after the end of that second.
 """
 
 from __future__ import annotations
@@ -71,9 +73,9 @@ class Signer:
         return hmac.digest(self.key, f"{file_id}\n{expires}".encode(), "sha256").hex()[:40]
 
     def url(self, ref: FileRef, fmt: str, now: float) -> str:
-        """An absolute link to the file, valid for VALID_FOR virtual seconds from `now`."""
+        """An absolute link to the file, valid VALID_FOR virtual seconds from its window's end."""
         file_id = _file_id(ref, fmt)
-        expires = math.ceil((now + VALID_FOR) * 1000)  # virtual epoch milliseconds
+        expires = int((link_window(now) + VALID_FOR) * 1000)  # virtual epoch milliseconds
         base = LINK_BASE.get() or self.fallback_base
         return f"{base}{PATH}{file_id}?expires={expires}&signature={self._sign(file_id, expires)}"
 
@@ -98,6 +100,11 @@ class Signer:
                             code="REQUEST_EXPIRED", title="Request has expired",
                             parameter="expires")
         return ref
+
+
+def link_window(now: float) -> int:
+    """The virtual second a link is signed in: reads with the same window get the same link."""
+    return math.ceil(now)
 
 
 @lru_cache(maxsize=4096)  # a page of 25 jobs, polled again and again, names the same files

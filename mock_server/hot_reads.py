@@ -1,0 +1,155 @@
+"""Repeated GETs of ended Commerce Layer jobs, answered before routing: the polling fast path.
+
+Clients poll a job until it ends, and fleets of CI runners and dashboards keep reading ended
+jobs. Once a job has ended its JSON:API body stays the same, except for the download link it
+carries, which is signed once per virtual second (`backend.files.link_window`). So the full
+pipeline renders the answer once and `get_job` offers it (`offer`); later requests that are the
+same get the same bytes straight from the server's request handler, before aiohttp's router and
+middlewares (about half of what such a request otherwise costs). An answer is reused only while
+everything it was made of still holds:
+
+- nothing is armed that could change an answer: no fault rule, no rate limit;
+- the request is the same: a GET without body, the same raw path and query, and the headers the
+  answer depends on (`KEY_HEADERS`); its token is still valid (expiry is checked every time);
+- the data is the same: the tenant was not reset, the job was not deleted, and its plan, user
+  fields, results and scenario are the objects the answer was made of (every change to a job
+  replaces them or, for user fields, records a version);
+- the time is the same as far as the answer can tell: the namespace's virtual clock is in the
+  link window the answer was signed in, and not before the job ended (clocks can be set back).
+
+Every answer is journaled like any other. Everything else, and every first read, takes the
+normal path. `/_ns/` URLs always take the normal path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import hdrs, web
+
+from .app import CLOCK, FAULTS, JOURNAL, NAMESPACE_HEADER, RATE_LIMITER, STORE
+from .auth import principal
+from .backend.files import link_window
+from .errors import MockError
+from .store import Job, Tenant
+
+HINT = "mock_hot_read"  # request key: the handler's offer of its answer for reuse
+KEY_HEADERS = (hdrs.AUTHORIZATION, hdrs.ACCEPT, NAMESPACE_HEADER, hdrs.HOST)
+MAX_ANSWERS = 4096  # oldest dropped first; one answer is the body (~2 KB) and its key
+_DROPPED = ("Content-Length", "Date", "Server")  # set again for every response
+
+Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What an ended job's answer was made of (see the module docstring)."""
+
+    tenant: Tenant
+    job: Job
+    plan: Any
+    extra: Any
+    run: Any
+    versions: int
+    ended_at: float
+    window: int
+    operation: str
+
+    def holds(self, now: float, tenant: Tenant | None) -> bool:
+        """True while the stored data and the time still give the answer this offer came with
+        (`tenant`: the store's tenant under this offer's key now)."""
+        job = self.job
+        return (tenant is self.tenant and job.plan is self.plan and job.extra is self.extra and job.run is self.run
+                and len(job.changes or ()) == self.versions and link_window(now) == self.window
+                and now >= self.ended_at and self.tenant.get(job.kind, job.id) is job)
+
+
+def offer(request: web.Request, tenant: Tenant, job: Job, now: float, operation: str) -> None:
+    """Called by a handler that answered with `job` as it is at `now`: reusable once it ended."""
+    final = job.final
+    if final is None or final[0] is not job.plan:
+        return  # still pending or running: the answer changes with time
+    request[HINT] = Offer(tenant, job, job.plan, job.extra, job.run, len(job.changes or ()),
+                          final[1].updated_at, link_window(now), operation)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A reusable response and the offer that says when it holds."""
+
+    offer: Offer
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+
+
+class HotReads:
+    """The server's request handler: known answers at once, everything else to the app."""
+
+    def __init__(self, app: web.Application, handler: Handler) -> None:
+        self.app = app
+        self.handler = handler
+        self.answers: dict[tuple[str | None, ...], Answer] = {}
+        self.reused = 0  # answers given from `answers` (for tests and the benchmark)
+        self._clock, self._store, self._journal = app[CLOCK], app[STORE], app[JOURNAL]
+        self._faults, self._limiter = app[FAULTS], app[RATE_LIMITER]
+
+    def _armed(self) -> bool:
+        return self._faults.armed or self._limiter.enabled
+
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        if request.method != hdrs.METH_GET or self._armed() or request.body_exists:
+            return await self.handler(request)
+        headers = request.headers
+        key = (request.raw_path, *map(headers.get, KEY_HEADERS))
+        known = self.answers.get(key)
+        if known is not None:
+            again = self._reuse(request, key, known)
+            if again is not None:
+                self.reused += 1
+                return again
+            self.answers.pop(key, None)
+        resp = await self.handler(request)
+        self._keep(request, key, resp)
+        return resp
+
+    def _reuse(self, request: web.BaseRequest, key: tuple[str | None, ...], known: Answer
+               ) -> web.Response | None:
+        started = self._clock.wall()
+        try:
+            caller = principal(key[1], self._clock.wall())
+        except MockError:
+            return None  # expired since: the normal path words the 401
+        namespace = key[3] or caller.namespace or "default"
+        now = self._clock.now(namespace)
+        if not known.offer.holds(now, self._store.peek(known.offer.tenant.key)):
+            return None
+        resp = web.Response(status=known.status, body=known.body, headers=known.headers)
+        self._journal.add(namespace, hdrs.METH_GET, request.path, at=now,
+                          query=request.query_string, operation=known.offer.operation,
+                          request_headers=request.headers, status=known.status,
+                          response_headers=resp.headers, response_body=known.body,
+                          duration_ms=(self._clock.wall() - started) * 1000)
+        return resp
+
+    def _keep(self, request: web.BaseRequest, key: tuple[str | None, ...],
+              resp: web.StreamResponse) -> None:
+        found = request.get(HINT)
+        if found is None or resp.status != 200 or type(resp) is not web.Response or self._armed():
+            return
+        body = resp.body
+        if not isinstance(body, bytes):
+            return
+        if len(self.answers) >= MAX_ANSWERS:
+            self.answers.pop(next(iter(self.answers)))
+        kept = tuple((k, v) for k, v in resp.headers.items() if k not in _DROPPED)
+        self.answers[key] = Answer(found, resp.status, body, kept)
+
+
+def install(runner: web.AppRunner) -> HotReads:
+    """Put the fast path in front of a set-up runner's application (before any connection)."""
+    hot = HotReads(runner.app, runner.server.request_handler)  # type: ignore[union-attr]
+    runner.server.request_handler = hot  # type: ignore[union-attr]
+    return hot

@@ -1,0 +1,194 @@
+"""Repeated reads of ended jobs come from the fast path, and never outlive what they show."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import aiohttp
+import pytest
+import requests
+from aiohttp.test_utils import TestServer
+
+from mock_server import MockServer, Settings, hot_reads
+from mock_server.app import create_app
+from mock_server.auth import encode
+from mock_server.clock import VirtualClock
+from mock_server.timefmt import parse_time
+
+from .fixtures.http import JSONAPI, START_ISO, Api
+from .fixtures.records import create, finish
+
+
+def _ended(cl: Api, server: MockServer, kind: str = "exports") -> str:
+    attrs: dict[str, Any] = {"resource_type": "skus"}
+    if kind == "imports":
+        attrs["inputs"] = [{"code": "HOT1", "name": "Hot shirt"}]
+    job_id = str(create(cl, kind, **attrs)["data"]["id"])
+    assert finish(server, cl, kind, job_id)["status"] == "completed"
+    return job_id
+
+
+def _reused(server: MockServer) -> int:
+    assert server.hot_reads is not None
+    return server.hot_reads.reused
+
+
+def _expires(url: str) -> int:
+    return int(parse_qs(urlparse(url).query)["expires"][0])
+
+
+@pytest.mark.parametrize("kind", ["imports", "exports"])
+def test_an_ended_job_read_again_is_the_same_answer_and_is_journaled(
+        cl: Api, server: MockServer, kind: str) -> None:
+    job_id = _ended(cl, server, kind)
+    first = cl.get(f"/api/{kind}/{job_id}")
+    before = _reused(server)
+    again = [cl.get(f"/api/{kind}/{job_id}") for _ in range(3)]
+    assert _reused(server) == before + 3
+    assert all(r.status_code == 200 and r.content == first.content for r in again)
+    assert all(r.headers["Content-Type"] == first.headers["Content-Type"] for r in again)
+    journal = server.controls.journal.entries(method="GET", path=f"/api/{kind}/{job_id}")
+    assert [e.status for e in journal[-4:]] == [200] * 4
+    assert journal[-1].response_body == first.content.decode()
+    assert journal[-1].operation == ("getImport" if kind == "imports" else "getExport")
+
+
+def test_a_running_job_is_rendered_on_every_read(cl: Api, server: MockServer) -> None:
+    job_id = str(create(cl, "exports", resource_type="skus")["data"]["id"])
+    before = _reused(server)
+    seen = [cl.get(f"/api/exports/{job_id}").json()["data"]["attributes"]["status"]
+            for _ in range(2)]
+    while seen[-1] == "pending":
+        server.clock.advance(0.25)
+        seen += [cl.get(f"/api/exports/{job_id}").json()["data"]["attributes"]["status"]
+                 for _ in range(2)]
+    assert seen[-2:] == ["in_progress", "in_progress"]
+    assert _reused(server) == before
+
+
+def test_the_download_link_is_signed_again_in_each_virtual_second(
+        cl: Api, server: MockServer) -> None:
+    job_id = _ended(cl, server)
+    url = cl.get(f"/api/exports/{job_id}").json()["data"]["attributes"]["attachment_url"]
+    assert cl.get(f"/api/exports/{job_id}").json()["data"]["attributes"]["attachment_url"] == url
+    server.clock.advance(0.25)
+    fresh = cl.get(f"/api/exports/{job_id}").json()["data"]["attributes"]["attachment_url"]
+    assert _expires(fresh) == _expires(url) + 1000
+
+
+@pytest.mark.parametrize("change", ["metadata", "delete", "reset"])
+def test_a_change_to_an_ended_job_shows_on_the_next_read(
+        cl: Api, server: MockServer, admin: Api, change: str) -> None:
+    job_id = _ended(cl, server)
+    path = f"/api/exports/{job_id}"
+    cl.get(path), cl.get(path)  # the second read is a reused answer
+    if change == "metadata":
+        body = {"data": {"type": "exports", "id": job_id, "attributes": {"metadata": {"k": "v"}}}}
+        assert cl.patch(path, json=body).status_code == 200
+        assert cl.get(path).json()["data"]["attributes"]["metadata"] == {"k": "v"}
+    elif change == "delete":
+        assert cl.delete(path).status_code == 204
+        assert cl.get(path).status_code == 404
+    else:
+        assert admin.post("/_mock/reset", json={}).status_code == 200
+        assert cl.get(path).status_code == 404
+
+
+def test_an_interrupted_job_started_again_runs_on_the_next_read(
+        cl: Api, server: MockServer) -> None:
+    job_id = str(create(cl, "exports", resource_type="skus")["data"]["id"])
+    path = f"/api/exports/{job_id}"
+    body = {"data": {"type": "exports", "id": job_id, "attributes": {"_interrupt": True}}}
+    assert cl.patch(path, json=body).status_code == 200
+    server.clock.advance(60)
+    assert cl.get(path).json()["data"]["attributes"]["status"] == "interrupted"
+    cl.get(path)
+    body["data"]["attributes"] = {"_start": True}
+    assert cl.patch(path, json=body).status_code == 200
+    assert cl.get(path).json()["data"]["attributes"]["status"] in ("pending", "in_progress")
+
+
+def test_a_fault_rule_armed_later_applies_to_the_next_read(
+        cl: Api, server: MockServer, admin: Api) -> None:
+    job_id = _ended(cl, server)
+    path = f"/api/exports/{job_id}"
+    cl.get(path), cl.get(path)
+    assert admin.post("/_mock/faults", json={"path": "/api/exports/*", "status": 503}).status_code == 201
+    r = requests.get(server.url + path, headers=dict(cl.headers), timeout=10)  # 503: off-contract
+    assert r.status_code == 503 and r.json()["errors"][0]["status"] == "503"
+
+
+@pytest.mark.parametrize("header, value, status", [
+    ("Accept", "text/html", 406),
+    ("Authorization", "Bearer not-a-jwt", 401),
+    ("X-Mock-Namespace", "elsewhere", 404),
+])
+def test_another_request_gets_its_own_answer(cl: Api, server: MockServer, header: str,
+                                             value: str, status: int) -> None:
+    job_id = _ended(cl, server)
+    path = f"/api/exports/{job_id}"
+    cl.get(path), cl.get(path)
+    assert cl.get(path, headers={header: value}).status_code == status
+
+
+def test_links_follow_the_host_the_client_used(cl: Api, server: MockServer) -> None:
+    job_id = _ended(cl, server)
+    path = f"/api/exports/{job_id}"
+    cl.get(path), cl.get(path)
+    other = cl.get(path, headers={"Host": "mock.example:9999"}).json()["data"]
+    assert other["links"]["self"].startswith("http://mock.example:9999/api/exports/")
+    assert other["attributes"]["attachment_url"].startswith("http://mock.example:9999/_files/")
+
+
+def test_answers_kept_are_bounded(cl: Api, server: MockServer,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hot_reads, "MAX_ANSWERS", 2)
+    ids = [_ended(cl, server) for _ in range(3)]
+    for job_id in ids:
+        cl.get(f"/api/exports/{job_id}")
+    assert server.hot_reads is not None and len(server.hot_reads.answers) == 2
+    assert all(cl.get(f"/api/exports/{i}").status_code == 200 for i in ids)
+
+
+def _serve(clock: VirtualClock, test: Callable[[str], Any]) -> None:
+    async def main() -> None:
+        app = create_app(Settings(seed=7), clock=clock)
+        server = TestServer(app)
+        await server.start_server()
+        assert server.runner is not None
+        hot_reads.install(server.runner)
+        try:
+            await test(str(server.make_url("")))
+        finally:
+            await server.close()
+
+    asyncio.run(main())
+
+
+def test_a_token_that_expired_since_is_refused() -> None:
+    wall = [1_800_000_000.0]
+    clock = VirtualClock(start=parse_time(START_ISO), frozen=True, real=lambda: wall[0])
+    token = encode({"organization": {"id": "id-acme", "slug": "acme"}, "test": True,
+                    "application": {"id": "app1", "kind": "integration", "client_id": "c1"},
+                    "exp": int(wall[0]) + 60})
+    headers = {"Authorization": f"Bearer {token}", "Accept": JSONAPI, "Content-Type": JSONAPI}
+
+    async def test(base: str) -> None:
+        async with aiohttp.ClientSession(base, headers=headers) as s:
+            body = {"data": {"type": "exports", "attributes": {"resource_type": "skus"}}}
+            async with s.post("/api/exports", json=body) as r:
+                path = f"/api/exports/{(await r.json())['data']['id']}"
+            clock.advance(3600)
+            for _ in range(2):
+                async with s.get(path) as r:
+                    assert r.status == 200
+            wall[0] += 61
+            async with s.get(path) as r:
+                assert r.status == 401
+                assert "expired" in (await r.json())["errors"][0]["detail"]
+
+    _serve(clock, test)
+
