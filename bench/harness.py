@@ -18,9 +18,8 @@ from .load import Result, measure
 from .memory import allocated_per_job
 from .seed import fetch, record_count, seed
 from .servers import ROOT, Running, ServerSpec
-from .workloads import Workload, build, headers, token
+from .workloads import SCENARIO_HEADER, WORKLOADS, Workload, build, headers, token
 
-WORKLOADS = ("w1", "w2", "w3", "w4")
 OUT = ROOT / "bench" / "out"
 
 
@@ -77,12 +76,18 @@ def cores() -> tuple[int | None, int | None]:
     return None, None
 
 
-def _export_path(run: Running, tok: str, namespace: str, report: Report) -> str | None:
+def _export_path(run: Running, tok: str, namespace: str, report: Report,
+                 scenario: str | None = None) -> str | None:
     body = json.dumps({"data": {"type": "exports", "attributes": {"resource_type": "skus"}}})
-    status, raw = fetch(run.url, "/api/exports", headers(tok, namespace, body=True), "POST",
-                        body.encode())
+    sent = headers(tok, namespace, body=True)
+    if scenario:
+        sent[SCENARIO_HEADER] = scenario
+    status, raw = fetch(run.url, "/api/exports", sent, "POST", body.encode())
     if status == 201:
-        return f"/api/exports/{json.loads(raw)['data']['id']}"
+        path = f"/api/exports/{json.loads(raw)['data']['id']}"
+        if not scenario:
+            _until_ended(run, path, headers(tok, namespace))
+        return path
     if any(n.startswith("w1 reads an import") for n in report.notes):
         return None
     try:
@@ -94,6 +99,18 @@ def _export_path(run: Running, tok: str, namespace: str, report: Report) -> str 
         "exports need target records, which the records backend provides. Both are served by "
         "the same handler (`get_job`).")
     return None
+
+
+def _until_ended(run: Running, path: str, sent: dict[str, str], limit: float = 120.0) -> None:
+    """Poll a job (wall time, the server's clock runs at speed 1) until it has ended, so that
+    w1 reads an ended export from its first request on."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        status, raw = fetch(run.url, path, sent)
+        if status != 200 or json.loads(raw)["data"]["attributes"]["status"] not in (
+                "pending", "in_progress"):
+            return
+        time.sleep(0.2)
 
 
 def _check(run: Running, workload: Workload) -> str | None:
@@ -116,8 +133,9 @@ class Contender:
 
 
 def _ours(spec: ServerSpec, opts: Options, report: Report, tok: str, server_core: int | None,
-          ) -> tuple[Contender, str, tuple[str, ...], dict[str, str]]:
-    """Start and seed one variant of our server; returns it, the w1 path, ids, ceiling bodies."""
+          ) -> tuple[Contender, tuple[str, str | None], tuple[str, ...], dict[str, str]]:
+    """Start and seed one variant of our server; returns it, the w1 and w1r paths, ids and
+    ceiling bodies."""
     print(f"{spec.name}: seeding {opts.jobs} imports", flush=True)
     run = servers.start(spec, server_core, opts.out / "logs")
     try:
@@ -125,7 +143,8 @@ def _ours(spec: ServerSpec, opts: Options, report: Report, tok: str, server_core
         if seeded.failed:
             report.notes.append(f"{spec.name}: {seeded.failed} of {opts.jobs} seed POSTs failed")
         single = _export_path(run, tok, "bench", report) or f"/api/imports/{seeded.ids[0]}"
-        loads = build(tok, "bench", single, seeded.ids, post_namespace="w3")
+        running = _export_path(run, tok, "bench", report, scenario="stall")
+        loads = build(tok, "bench", single, seeded.ids, post_namespace="w3", running_path=running)
         bodies = {}
         for key, wl in (("GET /api/imports/", "w1"), ("GET /api/imports", "w2"),
                         ("POST /api/imports", "w3")):
@@ -135,10 +154,13 @@ def _ours(spec: ServerSpec, opts: Options, report: Report, tok: str, server_core
         if single.startswith("/api/exports/"):
             req = loads["w1"].requests[0]
             bodies["GET /api/exports/"] = fetch(run.url, req.path, req.headers)[1].decode()
+        if running:
+            req = loads["w1r"].requests[0]
+            bodies[f"GET {running}"] = fetch(run.url, req.path, req.headers)[1].decode()
     except BaseException:
         servers.stop(run)
         raise
-    return Contender(run, loads), single, seeded.ids, bodies
+    return Contender(run, loads), (single, running), seeded.ids, bodies
 
 
 def _peer(spec: ServerSpec | None, name: str, loads: dict[str, Workload], opts: Options,
@@ -282,13 +304,13 @@ def run(opts: Options) -> Report:
 
     contenders: list[Contender] = []
     try:
-        mine, single, ids, bodies = _ours(servers.ours(), opts, report, tok, server_core)
+        mine, (single, running), ids, bodies = _ours(servers.ours(), opts, report, tok, server_core)
         contenders.append(mine)
         if report.versions.get("uvloop") and "uvloop" in opts.servers:
             contenders.append(_ours(servers.ours_uvloop(), opts, report, tok, server_core)[0])
         bodies_file = opts.out / "ceiling_bodies.json"
         bodies_file.write_text(json.dumps(bodies))
-        peer_loads = build(tok, None, single, ids)
+        peer_loads = build(tok, None, single, ids, running_path=running)
         spec = ROOT / "openapi.yaml"
         wanted: list[tuple[str, ServerSpec | None]] = []
         if "ceiling" in opts.servers:

@@ -17,7 +17,7 @@ from . import servers
 from .harness import OUT, Report, _export_path, cores
 from .load import run_wrk
 from .seed import seed
-from .workloads import build, token
+from .workloads import WORKLOADS, build, token
 
 
 def _top(collapsed: Path, n: int) -> str:
@@ -49,8 +49,10 @@ def profile(workloads: list[str], seconds: float, jobs: int, top: int) -> None:
     run = servers.start(servers.ours(), server_core, OUT / "logs")
     try:
         seeded = seed(run.url, tok, "bench", jobs)
-        single = _export_path(run, tok, "bench", Report("profile", {})) or f"/api/imports/{seeded.ids[0]}"
-        loads = build(tok, "bench", single, seeded.ids, post_namespace="w3")
+        report = Report("profile", {})
+        single = _export_path(run, tok, "bench", report) or f"/api/imports/{seeded.ids[0]}"
+        running = _export_path(run, tok, "bench", report, scenario="stall")
+        loads = build(tok, "bench", single, seeded.ids, post_namespace="w3", running_path=running)
         for name in workloads:
             out = OUT / f"profile-{name}.txt"
             spy = subprocess.Popen(["py-spy", "record", "-p", str(run.proc.pid), "-d",
@@ -70,7 +72,7 @@ def profile(workloads: list[str], seconds: float, jobs: int, top: int) -> None:
 def main() -> None:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("workloads", nargs="+", choices=["w1", "w2", "w3", "w4"])
+    parser.add_argument("workloads", nargs="+", choices=WORKLOADS)
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--top", type=int, default=25)

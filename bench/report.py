@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from .servers import BENCH, ROOT
+from .workloads import WORKLOADS
 
 OURS = "mock-server"
 SERVER_ORDER = (OURS, "mock-server+uvloop", "aiohttp ceiling", "prism", "connexion")
 TITLES = {
     "w1": "GET one export by id",
+    "w1r": "GET one running export by id (rendered on every read)",
     "w2": "GET 25 imports, sort=-created_at, 10,000 jobs",
     "w3": "POST an import with 10 inputs",
     "w4": "polling fleet: 16 polls, 2 lists, 1 create, 1 export per 20",
@@ -100,7 +102,7 @@ def throughput_table(cells: list[dict[str, Any]]) -> list[str]:
     """Rows: workloads; columns: servers; req/s, p50 and p99."""
     names = _servers(cells)
     out = ["| workload | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for wl in ("w1", "w2", "w3", "w4"):
+    for wl in WORKLOADS:
         row = [f"{wl}: {TITLES[wl]}"]
         for s in names:
             c = _cell(cells, s, wl)
@@ -120,7 +122,7 @@ def ratio_table(cells: list[dict[str, Any]]) -> list[str]:
     out = ["| workload | " + " | ".join(f"ours / {p}" for p in peers) + " |",
            "|---|" + "---|" * len(peers)]
     wanted = {(w, p): t for w, p, t in TARGETS}
-    for wl in ("w1", "w2", "w3", "w4"):
+    for wl in WORKLOADS:
         row = [wl]
         for p in peers:
             r = _ratio(_cell(cells, OURS, wl), _cell(cells, p, wl))
@@ -138,7 +140,7 @@ def cpu_ratio_table(cells: list[dict[str, Any]]) -> list[str]:
     peers = [s for s in _servers(cells) if not s.startswith(OURS)]
     out = ["| workload | ours µs/req | " + " | ".join(f"{p} µs/req (×ours)" for p in peers) + " |",
            "|---|---|" + "---|" * len(peers)]
-    for wl in ("w1", "w2", "w3", "w4"):
+    for wl in WORKLOADS:
         mine = _cell(cells, OURS, wl)
         if not mine or not mine.get("cpu_us"):
             continue
@@ -282,7 +284,7 @@ def chart(report: dict[str, Any], path: Path) -> bool:
         return False
     cells = [c for c in report["cells"] if c["valid"]]
     names = _servers(cells)
-    wls = ["w1", "w2", "w3", "w4"]
+    wls = list(WORKLOADS)
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
     width = 0.8 / max(1, len(names))
     for i, s in enumerate(names):

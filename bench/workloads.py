@@ -8,7 +8,11 @@ from dataclasses import dataclass, field
 
 JSONAPI = "application/vnd.api+json"
 NAMESPACE_HEADER = "X-Mock-Namespace"
+SCENARIO_HEADER = "X-Mock-Scenario"
 LIST_PATH = "/api/imports?sort=-created_at&page%5Bsize%5D=25"
+# w1r reads an export that stays in progress (X-Mock-Scenario: stall): rendered on every read,
+# where w1's ended export is answered by the fast path (mock_server/hot_reads.py).
+WORKLOADS = ("w1", "w1r", "w2", "w3", "w4")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +72,10 @@ def import_body(n_inputs: int = 10, serial: int = 0) -> bytes:
 
 
 def build(tok: str, namespace: str | None, single_path: str, ids: Sequence[str],
-          post_namespace: str | None = None) -> dict[str, Workload]:
-    """w1–w4 against one server; `single_path` is the w1 target, `ids` are imports to poll."""
+          post_namespace: str | None = None, running_path: str | None = None
+          ) -> dict[str, Workload]:
+    """w1–w4 against one server; `single_path` is the w1 target (an ended export),
+    `running_path` w1r's (one that stays in progress), `ids` are imports to poll."""
     get = headers(tok, namespace)
     post = headers(tok, post_namespace or namespace, body=True)
     create = Request("POST", "/api/imports", post, import_body())
@@ -86,6 +92,8 @@ def build(tok: str, namespace: str | None, single_path: str, ids: Sequence[str],
     fleet.append(Request("GET", single_path, get))
     return {
         "w1": Workload("w1", "GET one export by id", (Request("GET", single_path, get),)),
+        "w1r": Workload("w1r", "GET one running export by id",
+                        (Request("GET", running_path or single_path, get),)),
         "w2": Workload("w2", "GET 25 imports, sort=-created_at", (listing,)),
         "w3": Workload("w3", "POST an import with 10 inputs", (create,)),
         "w4": Workload("w4", "polling fleet mix (16 polls, 2 lists, 1 create, 1 export)",

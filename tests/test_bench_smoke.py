@@ -12,7 +12,7 @@ from bench.harness import Report
 from bench.load import lua_script, parse_wrk, run_python
 from bench.report import describe_machine, render
 from bench.seed import record_count, seed
-from bench.workloads import build, token
+from bench.workloads import WORKLOADS, build, token
 from mock_server import MockServer, Settings
 from mock_server.spec.load import PACKAGED_SPEC
 
@@ -23,16 +23,18 @@ def test_harness_measures_a_tiny_run() -> None:
         seeded = seed(server.url, tok, "smoke", 30, concurrency=4, keep=5)
         assert (seeded.created, seeded.failed) == (30, 0)
         assert record_count(server.url, tok, "smoke") == 30
-        loads = build(tok, "smoke", f"/api/imports/{seeded.ids[0]}", seeded.ids)
+        loads = build(tok, "smoke", f"/api/imports/{seeded.ids[0]}", seeded.ids,
+                      running_path=f"/api/imports/{seeded.ids[1]}")
         report = Report("now", {"warmup": "0", "seconds": "0.2", "quick": "True"},
                         machine=describe_machine(None, None))
-        for name in ("w1", "w2", "w3", "w4"):
+        for name in WORKLOADS:
             result = run_python(server.url, loads[name], "mock-server", 5.0, max_requests=20,
                                 connections=2)
             assert result.requests >= 20 and result.errors == 0 and result.valid
             report.add(result)
     text = render(asdict(report))
     assert "| w2: GET 25 imports" in text and "req/s" in text
+    assert "| w1r: GET one running export" in text
 
 
 def test_wrk_script_and_summary_round_trip() -> None:
