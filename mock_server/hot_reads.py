@@ -95,6 +95,7 @@ class HotReads:
         self.reused = 0  # answers given from `answers` (for tests and the benchmark)
         self._clock, self._store, self._journal = app[CLOCK], app[STORE], app[JOURNAL]
         self._faults, self._limiter = app[FAULTS], app[RATE_LIMITER]
+        self._clears = self._store.clears
 
     def _armed(self) -> bool:
         return self._faults.armed or self._limiter.enabled
@@ -102,6 +103,9 @@ class HotReads:
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
         if request.method != hdrs.METH_GET or self._armed() or request.body_exists:
             return await self.handler(request)
+        if self._clears != self._store.clears:  # a reset: let go of the tenants it dropped
+            self.answers.clear()
+            self._clears = self._store.clears
         headers = request.headers
         key = (request.raw_path, *map(headers.get, KEY_HEADERS))
         known = self.answers.get(key)

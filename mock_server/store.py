@@ -158,6 +158,7 @@ class Store:
         self.loader = loader
         self._tenants: dict[TenantKey, Tenant] = {}
         self._lock = threading.Lock()
+        self.clears = 0  # how many times tenants were forgotten (caches of them start over)
 
     def tenant(self, key: TenantKey) -> Tenant:
         """The tenant for a key, loading fixtures the first time it is seen."""
@@ -187,4 +188,5 @@ class Store:
             doomed = [k for k in self._tenants if namespace is None or k[0] == namespace]
             for k in doomed:
                 del self._tenants[k]
+            self.clears += 1
         return len(doomed)

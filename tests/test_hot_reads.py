@@ -153,6 +153,17 @@ def test_answers_kept_are_bounded(cl: Api, server: MockServer,
     assert all(cl.get(f"/api/exports/{i}").status_code == 200 for i in ids)
 
 
+def test_a_reset_lets_go_of_every_answer_about_what_it_dropped(
+        cl: Api, server: MockServer, admin: Api) -> None:
+    ids = [_ended(cl, server) for _ in range(2)]
+    for job_id in ids:
+        cl.get(f"/api/exports/{job_id}")
+    assert server.hot_reads is not None and len(server.hot_reads.answers) == 2
+    assert admin.post("/_mock/reset", json={}).status_code == 200
+    assert cl.get(f"/api/exports/{ids[0]}").status_code == 404
+    assert len(server.hot_reads.answers) == 0  # the reset tenants are not kept alive
+
+
 def _serve(clock: VirtualClock, test: Callable[[str], Any]) -> None:
     async def main() -> None:
         app = create_app(Settings(seed=7), clock=clock)
