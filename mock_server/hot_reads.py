@@ -17,8 +17,8 @@ everything it was made of still holds:
 - the time is the same as far as the answer can tell: the namespace's virtual clock is in the
   link window the answer was signed in, and not before the job ended (clocks can be set back).
 
-Every answer is journaled like any other. Everything else, and every first read, takes the
-normal path. `/_ns/` URLs always take the normal path.
+Every answer is journaled like any other, in the namespace the request named (header, token
+or `/_ns/` prefix). Everything else, and every first read, takes the normal path.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from .auth import principal
 from .backend.files import link_window
 from .errors import MockError
 from .store import Job, Tenant
+from .validation import Call
 
 HINT = "mock_hot_read"  # request key: the handler's offer of its answer for reuse
 KEY_HEADERS = (hdrs.AUTHORIZATION, hdrs.ACCEPT, NAMESPACE_HEADER, hdrs.HOST)
@@ -56,6 +57,8 @@ class Offer:
     ended_at: float
     window: int
     operation: str
+    namespace: str  # what the request's namespace header, token or /_ns/ prefix named
+    path: str  # as the handler saw it (no /_ns/ prefix): what the journal records
 
     def holds(self, now: float, tenant: Tenant | None) -> bool:
         """True while the stored data and the time still give the answer this offer came with
@@ -66,13 +69,14 @@ class Offer:
                 and now >= self.ended_at and self.tenant.get(job.kind, job.id) is job)
 
 
-def offer(request: web.Request, tenant: Tenant, job: Job, now: float, operation: str) -> None:
-    """Called by a handler that answered with `job` as it is at `now`: reusable once it ended."""
+def offer(request: web.Request, call: Call, tenant: Tenant, job: Job) -> None:
+    """Called by a handler that answered `call` with `job` as it is now: reusable once it ended."""
     final = job.final
     if final is None or final[0] is not job.plan:
         return  # still pending or running: the answer changes with time
     request[HINT] = Offer(tenant, job, job.plan, job.extra, job.run, len(job.changes or ()),
-                          final[1].updated_at, link_window(now), operation)
+                          final[1].updated_at, link_window(call.now), call.op.operation_id,
+                          call.namespace, request.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,16 +127,16 @@ class HotReads:
                ) -> web.Response | None:
         started = self._clock.wall()
         try:
-            caller = principal(key[1], self._clock.wall())
+            principal(key[1], started)
         except MockError:
             return None  # expired since: the normal path words the 401
-        namespace = key[3] or caller.namespace or "default"
-        now = self._clock.now(namespace)
-        if not known.offer.holds(now, self._store.peek(known.offer.tenant.key)):
+        found = known.offer
+        now = self._clock.now(found.namespace)
+        if not found.holds(now, self._store.peek(found.tenant.key)):
             return None
         resp = web.Response(status=known.status, body=known.body, headers=known.headers)
-        self._journal.add(namespace, hdrs.METH_GET, request.path, at=now,
-                          query=request.query_string, operation=known.offer.operation,
+        self._journal.add(found.namespace, hdrs.METH_GET, found.path, at=now,
+                          query=request.query_string, operation=found.operation,
                           request_headers=request.headers, status=known.status,
                           response_headers=resp.headers, response_body=known.body,
                           duration_ms=(self._clock.wall() - started) * 1000)

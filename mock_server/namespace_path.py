@@ -52,4 +52,6 @@ async def namespace_path_middleware(request: web.Request, handler: Handler) -> w
     inner[LINK_PREFIX] = prefix
     # Routing ran before any middleware, on the prefixed path: route the inner request again
     # (through every middleware, this one passing it on). aiohttp has no public hook for it.
-    return await request.app._handle(inner)  # type: ignore[arg-type]
+    resp = await request.app._handle(inner)  # type: ignore[arg-type]
+    request.update(inner)  # what the handlers noted (e.g. hot_reads' offer) is the outer's too
+    return resp

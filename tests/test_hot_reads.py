@@ -18,16 +18,24 @@ from mock_server.auth import encode
 from mock_server.clock import VirtualClock
 from mock_server.timefmt import parse_time
 
+from .fixtures.conformance import ResponseChecker
 from .fixtures.http import JSONAPI, START_ISO, Api
-from .fixtures.records import create, finish
+from .fixtures.records import create
 
 
-def _ended(cl: Api, server: MockServer, kind: str = "exports") -> str:
+def _ended(cl: Api, server: MockServer, kind: str = "exports",
+           clock: VirtualClock | None = None) -> str:
+    """A completed job; `clock` is the one its namespace runs on (the server's by default)."""
     attrs: dict[str, Any] = {"resource_type": "skus"}
     if kind == "imports":
         attrs["inputs"] = [{"code": "HOT1", "name": "Hot shirt"}]
     job_id = str(create(cl, kind, **attrs)["data"]["id"])
-    assert finish(server, cl, kind, job_id)["status"] == "completed"
+    for _ in range(3600):
+        status = cl.get(f"/api/{kind}/{job_id}").json()["data"]["attributes"]["status"]
+        if status not in ("pending", "in_progress"):
+            break
+        (clock or server.clock).advance(1)
+    assert status == "completed"
     return job_id
 
 
@@ -54,6 +62,24 @@ def test_an_ended_job_read_again_is_the_same_answer_and_is_journaled(
     assert [e.status for e in journal[-4:]] == [200] * 4
     assert journal[-1].response_body == first.content.decode()
     assert journal[-1].operation == ("getImport" if kind == "imports" else "getExport")
+
+
+def test_reads_through_a_namespace_prefix_are_reused_in_that_namespace(
+        server: MockServer, checker: ResponseChecker) -> None:
+    handle = server.namespace("hot-ns")
+    api = Api(handle.url, checker, {"Authorization": f"Bearer {handle.token()}",
+                                    "Accept": JSONAPI, "Content-Type": JSONAPI})
+    job_id = _ended(api, server, clock=handle.clock)
+    first = api.get(f"/api/exports/{job_id}")
+    before = _reused(server)
+    again = api.get(f"/api/exports/{job_id}")
+    assert _reused(server) == before + 1 and again.content == first.content
+    assert again.json()["data"]["links"]["self"].startswith(handle.url + "/api/exports/")
+    last = handle.journal.entries(method="GET")[-1]
+    assert (last.path, last.status) == (f"/api/exports/{job_id}", 200)
+    outside = requests.get(f"{server.url}/api/exports/{job_id}", timeout=10, headers={
+        "Authorization": f"Bearer {server.token()}", "Accept": JSONAPI})
+    assert outside.status_code == 404  # without the prefix: another namespace's path
 
 
 def test_a_running_job_is_rendered_on_every_read(cl: Api, server: MockServer) -> None:

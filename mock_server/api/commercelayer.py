@@ -139,7 +139,7 @@ async def get_job(request: web.Request, call: Call) -> web.StreamResponse:
         lambda j, name: related_items(request, call, rt, j, name),
         known_fields=rt.attributes,
     )
-    hot_reads.offer(request, tenant, job, call.now, call.op.operation_id)
+    hot_reads.offer(request, call, tenant, job)
     return resp
 
 
