@@ -15,7 +15,8 @@ everything it was made of still holds:
   fields, results and scenario are the objects the answer was made of (every change to a job
   replaces them or, for user fields, records a version);
 - the time is the same as far as the answer can tell: the namespace's virtual clock is in the
-  link window the answer was signed in, and not before the job ended (clocks can be set back).
+  link window the answer was signed in, and not before the job ended (as `jobs.view` checks:
+  a namespace whose own clock was dropped goes back to the server's).
 
 Every answer is journaled like any other, in the namespace the request named (header, token
 or `/_ns/` prefix). Everything else, and every first read, takes the normal path.
@@ -64,9 +65,10 @@ class Offer:
         """True while the stored data and the time still give the answer this offer came with
         (`tenant`: the store's tenant under this offer's key now)."""
         job = self.job
-        return (tenant is self.tenant and job.plan is self.plan and job.extra is self.extra and job.run is self.run
-                and len(job.changes or ()) == self.versions and link_window(now) == self.window
-                and now >= self.ended_at and self.tenant.get(job.kind, job.id) is job)
+        return (tenant is self.tenant and self.tenant.get(job.kind, job.id) is job
+                and job.plan is self.plan and job.extra is self.extra and job.run is self.run
+                and len(job.changes or ()) == self.versions
+                and link_window(now) == self.window and now >= self.ended_at)
 
 
 def offer(request: web.Request, call: Call, tenant: Tenant, job: Job) -> None:
