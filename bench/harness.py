@@ -215,6 +215,34 @@ def compare(contenders: list[Contender], opts: Options, report: Report,
                 report.add(c.best[name])
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One batch of `_seed_ended`: jobs the namespace holds after it, RSS then, seconds taken."""
+
+    stored: int
+    rss_kib: int
+    seconds: float
+
+
+def _seed_ended(run: Running, tok: str, namespace: str, count: int, batch: int = 1_000
+                ) -> list[Step]:
+    """Create `count` imports in batches; after each the clock moves an hour on and a read
+    settles them, so stored jobs have ended and at most `batch` imports run at once (a fleet
+    creating steadily, not every import at one instant, whose decoded rows would all be alive
+    together at the jump)."""
+    steps: list[Step] = []
+    done = 0
+    while done < count:
+        seeded = seed(run.url, tok, namespace, min(batch, count - done))
+        fetch(run.url, "/_mock/clock", {"Content-Type": "application/json"}, "POST",
+              b'{"advance": 3600}')
+        done = record_count(run.url, tok, namespace)
+        steps.append(Step(done, run.rss_kib(), seeded.seconds))
+        if seeded.created == 0:
+            break
+    return steps
+
+
 def scaling_and_memory(opts: Options, report: Report, tok: str, server_core: int | None,
                        load_core: int | None) -> None:
     """RSS per stored job while seeding, then w2 round-robin over one namespace per store size.
@@ -229,23 +257,25 @@ def scaling_and_memory(opts: Options, report: Report, tok: str, server_core: int
                  for size in opts.scale}
         base_rss = stored = 0
         for i, size in enumerate(opts.scale):
-            seeded = seed(run.url, tok, f"scale-{size}", size)
-            # Stored jobs have ended: an hour later every import is completed, and the count's
-            # GET settles them (their decoded rows are dropped, as a long-lived server would).
-            fetch(run.url, "/_mock/clock", {"Content-Type": "application/json"}, "POST",
-                  b'{"advance": 3600}')
-            have = record_count(run.url, tok, f"scale-{size}")
+            steps = _seed_ended(run, tok, f"scale-{size}", size)
+            have = steps[-1].stored
             if i == 0:  # warm: serve the first size, then take the baseline
                 measure(run.url, loads[size], "warm", min(opts.seconds, 3), load_core, 0)
                 base_rss = run.rss_kib()
                 continue
             stored += have
             rss = run.rss_kib()
+            half = steps[len(steps) // 2 - 1] if len(steps) > 1 else None
+            marginal = None if half is None else \
+                (steps[-1].rss_kib - half.rss_kib) * 1024 / max(1, have - half.stored)
+            seconds = sum(st.seconds for st in steps)
             report.memory.append({"jobs": stored, "rss_kib": rss, "base_rss_kib": base_rss,
                                   "bytes_per_job": (rss - base_rss) * 1024 / max(1, stored),
-                                  "seed_rate": seeded.created / max(seeded.seconds, 1e-9)})
+                                  "marginal_bytes_per_job": marginal,
+                                  "seed_rate": have / max(seconds, 1e-9)})
             print(f"  +{stored} jobs: RSS {rss} KiB, "
-                  f"{report.memory[-1]['bytes_per_job']:.0f} B/job", flush=True)
+                  f"{report.memory[-1]['bytes_per_job']:.0f} B/job, second half "
+                  f"{marginal or 0:.0f} B/job", flush=True)
         found: dict[int, Result] = {}
         for _ in range(max(1, opts.repeats)):
             for size in opts.scale:
