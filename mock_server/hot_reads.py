@@ -1,22 +1,17 @@
 """Repeated GETs of ended Commerce Layer jobs, answered before routing: the polling fast path.
 
 Clients poll a job until it ends, and fleets of CI runners and dashboards keep reading ended
-jobs. Once a job has ended its JSON:API body stays the same, except for the download link it
-carries, which is signed once per virtual second (`backend.files.link_window`). So the full
-pipeline renders the answer once and `get_job` offers it (`offer`); later requests that are the
-same get the same bytes straight from the server's request handler, before aiohttp's router and
-middlewares (about half of what such a request otherwise costs). An answer is reused only while
-everything it was made of still holds:
+jobs. Once a job has ended its JSON:API body stays the same, except for its download link,
+which is signed once per virtual second. So the full pipeline renders the answer once and
+`get_job` offers it (`offer`); later requests that are the same get the same bytes straight
+from the server's request handler, before aiohttp's router and middlewares (about half of what
+such a request otherwise costs). An answer is reused only while everything it was made of
+still holds:
 
 - nothing is armed that could change an answer: no fault rule, no rate limit;
 - the request is the same: a GET without body, the same raw path and query, and the headers the
   answer depends on (`KEY_HEADERS`); its token is still valid (expiry is checked every time);
-- the data is the same: the tenant was not reset, the job was not deleted, and its plan, user
-  fields, results and scenario are the objects the answer was made of (every change to a job
-  replaces them or, for user fields, records a version);
-- the time is the same as far as the answer can tell: the namespace's virtual clock is in the
-  link window the answer was signed in, and not before the job ended (as `jobs.view` checks:
-  a namespace whose own clock was dropped goes back to the server's).
+- the job and the time are the same as far as the answer can tell (`reuse.Ended.holds`).
 
 Every answer is journaled like any other, in the namespace the request named (header, token
 or `/_ns/` prefix). Everything else, and every first read, takes the normal path.
@@ -26,14 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import hdrs, web
 
 from .app import CLOCK, FAULTS, JOURNAL, NAMESPACE_HEADER, RATE_LIMITER, STORE
 from .auth import principal
-from .backend.files import link_window
 from .errors import MockError
+from .reuse import Ended
 from .store import Job, Tenant
 from .validation import Call
 
@@ -47,38 +41,19 @@ Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 @dataclass(frozen=True, slots=True)
 class Offer:
-    """What an ended job's answer was made of (see the module docstring)."""
+    """A handler's answer about an ended job: what it was made of, and how to journal it."""
 
-    tenant: Tenant
-    job: Job
-    plan: Any
-    extra: Any
-    run: Any
-    versions: int
-    ended_at: float
-    window: int
+    ended: Ended
     operation: str
     namespace: str  # what the request's namespace header, token or /_ns/ prefix named
     path: str  # as the handler saw it (no /_ns/ prefix): what the journal records
 
-    def holds(self, now: float, tenant: Tenant | None) -> bool:
-        """True while the stored data and the time still give the answer this offer came with
-        (`tenant`: the store's tenant under this offer's key now)."""
-        job = self.job
-        return (tenant is self.tenant and self.tenant.get(job.kind, job.id) is job
-                and job.plan is self.plan and job.extra is self.extra and job.run is self.run
-                and len(job.changes or ()) == self.versions
-                and link_window(now) == self.window and now >= self.ended_at)
-
 
 def offer(request: web.Request, call: Call, tenant: Tenant, job: Job) -> None:
     """Called by a handler that answered `call` with `job` as it is now: reusable once it ended."""
-    final = job.final
-    if final is None or final[0] is not job.plan:
-        return  # still pending or running: the answer changes with time
-    request[HINT] = Offer(tenant, job, job.plan, job.extra, job.run, len(job.changes or ()),
-                          final[1].updated_at, link_window(call.now), call.op.operation_id,
-                          call.namespace, request.path)
+    ended = Ended.of(tenant, job, call.now)
+    if ended is not None:
+        request[HINT] = Offer(ended, call.op.operation_id, call.namespace, request.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +109,7 @@ class HotReads:
             return None  # expired since: the normal path words the 401
         found = known.offer
         now = self._clock.now(found.namespace)
-        if not found.holds(now, self._store.peek(found.tenant.key)):
+        if not found.ended.holds(now, self._store.peek(found.ended.tenant.key)):
             return None
         resp = web.Response(status=known.status, body=known.body, headers=known.headers)
         self._journal.add(found.namespace, hdrs.METH_GET, found.path, at=now,

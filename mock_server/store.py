@@ -106,6 +106,7 @@ class Tenant:
     records: Any = None  # the target-record store, set up by the records backend
     lock: threading.RLock = field(default_factory=threading.RLock)
     unordered: set[str] = field(default_factory=set)  # kinds stored out of created_at order
+    rendered: dict[Any, Any] | None = None  # ended jobs' resource objects (reuse.py), on demand
 
     def new_id(self, rackspace: bool = False) -> str:
         """A fresh id that sorts after every earlier one (so sort=id is creation order)."""

@@ -1,4 +1,4 @@
-"""Repeated reads of ended jobs come from the fast path, and never outlive what they show."""
+"""Ended jobs shown again, whole (hot_reads) or as list items (reuse), never outlive what they show."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import requests
 from aiohttp.test_utils import TestServer
 
 from mock_server import MockServer, Settings, hot_reads
-from mock_server.app import create_app
+from mock_server.app import STORE, create_app
 from mock_server.auth import encode
 from mock_server.clock import VirtualClock
 from mock_server.timefmt import parse_time
@@ -229,3 +229,42 @@ def test_a_token_that_expired_since_is_refused() -> None:
 
     _serve(clock, test)
 
+
+
+def _page(cl: Api, **params: str) -> list[dict[str, Any]]:
+    r = cl.get("/api/exports", params={"sort": "-created_at", **params})
+    assert r.status_code == 200, r.text
+    return r.json()["data"]  # type: ignore[no-any-return]
+
+
+def _kept(server: MockServer) -> int:
+    tenant = server.app[STORE].peek(("default", "cl", "acme", "test"))
+    return len(tenant.rendered or {}) if tenant is not None else 0
+
+
+def test_a_list_page_shows_ended_jobs_as_they_are_now(cl: Api, server: MockServer) -> None:
+    ids = [_ended(cl, server) for _ in range(2)]
+    first = _page(cl)
+    assert _kept(server) == 2 and _page(cl) == first  # kept, and shown the same
+    body = {"data": {"type": "exports", "id": ids[0], "attributes": {"reference": "changed"}}}
+    assert cl.patch(f"/api/exports/{ids[0]}", json=body).status_code == 200
+    assert {d["id"]: d["attributes"]["reference"] for d in _page(cl)}[ids[0]] == "changed"
+    server.clock.advance(0.25)
+    links = [d["attributes"]["attachment_url"] for d in _page(cl)]
+    assert [_expires(u) for u in links] == [_expires(d["attributes"]["attachment_url"]) + 1000
+                                           for d in first]
+    assert cl.delete(f"/api/exports/{ids[1]}").status_code == 204
+    assert [d["id"] for d in _page(cl)] == [ids[0]]
+
+
+def test_a_list_page_keeps_fields_hosts_and_includes_apart(cl: Api, server: MockServer) -> None:
+    job_id = _ended(cl, server)
+    full = _page(cl)
+    assert set(_page(cl, **{"fields[exports]": "status"})[0]["attributes"]) == {"status"}
+    assert set(_page(cl)[0]["attributes"]) == set(full[0]["attributes"])
+    other = cl.get("/api/exports", headers={"Host": "mock.example:9999"}).json()["data"][0]
+    assert other["links"]["self"] == f"http://mock.example:9999/api/exports/{job_id}"
+    embedded = cl.get("/api/exports", params={"include": "events"}).json()
+    assert embedded["data"][0]["relationships"]["events"]["data"]
+    assert {i["type"] for i in embedded["included"]} == {"events"}
+    assert "data" not in _page(cl)[0]["relationships"]["events"]  # no include: links only

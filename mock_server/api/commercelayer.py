@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from .. import hot_reads, jobs
+from .. import hot_reads, jobs, reuse
 from ..app import HOOKS, SETTINGS, TYPES, tenant_of
 from ..auth import Principal
 from ..errors import BadRequest, NotFound, Unprocessable
-from ..jsonenc import fragment
+from ..jsonenc import dumps, fragment
 from ..model import ResourceType
 from ..store import Job, Packed, Tenant
 from ..timefmt import cl_time
@@ -99,6 +100,30 @@ def render(request: web.Request, call: Call, rt: ResourceType, tenant: Tenant, j
     )
 
 
+def _shown(request: web.Request, call: Call, rt: ResourceType, tenant: Tenant
+           ) -> Callable[[Job, frozenset[str] | None], Any]:
+    """render() for a list page, reusing each ended job's resource object (reuse.py): dashboards
+    list the same page again and again. Not when the page embeds includes (they edit it)."""
+    if any(name == "include" for name, _ in call.raw_query):
+        return lambda job, wanted: render(request, call, rt, tenant, job, wanted)
+    p: Principal = call.principal
+    base = base_url(request, request.app[SETTINGS].public_url)
+
+    def shown(job: Job, wanted: frozenset[str] | None) -> Any:
+        key = (rt.name, job.id, base, wanted, p.mode, p.org_id)
+        body = reuse.kept(tenant, key, call.now)
+        if body is None:
+            obj = render(request, call, rt, tenant, job, wanted)
+            stamp = reuse.Ended.of(tenant, job, call.now)
+            if stamp is None:
+                return obj
+            body = dumps(obj)
+            reuse.keep(tenant, key, stamp, body)
+        return fragment(body)
+
+    return shown
+
+
 def _job(tenant: Tenant, rt: ResourceType, job_id: str) -> Job:
     job = tenant.get(rt.name, job_id)
     if job is None:
@@ -120,7 +145,7 @@ async def list_jobs(request: web.Request, call: Call) -> web.StreamResponse:
         request, call, rt.name, rt.filterable, rt.sortable, rt.relationships,
         rows.values(),
         lambda job: {"id": job.id, **attributes(request, rt, tenant, job, call.now)},
-        lambda job, wanted: render(request, call, rt, tenant, job, wanted),
+        _shown(request, call, rt, tenant),
         related=lambda job, name: related_items(request, call, rt, job, name),
         known_fields=rt.attributes,
         creation_sorted=tenant.in_creation_order(rt.name),
