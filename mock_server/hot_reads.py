@@ -58,10 +58,9 @@ def offer(request: web.Request, call: Call, tenant: Tenant, job: Job) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A reusable response and the offer that says when it holds."""
+    """A reusable 200 response and the offer that says when it holds."""
 
     offer: Offer
-    status: int
     body: bytes
     headers: tuple[tuple[str, str], ...]
 
@@ -70,7 +69,6 @@ class HotReads:
     """The server's request handler: known answers at once, everything else to the app."""
 
     def __init__(self, app: web.Application, handler: Handler) -> None:
-        self.app = app
         self.handler = handler
         self.answers: dict[tuple[str | None, ...], Answer] = {}
         self.reused = 0  # answers given from `answers` (for tests and the benchmark)
@@ -111,10 +109,10 @@ class HotReads:
         now = self._clock.now(found.namespace)
         if not found.ended.holds(now, self._store.peek(found.ended.tenant.key)):
             return None
-        resp = web.Response(status=known.status, body=known.body, headers=known.headers)
+        resp = web.Response(body=known.body, headers=known.headers)
         self._journal.add(found.namespace, hdrs.METH_GET, found.path, at=now,
                           query=request.query_string, operation=found.operation,
-                          request_headers=request.headers, status=known.status,
+                          request_headers=request.headers, status=200,
                           response_headers=resp.headers, response_body=known.body,
                           duration_ms=(self._clock.wall() - started) * 1000)
         return resp
@@ -130,7 +128,7 @@ class HotReads:
         if len(self.answers) >= MAX_ANSWERS:
             self.answers.pop(next(iter(self.answers)))
         kept = tuple((k, v) for k, v in resp.headers.items() if k not in _DROPPED)
-        self.answers[key] = Answer(found, resp.status, body, kept)
+        self.answers[key] = Answer(found, body, kept)
 
 
 def install(runner: web.AppRunner) -> HotReads:
