@@ -18,11 +18,40 @@ TenantKey = tuple[str, ...]  # (namespace, vendor, tenant id[, mode])
 
 
 def _b62(n: int, width: int) -> str:
+    """`n` in base 62, at least `width` digits (more rather than wrapping round)."""
     out = []
-    for _ in range(width):
+    while n or len(out) < width:
         n, r = divmod(n, 62)
         out.append(_B62[r])
     return "".join(reversed(out))
+
+
+class IdSequence:
+    """Job ids of one server: one counter that no namespace, tenant or reset rewinds.
+
+    Real Commerce Layer and Rackspace ids are unique, and clients cache jobs by id, so an id is
+    never handed out twice. The same seed and the same requests still give the same ids. The
+    first 62**4 (14.7 million) keep the vendor's 10 characters and sort in creation order.
+    """
+
+    __slots__ = ("seed", "issued", "_lock")
+
+    def __init__(self, seed: int, issued: int = 0) -> None:
+        self.seed = seed
+        self.issued = issued  # how many ids were handed out (a durable store keeps this)
+        self._lock = threading.Lock()
+
+    def next(self, key: TenantKey, rackspace: bool = False) -> str:
+        """A fresh id that sorts after every earlier one (so sort=id is creation order)."""
+        with self._lock:
+            self.issued += 1
+            n = self.issued
+        digest = hashlib.sha256(f"{self.seed}/{'/'.join(key)}/{n}".encode()).digest()
+        if rackspace:  # UUID-v1-looking, as the Rackspace examples show
+            hexed = digest.hex()
+            return f"{n:08x}-{hexed[:4]}-11e4-{hexed[4:8]}-{hexed[8:20]}"
+        tail = "".join([_B62[b % 62] for b in digest[:6]])  # byte i == hexdigest pair i
+        return _b62(n, 4) + tail
 
 
 class Packed:
@@ -100,23 +129,16 @@ class Tenant:
     """All data of one organization (or Rackspace project) in one namespace."""
 
     key: TenantKey
-    seed: int
+    ids: IdSequence  # the server's, shared by every tenant
     jobs: dict[str, dict[str, Job]] = field(default_factory=dict)
-    counter: int = 0
     records: Any = None  # the target-record store, set up by the records backend
     lock: threading.RLock = field(default_factory=threading.RLock)
     unordered: set[str] = field(default_factory=set)  # kinds stored out of created_at order
     rendered: dict[Any, Any] | None = None  # ended jobs' resource objects (reuse.py), on demand
 
     def new_id(self, rackspace: bool = False) -> str:
-        """A fresh id that sorts after every earlier one (so sort=id is creation order)."""
-        self.counter += 1
-        digest = hashlib.sha256(f"{self.seed}/{'/'.join(self.key)}/{self.counter}".encode()).digest()
-        if rackspace:  # UUID-v1-looking, as the Rackspace examples show
-            hexed = digest.hex()
-            return f"{self.counter:08x}-{hexed[:4]}-11e4-{hexed[4:8]}-{hexed[8:20]}"
-        tail = "".join([_B62[b % 62] for b in digest[:6]])  # byte i == hexdigest pair i
-        return _b62(self.counter, 4) + tail
+        """A job id never handed out before by this server."""
+        return self.ids.next(self.key, rackspace)
 
     def of(self, kind: str) -> dict[str, Job]:
         """The jobs of one type, in creation order."""
@@ -157,6 +179,7 @@ class Store:
     def __init__(self, seed: int, loader: Callable[[Tenant], None] | None = None) -> None:
         self.seed = seed
         self.loader = loader
+        self.ids = IdSequence(seed)  # outlives every tenant: a reset never rewinds it
         self._tenants: dict[TenantKey, Tenant] = {}
         self._lock = threading.Lock()
         self.clears = 0  # how many times tenants were forgotten (caches of them start over)
@@ -169,7 +192,7 @@ class Store:
         with self._lock:
             found = self._tenants.get(key)
             if found is None:
-                found = Tenant(key, self.seed)
+                found = Tenant(key, self.ids)
                 if self.loader is not None:
                     self.loader(found)
                 self._tenants[key] = found

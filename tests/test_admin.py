@@ -147,6 +147,32 @@ def test_reset_one_namespace_or_everything(server: MockServer, admin: Api, jobs:
     assert everything["namespace"] is None and everything["tenants"] >= 2
 
 
+def test_a_reset_never_hands_out_an_id_again(jobs: Jobs, admin: Api) -> None:
+    """Client caches keyed by id must never see a new job under an old id."""
+    first = {kind: jobs.create(kind) for kind in KINDS}
+    admin.post("/_mock/reset", json={"namespace": "default"})
+    again = {kind: jobs.create(kind) for kind in KINDS}
+    admin.post("/_mock/reset")
+    third = {kind: jobs.create(kind) for kind in KINDS}
+    ids = [*first.values(), *again.values(), *third.values()]
+    assert len(set(ids)) == len(ids), (first, again, third)
+
+
+def test_the_same_requests_on_two_fresh_servers_give_the_same_ids() -> None:
+    def run() -> list[str]:
+        with served() as (srv, checker):
+            out = []
+            for ns in ("default", "ci-1", "default"):
+                made = Jobs(srv, checker, ns)
+                out += [made.create(kind) for kind in KINDS]
+                Api(srv.url, checker, {"Content-Type": "application/json"}).post(
+                    "/_mock/reset", json={"namespace": ns})
+            return out
+
+    first = run()
+    assert first == run() and len(set(first)) == len(first)
+
+
 def test_namespaces_stay_isolated_under_concurrent_use(server: MockServer) -> None:
     workers = 8
     start = threading.Barrier(workers)

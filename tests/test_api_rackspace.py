@@ -582,11 +582,11 @@ def test_state_and_results_never_go_back(steps: list[tuple[float, str]], outcome
     from mock_server.errors import MockError
     from mock_server.rackspace.cleanups import PatchOp, apply, update
     from mock_server.rackspace.results import events, results
-    from mock_server.store import Tenant
+    from mock_server.store import IdSequence, Tenant
     from mock_server.timefmt import rs_time
 
     lc = LIFECYCLES[KIND]
-    tenant = Tenant(("ns", "rs", "1"), seed=7)
+    tenant = Tenant(("ns", "rs", "1"), IdSequence(7))
     start = 1_767_225_600.0  # real magnitudes: an ulp here is 2e-7 s
     job = jobs.create(tenant, KIND, lc, Settings(), start, {"agent_id": AGENT}, 0, rackspace=True)
     if outcome:

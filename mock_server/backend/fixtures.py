@@ -29,7 +29,7 @@ from ..qa.scenarios import Scenario, ScenarioError, parse
 from ..records import DuplicateKey, generate_org, validate_item
 from ..settings import ConfigError
 from ..spec.load import Spec
-from ..store import Tenant
+from ..store import IdSequence, Tenant
 from ..timefmt import cl_time, parse_time
 from ..validation import body_errors
 from .hooks import create_job
@@ -243,7 +243,7 @@ def load_fixture(path: str | None, backend: Backend, spec: Spec) -> Fixture:
                       tuple(data.get("jobs_for") or ("*",)))
     # Create every job once in a scratch organization, so what only shows when a job is made
     # (a filter matching nothing, a bad export path, a scenario too late) fails at start-up.
-    probe = Tenant(("<fixture check>", "cl", "probe", "test"), backend.settings.seed)
+    probe = Tenant(("<fixture check>", "cl", "probe", "test"), IdSequence(backend.settings.seed))
     populate(backend, fixture, probe, backend.clock.now(), jobs=True)
     return fixture
 
