@@ -13,7 +13,7 @@ import schemathesis
 
 from . import rules
 from .exchange import Exchange
-from .followups import deleted_problems, retrievable_problems
+from .followups import deleted_problems, retrievable_problems, written_problems
 from .invariants import JobHistory
 from .model import Job, dialect
 
@@ -83,6 +83,34 @@ def triggers_take_effect(ctx: CheckContext, response: Response, case: Case) -> b
 def page_links_consistent(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """record_count, page_count, the page's size and its links agree (markers for Rackspace)."""
     _fail(rules.paging_problems(Exchange.from_case(case, response)))
+    return None
+
+
+@schemathesis.check
+def lists_sorted_as_asked(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """`sort=a,-b`: the page is in that order."""
+    _fail(rules.sort_problems(Exchange.from_case(case, response)))
+    return None
+
+
+@schemathesis.check
+def lists_filtered_as_asked(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """`filter[q][…]` equality, inclusion and nullness: every listed item matches."""
+    _fail(rules.filter_problems(Exchange.from_case(case, response)))
+    return None
+
+
+@schemathesis.check
+def credentials_echoed(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """meta.mode and meta.organization_id are the token's environment and organization."""
+    _fail(rules.credential_problems(Exchange.from_case(case, response)))
+    return None
+
+
+@schemathesis.check
+def written_fields_read_back(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """An accepted PATCH answers with what it wrote, and the next GET shows it."""
+    _fail(written_problems(Exchange.from_case(case, response)))
     return None
 
 

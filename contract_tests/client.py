@@ -12,7 +12,7 @@ import requests
 from . import rules
 from .checks import terminal_change_problems, track
 from .exchange import Exchange
-from .followups import deleted_problems, retrievable_problems
+from .followups import deleted_problems, retrievable_problems, written_problems
 from .invariants import JobHistory
 from .model import JSON, JSONAPI
 
@@ -20,41 +20,52 @@ Rule = Callable[[Exchange], list[str]]
 RULES: tuple[Rule, ...] = (
     rules.media_type_problems, rules.error_shape_problems, rules.job_status_problems,
     rules.job_timestamp_problems, rules.job_counter_problems, rules.trigger_problems,
-    rules.paging_problems, retrievable_problems, deleted_problems,
+    rules.paging_problems, rules.sort_problems, rules.filter_problems, rules.credential_problems,
+    retrievable_problems, deleted_problems, written_problems,
 )
-_SECRET_HEADERS = ("authorization", "x-auth-token")
+# Secrets never reach a report: reproducers read them from the variables the suite itself reads.
+_SECRET_HEADERS = {"authorization": "Authorization: Bearer $CONTRACT_TOKEN",
+                   "x-auth-token": "X-Auth-Token: $CONTRACT_RACKSPACE_TOKEN"}
 
 
 class ContractViolation(AssertionError):
     """A response broke the contract; the message ends with a curl line to reproduce it."""
 
 
+class Findings(list[str]):
+    """The contract problems one test found, kept so that its scenario runs on to every later
+    check (against a stateless server each check still gets its say); the test fails at its end
+    when any were found."""
+
+
 def curl(resp: requests.Response) -> str:
-    """A curl command reproducing the request of a response (credentials masked)."""
+    """A curl command reproducing the request of a response; credentials come from variables."""
     req = resp.request
-    parts = ["curl", "-X", str(req.method)]
+    parts = ["curl", "-X", shlex.quote(str(req.method))]
     for name, value in req.headers.items():
         if name.lower() in ("user-agent", "accept-encoding", "connection", "content-length"):
             continue
         text = value.decode("latin-1") if isinstance(value, bytes) else value
-        shown = "[Filtered]" if name.lower() in _SECRET_HEADERS else text
-        parts += ["-H", f"{name}: {shown}"]
+        secret = _SECRET_HEADERS.get(name.lower())
+        parts += ["-H", f'"{name}: {secret}"' if secret else shlex.quote(f"{name}: {text}")]
     if req.body:
         body = req.body.decode() if isinstance(req.body, bytes) else str(req.body)
-        parts += ["-d", body]
-    parts.append(str(req.url))
-    return " ".join(shlex.quote(p) for p in parts)
+        parts += ["-d", shlex.quote(body)]
+    parts.append(shlex.quote(str(req.url)))
+    return " ".join(parts)
 
 
 class ApiClient:
     """A requests session for one API of the target; raises ContractViolation on a bad response."""
 
     def __init__(self, base_url: str, headers: Mapping[str, str], spec: Mapping[str, Any],
-                 history: JobHistory, media: str = JSONAPI) -> None:
+                 history: JobHistory, media: str = JSONAPI, findings: Findings | None = None
+                 ) -> None:
         self.base_url = base_url
         self.spec = spec
         self.history = history
         self.media = media
+        self.findings = findings  # None: the first problem raises ContractViolation
         self.http = requests.Session()
         self.http.headers.update({"Accept": media, **headers})
 
@@ -73,8 +84,29 @@ class ApiClient:
         for rule in RULES:
             problems += rule(ex)
         if problems:
-            raise ContractViolation("\n".join(problems) + f"\n\nReproduce with:\n    {curl(resp)}")
+            self.problem("\n".join(problems) + f"\n\nReproduce with:\n    {curl(resp)}")
         return resp
+
+    def problem(self, text: str) -> None:
+        """A contract problem: noted in the test's findings, or raised when there are none."""
+        if self.findings is None:
+            raise ContractViolation(text)
+        self.findings.append(text)
+
+    def check(self, ok: bool, problem: str) -> bool:
+        """Note `problem` unless `ok`; returns `ok`."""
+        if not ok:
+            self.problem(problem)
+        return ok
+
+    def expect(self, resp: requests.Response, *statuses: int) -> bool:
+        """Like `expect`, but a wrong status is a finding and the scenario goes on."""
+        try:
+            expect(resp, *statuses)
+        except AssertionError as exc:
+            self.problem(str(exc))
+            return False
+        return True
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         """GET a path."""
@@ -103,4 +135,4 @@ def expect(resp: requests.Response, *statuses: int) -> requests.Response:
     return resp
 
 
-__all__ = ["JSON", "JSONAPI", "ApiClient", "ContractViolation", "curl", "expect"]
+__all__ = ["JSON", "JSONAPI", "ApiClient", "ContractViolation", "Findings", "curl", "expect"]

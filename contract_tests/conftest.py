@@ -16,7 +16,7 @@ import pytest
 
 from . import checks as _checks  # noqa: F401 - registers the custom checks
 from . import hooks as _hooks  # noqa: F401 - registers the before_call hook
-from .client import JSON, JSONAPI, ApiClient
+from .client import JSON, JSONAPI, ApiClient, Findings
 from .invariants import JobHistory
 from .jobs import JobKind, NotCreatable, kinds
 from .model import load_spec
@@ -36,17 +36,34 @@ from .timeline import BudgetExhausted, Timeline
 # Collection order: cheap and decisive first (auth, lifecycle), fuzzing last.
 ORDER = ("test_auth", "test_lifecycle", "test_lists", "test_conformance", "test_stateful")
 _SESSION = pytest.StashKey[Session]()
+_FINDINGS = pytest.StashKey[Findings]()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
-    """Outcomes that are no verdict on the server skip, with the reason, instead of failing."""
+    """A test fails with every problem its scenario found, in order. "No verdict" is never a
+    pass or a skip: a server that refuses every create, or whose jobs never end within the
+    polling budget, fails the check that needed it, with the reason."""
+    findings = pyfuncitem.stash.get(_FINDINGS, None)
     try:
-        return (yield)
+        result = yield
     except NotCreatable as exc:
-        pytest.skip(f"the server refused every create: {exc}")
+        raise AssertionError(_joined(findings, f"The server refused every create, so this check "
+                                               f"could not run. Received {exc} / Documented 201"))
     except BudgetExhausted as exc:
-        pytest.skip(f"no verdict within the real-time budget ({exc}); invariants held so far")
+        raise AssertionError(_joined(findings, f"No verdict: {exc} (--poll-budget)"))
+    except AssertionError as exc:
+        if not findings:
+            raise
+        raise AssertionError(_joined(findings, str(exc))) from None
+    if findings:
+        raise AssertionError(_joined(findings))
+    return result
+
+
+def _joined(findings: Findings | None, last: str | None = None) -> str:
+    items = [*(findings or ()), *((last,) if last else ())]
+    return "\n\n".join(items)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -107,10 +124,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     items.sort(key=rank)  # stable: keeps the order within each module
     apis = active().target.apis
-    for item in items:
-        marker = item.get_closest_marker("api")
-        if marker and marker.args[0] not in apis:
-            item.add_marker(pytest.mark.skip(reason=f"{marker.args[0]} API not selected"))
+    unselected = [item for item in items if (marker := item.get_closest_marker("api"))
+                  and marker.args[0] not in apis]
+    if unselected:  # the user chose the APIs: their checks are not run, rather than skipped
+        config.hook.pytest_deselected(items=unselected)
+        items[:] = [item for item in items if item not in unselected]
 
 
 @pytest.fixture(scope="session")
@@ -144,21 +162,31 @@ def history() -> JobHistory:
 
 
 @pytest.fixture
-def cl(target: Target, spec: Mapping[str, Any], history: JobHistory) -> Iterator[ApiClient]:
+def findings(request: pytest.FixtureRequest) -> Findings:
+    """The problems this test found so far (the test fails at its end if there are any)."""
+    return request.node.stash.setdefault(_FINDINGS, Findings())
+
+
+@pytest.fixture
+def cl(target: Target, spec: Mapping[str, Any], history: JobHistory,
+       findings: Findings) -> Iterator[ApiClient]:
     """A Commerce Layer client with the target's bearer token."""
     if "commercelayer" not in target.apis:
         pytest.skip("commercelayer API not selected")
-    client = ApiClient(target.base_url, target.headers_for("commercelayer"), spec, history, JSONAPI)
+    client = ApiClient(target.base_url, target.headers_for("commercelayer"), spec, history,
+                       JSONAPI, findings)
     yield client
     client.http.close()
 
 
 @pytest.fixture
-def rs(target: Target, spec: Mapping[str, Any], history: JobHistory) -> Iterator[ApiClient]:
+def rs(target: Target, spec: Mapping[str, Any], history: JobHistory,
+       findings: Findings) -> Iterator[ApiClient]:
     """A Rackspace client with the target's X-Auth-Token."""
     if "rackspace" not in target.apis:
         pytest.skip("rackspace API not selected")
-    client = ApiClient(target.base_url, target.headers_for("rackspace"), spec, history, JSON)
+    client = ApiClient(target.base_url, target.headers_for("rackspace"), spec, history, JSON,
+                       findings)
     yield client
     client.http.close()
 

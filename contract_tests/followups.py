@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 
 from .exchange import Exchange, find_template
-from .model import media_type
+from .model import dialect, media_type
 
 Fetch = Callable[[str, Mapping[str, str]], requests.Response]
 _FORWARDED = ("authorization", "x-auth-token", "x-mock-namespace")
@@ -127,3 +127,46 @@ def deleted_problems(ex: Exchange, get: Fetch = fetch) -> list[str]:
         return []
     return [f"Deleted resource still there. Received GET {ex.path} → {resp.status_code} / "
             f"Documented 404"]
+
+
+def _written(ex: Exchange) -> dict[str, Any]:
+    """The user's fields a JSON:API PATCH set (triggers and nulls aside: a server may store a
+    null as its empty value)."""
+    body = ex.request_body
+    data = body.get("data") if isinstance(body, Mapping) else None
+    attrs = data.get("attributes") if isinstance(data, Mapping) else None
+    if not isinstance(attrs, Mapping):
+        return {}
+    return {k: v for k, v in attrs.items() if not k.startswith("_") and v is not None}
+
+
+def _attributes(body: Any) -> Mapping[str, Any]:
+    data = body.get("data") if isinstance(body, Mapping) else None
+    attrs = data.get("attributes") if isinstance(data, Mapping) else None
+    return attrs if isinstance(attrs, Mapping) else {}
+
+
+def written_problems(ex: Exchange, get: Fetch = fetch) -> list[str]:
+    """After an accepted PATCH, its answer and the next GET show the fields it wrote (notes:
+    commercelayer_api.md §2 "200, body is the updated object")."""
+    if ex.method != "PATCH" or not 200 <= ex.status < 300 or dialect(ex.path) != "commercelayer":
+        return []
+    written = _written(ex)
+    if not written:
+        return []
+    out: list[str] = []
+    resp = get(ex.url, follow_headers(ex))
+    for where, attrs in (("the PATCH answer", _attributes(ex.body)),
+                         ("the next GET", _attributes(_json_of(resp)))):
+        for name, value in written.items():
+            if name in attrs and attrs[name] != value:
+                out.append(f"{ex.path}: `{name}` written but not kept. Received {name}="
+                           f"{attrs[name]!r} in {where} / Documented {value!r}, as written")
+    return out
+
+
+def _json_of(resp: requests.Response) -> Any:
+    try:
+        return resp.json() if resp.status_code == 200 else None
+    except ValueError:
+        return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 from collections import Counter
 from collections.abc import Mapping
@@ -240,3 +242,167 @@ def _enums(ex: Exchange) -> Mapping[str, frozenset[str]]:
 def _short(ex: Exchange, limit: int = 160) -> str:
     text = ex.raw.decode("utf-8", "replace") if ex.raw else "(empty body)"
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+# --- lists: the order and the filters asked for ----------------------------------------------
+
+def _items(ex: Exchange) -> list[Mapping[str, Any]]:
+    """The resource objects of a JSON:API list answer (id merged into the attributes)."""
+    if ex.method != "GET" or ex.status != 200 or not isinstance(ex.body, Mapping):
+        return []
+    data = ex.body.get("data")
+    if not isinstance(data, list):
+        return []
+    return [{**(item.get("attributes") or {}), "id": item.get("id")} for item in data
+            if isinstance(item, Mapping) and isinstance(item.get("attributes") or {}, Mapping)]
+
+
+def _comparable(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def sort_problems(ex: Exchange) -> list[str]:
+    """`sort=a,-b` (JSON:API): the page is ordered by those fields (notes: commercelayer_api.md
+    §3 Sorting). Pairs where a sort field is null or of mixed types are left alone (the order of
+    nulls is the server's choice)."""
+    sorts = [v for k, v in ex.query if k == "sort"]
+    items = _items(ex)
+    if len(sorts) != 1 or len(items) < 2 or dialect(ex.path) != "commercelayer":
+        return []
+    keys = [(name.lstrip("-"), name.startswith("-")) for name in sorts[0].split(",") if name]
+    for before, after in zip(items, items[1:], strict=False):
+        for name, desc in keys:
+            a, b = before.get(name), after.get(name)
+            if not (_comparable(a) and _comparable(b)) or isinstance(a, str) != isinstance(b, str):
+                break
+            if a == b:
+                continue
+            if _wrong_order(a, b, desc):
+                return [f"GET {ex.path}?sort={sorts[0]}: out of order. Received {before['id']} "
+                        f"({name}={a!r}) before {after['id']} ({name}={b!r}) / Documented "
+                        f"{'descending' if desc else 'ascending'} by {name}"]
+            break
+    return []
+
+
+def _wrong_order(a: Any, b: Any, desc: bool) -> bool:
+    """`a` listed before `b` is wrong whatever the server's collation (exact or case-blind)."""
+    if isinstance(a, str):
+        if a.casefold() == b.casefold():
+            return False  # which comes first depends on the collation
+        return (a > b) != desc and (a.casefold() > b.casefold()) != desc
+    return bool((a > b) != desc)
+
+
+_FILTER = "filter[q]["
+# Ransack predicates this rule can judge exactly: equality, inclusion, nullness.
+_PREDICATES = ("not_null", "not_eq", "not_in", "null", "eq", "in")
+
+
+def _matches(value: Any, wanted: str, loose: bool) -> bool:
+    """`value` equals the query's text; `loose` also when only case differs (MySQL collations)."""
+    if isinstance(value, bool):
+        return wanted.lower() in (("true", "1", "t") if value else ("false", "0", "f"))
+    if isinstance(value, int | float):
+        try:
+            return float(wanted) == float(value)
+        except ValueError:
+            return False
+    if not isinstance(value, str):
+        return False
+    return value == wanted or (loose and value.casefold() == wanted.casefold())
+
+
+_BOOLEANS = ("true", "false", "1", "0", "t", "f")
+
+
+def filter_problems(ex: Exchange) -> list[str]:
+    """`filter[q][<attribute>_<eq|not_eq|in|not_in|null|not_null>]`: every listed item matches
+    (notes: commercelayer_api.md §3 Filtering). Timestamps, combined attributes and other
+    predicates are not judged here: their exact semantics are the server's."""
+    items = _items(ex)
+    if not items or dialect(ex.path) != "commercelayer":
+        return []
+    asked: dict[str, list[str]] = {}
+    for key, wanted in ex.query:  # `_in` may repeat its key (`filter[q][status_in][]=a&…=b`)
+        if key.startswith(_FILTER) and key.endswith("]"):
+            asked.setdefault(key[len(_FILTER):-1].removesuffix("]["), []).append(wanted)
+    out: list[str] = []
+    for name, given in asked.items():
+        predicate = next((p for p in _PREDICATES if name.endswith("_" + p)), None)
+        attribute = name[: -len(predicate) - 1] if predicate else ""
+        if predicate is None or attribute.endswith("_at") or "_or_" in attribute \
+                or "_and_" in attribute or (len(given) > 1 and not predicate.endswith("in")):
+            continue
+        wanted = ",".join(given)
+        for item in items:
+            if attribute not in item:
+                break  # not an attribute of the resource (or a sparse fieldset left it out)
+            value = item[attribute]
+            # Only what every collation agrees on: eq/in may ignore case, not_eq/not_in may not.
+            if predicate in ("null", "not_null"):
+                if wanted.lower() not in _BOOLEANS:
+                    break
+                flag = wanted.lower() in ("true", "1", "t")
+                ok = (value is None) == (flag == (predicate == "null"))
+            elif predicate == "eq":
+                ok = _matches(value, wanted, loose=True)
+            elif predicate == "not_eq":
+                ok = not _matches(value, wanted, loose=False)
+            elif predicate == "in":
+                ok = any(_matches(value, v, loose=True) for v in wanted.split(","))
+            else:
+                ok = not any(_matches(value, v, loose=False) for v in wanted.split(","))
+            if not ok:
+                out.append(f"GET {ex.path} with filter[q][{name}]={wanted}: an item does not "
+                           f"match. Received {item['id']} with {attribute}={value!r} / "
+                           f"Documented only items whose {attribute} "
+                           f"{predicate.replace('_', ' ')} {wanted!r}")
+                break
+    return out
+
+
+# --- what the credentials say about every resource -------------------------------------------
+
+def _claims(ex: Exchange) -> Mapping[str, Any] | None:
+    """The (unverified) payload of the request's bearer JWT, None when there is none."""
+    head = {k.lower(): v for k, v in ex.request_headers.items()}
+    token = head.get("authorization", "").removeprefix("Bearer ").strip()
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    return payload if isinstance(payload, Mapping) else None
+
+
+def credential_problems(ex: Exchange) -> list[str]:
+    """Every resource says the environment and organization of the token used: `meta.mode` is
+    `test` when the JWT says `test: true`, else `live`; `meta.organization_id` is the token's
+    organization (notes: commercelayer_api.md §3 Authentication, "responses echo it")."""
+    if not 200 <= ex.status < 300 or dialect(ex.path) != "commercelayer" \
+            or not isinstance(ex.body, Mapping):
+        return []
+    claims = _claims(ex)
+    if claims is None or not isinstance(claims.get("test"), bool):
+        return []
+    mode = "test" if claims["test"] else "live"
+    org = claims.get("organization")
+    org_id = org.get("id") if isinstance(org, Mapping) else None
+    data = ex.body.get("data")
+    objects = [*(data if isinstance(data, list) else [data]), *(ex.body.get("included") or [])]
+    for obj in objects:
+        meta = obj.get("meta") if isinstance(obj, Mapping) else None
+        if not isinstance(meta, Mapping):
+            continue
+        if "mode" in meta and meta["mode"] != mode:
+            return [f"{ex.method} {ex.path}: {obj.get('type')}/{obj.get('id')} is in the wrong "
+                    f"environment. Received meta.mode={meta['mode']!r} / Documented {mode!r} for "
+                    f"a token with test={claims['test']}"]
+        if org_id and "organization_id" in meta and meta["organization_id"] != org_id:
+            return [f"{ex.method} {ex.path}: {obj.get('type')}/{obj.get('id')} belongs to "
+                    f"another organization. Received meta.organization_id="
+                    f"{meta['organization_id']!r} / Documented {org_id!r} (the token's)"]
+    return []

@@ -11,7 +11,7 @@ from typing import Any
 import requests
 
 from .model import default_spec_path
-from .timeline import Timeline, admin_clock_available
+from .timeline import Timeline, clock_moves
 
 API_CHOICES = ("commercelayer", "rackspace", "all")
 NAMESPACE_HEADER = "X-Mock-Namespace"
@@ -141,16 +141,50 @@ def fetch_token(token_url: str, client_id: str, client_secret: str | None,
     except ValueError:
         token = None
     if not isinstance(token, str) or not token:
-        raise TargetError(f"POST {token_url} gave no access_token (HTTP {resp.status_code}): "
-                          f"{resp.text[:200]}")
+        raise TargetError(f"POST {token_url} gave no access_token (HTTP {resp.status_code}: "
+                          f"{_one_line(resp.text)}): pass a valid --client-id and --client-secret, "
+                          f"or a token with --token")
     return token
 
 
-def _is_mock(base_url: str) -> bool:
+def _one_line(text: str, limit: int = 120) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit] + "…"
+
+
+def _reachable(base_url: str) -> None:
     try:
-        return requests.get(base_url + "/_mock/health", timeout=5).status_code == 200
+        requests.get(base_url + "/", timeout=10)
     except requests.RequestException as exc:
         raise TargetError(f"cannot reach {base_url}: {exc}") from None
+
+
+# API → (what to pass, a list every valid credential may read)
+_CREDENTIALS = {
+    "commercelayer": ("--token TOKEN, or --client-id ID (and --client-secret SECRET)", "/api/imports"),
+    "rackspace": ("--rackspace-token TOKEN (and --project-id ID)", "/v2/{project_id}/cleanups"),
+}
+
+
+def check_credentials(target: Target) -> None:
+    """Stop at once, with one line naming the option to pass, when credentials are missing or
+    refused: a run where every request gets 401 says nothing about the server."""
+    missing = [api for api in sorted(target.apis)
+               if not (target.bearer if api == "commercelayer" else target.rackspace_token)]
+    if missing:
+        wanted = "; ".join(f"{api}: {_CREDENTIALS[api][0]}" for api in missing)
+        raise TargetError(f"no credentials for {', '.join(missing)}: pass {wanted} "
+                          f"(or the CONTRACT_* variables; --api selects one API)")
+    for api in sorted(target.apis):
+        option, path = _CREDENTIALS[api]
+        path = path.format(project_id=target.project_id)
+        try:
+            resp = requests.get(target.base_url + path, headers=target.headers_for(api), timeout=30)
+        except requests.RequestException as exc:
+            raise TargetError(f"cannot reach {target.base_url}: {exc}") from None
+        if resp.status_code in (401, 403):
+            raise TargetError(f"the {api} credentials were refused (GET {path} → "
+                              f"{resp.status_code}: {_one_line(resp.text)}): pass a valid {option}")
 
 
 def _apis(opts: Options, in_process: bool) -> frozenset[str]:
@@ -183,7 +217,11 @@ def open_session(opts: Options) -> Session:
             proxy = DefectProxy(base, opts.defect).start()
             closers.append(proxy.stop)
             base = proxy.url
-        is_mock = _is_mock(base)
+        _reachable(base)
+        control = opts.clock == "auto"
+        # This mock's clock and namespaces are used only when an advance really moves the clock
+        # (in-process we started the mock ourselves). --clock real never moves it.
+        is_mock = handle is not None or (control and clock_moves(base))
         namespace = f"contract-{uuid.uuid4().hex[:10]}" if is_mock else None
         ns_headers = {NAMESPACE_HEADER: namespace} if namespace else {}
         bearer = opts.token
@@ -203,10 +241,9 @@ def open_session(opts: Options) -> Session:
             max_examples=opts.max_examples,
             seed=opts.seed,
         )
-        control = opts.clock == "auto"
+        check_credentials(target)
         timeline = Timeline(base, handle=handle if control else None,
-                            admin=control and handle is None and is_mock
-                            and admin_clock_available(base),
+                            admin=control and handle is None and is_mock,
                             budget=opts.poll_budget, interval=opts.poll_interval)
     except BaseException:
         for close in reversed(closers):

@@ -13,7 +13,7 @@ ADMIN_CLOCK = "/_mock/clock"
 
 
 class BudgetExhausted(Exception):
-    """Real-time polling ran out of its budget (the job may simply be slow)."""
+    """Real-time polling ran out of its budget: the job did not end in time, a failed check."""
 
 
 class ClockHandle(Protocol):
@@ -22,13 +22,35 @@ class ClockHandle(Protocol):
     def advance(self, seconds: float) -> float: ...  # pragma: no cover
 
 
-def admin_clock_available(base_url: str, headers: dict[str, str] | None = None) -> bool:
-    """True when the target serves the mock's admin clock (`GET /_mock/clock` → 200 JSON)."""
+def _clock_now(base_url: str) -> float | None:
+    """The target's `GET /_mock/clock` time in POSIX seconds, None when it has none to give."""
+    resp = requests.get(base_url + ADMIN_CLOCK, timeout=5)
+    body = resp.json() if resp.status_code == 200 else None
+    epoch = body.get("epoch") if isinstance(body, dict) else None
+    if isinstance(epoch, int | float) and not isinstance(epoch, bool):
+        return float(epoch)
+    return None
+
+
+def clock_moves(base_url: str, steps: tuple[float, ...] = (60.0, 120.0)) -> bool:
+    """True only when advancing the target's admin clock really moves it, by what was asked.
+
+    A 2xx proves nothing: a stateless mock of openapi.yaml (Prism) answers `/_mock/clock` from
+    the spec with the same (or a random) time every call. Each step must move `epoch` by at least
+    the advance and by less than a minute more (a running clock keeps ticking meanwhile).
+    """
     try:
-        resp = requests.get(base_url + ADMIN_CLOCK, headers=headers or {}, timeout=5)
-        return resp.status_code == 200 and isinstance(resp.json(), dict)
+        for seconds in steps:
+            before = _clock_now(base_url)
+            moved = requests.post(base_url + ADMIN_CLOCK, json={"advance": seconds}, timeout=5)
+            after = _clock_now(base_url)
+            if before is None or after is None or moved.status_code != 200:
+                return False
+            if not seconds - 0.002 <= after - before < seconds + 60:
+                return False
     except (requests.RequestException, ValueError):
         return False
+    return True
 
 
 @dataclass
