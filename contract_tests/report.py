@@ -11,6 +11,14 @@ from typing import TextIO
 import pytest
 
 _CURL = re.compile(r"(curl -X .*?)\s*$", re.MULTILINE)
+# Secrets never reach a report: reproducers read them from the variables the suite itself reads.
+_SECRETS = {
+    "CONTRACT_TOKEN": re.compile(r"""(['"])Authorization: [^'"]*\1""", re.IGNORECASE),
+    "CONTRACT_RACKSPACE_TOKEN": re.compile(r"""(['"])X-Auth-Token: [^'"]*\1""", re.IGNORECASE),
+}
+_MASKED = {"CONTRACT_TOKEN": '"Authorization: Bearer $CONTRACT_TOKEN"',
+           "CONTRACT_RACKSPACE_TOKEN": '"X-Auth-Token: $CONTRACT_RACKSPACE_TOKEN"'}
+SERVE_URL = "http://127.0.0.1:8080"  # where `mock-server serve` listens by default
 _ST = re.compile(r"^\s*\|?\s*- (ST\d+ .+)$", re.MULTILINE)
 _E = re.compile(r"^E\s+(\S.*)$", re.MULTILINE)
 _EXC = re.compile(r"^[\w.]+(Error|Violation|Exception|Exhausted|Failure): ")
@@ -48,6 +56,10 @@ def _failure(text: str) -> tuple[str, str]:
     st, errors = _ST.search(text), _E.findall(text)
     if st:
         head = st.group(1)
+        after = [ln.strip(" |") for ln in text[st.end():].splitlines()]
+        reason = next((ln for ln in after if ln and not ln.startswith("[")), "")
+        if "Custom check failed" in head and reason:
+            head += f": {reason}"  # the check's own Received / Documented line
     elif errors:
         head = _EXC.sub("", errors[0].strip())
     else:
@@ -62,11 +74,40 @@ class Collector:
 
     results: dict[str, Result] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    base_url: str = ""  # the target's URL as the suite reached it
+    in_process: bool = False
+    secrets: set[str] = field(default_factory=set)  # variables the printed reproducers read
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        from .target import active
+
+        try:
+            contract = active()
+        except RuntimeError:  # the contract conftest did not open a session (usage error)
+            return
+        self.base_url, self.in_process = contract.target.base_url, contract.in_process
+
+    def reproducer(self, curl: str) -> str:
+        """A curl line anyone can paste: secrets from variables, the in-process mock's gone
+        port replaced by where `mock-server serve` listens."""
+        for var, pattern in _SECRETS.items():
+            curl, n = pattern.subn(_MASKED[var], curl)
+            if n:
+                self.secrets.add(var)
+        if self.in_process and self.base_url:
+            curl = curl.replace(self.base_url, SERVE_URL)
+        return curl
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            head, _ = _failure(report.longreprtext)
+            self.results[report.nodeid] = Result(f"collection: {report.nodeid}", "failed", head)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         label = label_of(report.nodeid)
         if report.failed:
             head, curl = _failure(report.longreprtext)
+            curl = self.reproducer(curl) if curl else ""
             if report.when != "call":
                 head = f"{report.when} error: {head}"
             self.results[report.nodeid] = Result(label, "failed", head, curl, report.duration)
@@ -97,9 +138,27 @@ class Collector:
             if r.curl:
                 out.write(f"        {r.curl}\n")
         c = self.counts()
+        if any(r.curl for r in self.results.values()):
+            out.write("\n" + self.replay_note() + "\n")
         out.write(f"\n{c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped in "
                   f"{time.monotonic() - self.started:.1f} s"
                   + ("" if verbose else " (passed checks hidden; -v lists them)") + "\n")
+
+    def replay_note(self) -> str:
+        """How to run the printed reproducers: where, and which variables to fill in."""
+        lines = []
+        if self.in_process:
+            lines.append(f"To replay: the in-process mock is gone; start one with `mock-server "
+                         f"serve` ({SERVE_URL}); the X-Mock-Namespace header keeps the run's data "
+                         f"apart.")
+        if "CONTRACT_TOKEN" in self.secrets:
+            token_url = (SERVE_URL if self.in_process else self.base_url) + "/oauth/token"
+            lines.append(f"Set CONTRACT_TOKEN to a bearer token (POST {token_url} with "
+                         f"grant_type=client_credentials and your client id and secret; the mock "
+                         f"takes any client id).")
+        if "CONTRACT_RACKSPACE_TOKEN" in self.secrets:
+            lines.append("Set CONTRACT_RACKSPACE_TOKEN to your X-Auth-Token (the mock takes any).")
+        return "\n".join(lines)
 
     def write_html(self, path: str, title: str) -> None:
         """A one-page HTML report."""

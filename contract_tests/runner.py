@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 from .report import Collector
@@ -53,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", metavar="PARTS", type=_parts,
                    help=f"comma-separated parts to run: {','.join(PARTS)} (default: all)")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="only checks matching (pytest -k)")
-    p.add_argument("-v", "--verbose", action="store_true", help="list passed checks too")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="list passed checks too, and show pytest's full output (tracebacks)")
     p.add_argument("--defect", help=argparse.SUPPRESS)  # self-tests: see contract_tests/proxy.py
     return p
 
@@ -74,7 +77,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     where = [str(PACKAGE / f"test_{p}.py") for p in args.only] if args.only else [str(PACKAGE)]
     out = [*where, "-c", os.devnull, "--rootdir", str(PACKAGE), "-p", "no:cacheprovider",
            "-p", "no:benchmark", "-o", "python_files=test_*.py", "--tb=short",
-           "-q" if not args.verbose else "-v", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+           "-q" if not args.verbose else "-v", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+           "-o", "console_output_style=classic"]
     for flag in (*FLAGS, "--api", "--clock", "--defect"):
         value = getattr(args, flag.lstrip("-").replace("-", "_"))
         if value is not None:
@@ -88,7 +92,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the suite; 0 when every check passed, 1 on any failure, 2 on bad usage."""
+    """Run the suite; 0 when every check passed, 1 on any failure, 2 when it could not check
+    (bad usage, unreachable target, missing or refused credentials)."""
     import pytest
 
     args = build_parser().parse_args(list(argv) if argv is not None else None)
@@ -97,9 +102,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "mock-server-contract-hypothesis"))
     collector = Collector()
-    code = pytest.main(pytest_args(args), plugins=[collector])
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
-        return 2  # pytest has said why (unreachable target, refused credentials, Ctrl-C)
+    # pytest's own output (tracebacks, its summary) only with -v: the report below says it all.
+    captured = io.StringIO()
+    if args.verbose:
+        code = pytest.main(pytest_args(args), plugins=[collector])
+    else:
+        with redirect_stdout(captured), redirect_stderr(captured):
+            code = pytest.main(pytest_args(args), plugins=[collector])
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED,
+                pytest.ExitCode.INTERNAL_ERROR):
+        if not args.verbose:
+            print(usage_line(captured.getvalue()), file=sys.stderr)
+        return 2
     where = args.base_url or os.environ.get("CONTRACT_BASE_URL") or "the in-process mock"
     title = f"Contract check of {where}"
     collector.write_summary(sys.stdout, title, verbose=args.verbose)
@@ -110,12 +124,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     counts = collector.counts()
     if counts["failed"] or code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         if not counts["failed"]:
-            print("FAILED: a session-level check failed (see the output above)")
+            print("FAILED: a session-level check failed (run with -v for pytest's output)")
         return 1
     if not counts["passed"]:
         print("FAILED: no check passed (nothing was verified)")
         return 1
     return 0
+
+
+def usage_line(output: str) -> str:
+    """The one line saying why the suite could not start (pytest's `ERROR: …`)."""
+    for line in output.splitlines():
+        if line.startswith("ERROR: "):
+            return "mock-server contract: " + line.removeprefix("ERROR: ").removeprefix(
+                "contract target: ")
+    tail = [line for line in output.splitlines() if line.strip()]
+    return "mock-server contract: " + (tail[-1] if tail else "the suite could not start")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -119,6 +119,7 @@ class Session:
     target: Target
     timeline: Timeline
     closers: list[Callable[[], None]] = field(default_factory=list)
+    in_process: bool = False  # the mock was started by the suite (gone when the run ends)
 
     def close(self) -> None:
         """Stop what this session started, newest first."""
@@ -156,7 +157,8 @@ def _reachable(base_url: str) -> None:
     try:
         requests.get(base_url + "/", timeout=10)
     except requests.RequestException as exc:
-        raise TargetError(f"cannot reach {base_url}: {exc}") from None
+        raise TargetError(f"cannot reach {base_url} ({type(exc).__name__}): is the server up, and "
+                          f"is --base-url right?") from None
 
 
 # API → (what to pass, a list every valid credential may read)
@@ -249,7 +251,7 @@ def open_session(opts: Options) -> Session:
         for close in reversed(closers):
             close()
         raise
-    return Session(target, timeline, closers)
+    return Session(target, timeline, closers, in_process=not opts.base_url)
 
 
 # The module-level Schemathesis schema of the test modules is built at import (collection) time,

@@ -79,6 +79,23 @@ def _version() -> str:
         return "unknown"
 
 
+# What the contract suite imports beyond the server's own dependencies (the `contract` extra).
+CONTRACT_NEEDS = ("pytest", "schemathesis", "hypothesis", "requests")
+
+
+def _missing(modules: Sequence[str]) -> list[str]:
+    """The modules of `modules` that cannot be imported."""
+    from importlib import import_module
+
+    missing = []
+    for name in modules:
+        try:
+            import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
 def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return sub.choices[name]  # type: ignore[no-any-return]
@@ -94,6 +111,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return spec_main(argv[1:])
     if argv and argv[0] == "contract":
+        missing = _missing(CONTRACT_NEEDS)
+        if missing:
+            print(f"mock-server contract needs {', '.join(missing)}: pip install "
+                  f"'async-job-mock[contract]' (from a checkout: pip install -e '.[contract]')",
+                  file=sys.stderr)
+            return 2
         from contract_tests.runner import main as contract_main  # type: ignore[import-not-found]
 
         return int(contract_main(argv[1:]))
