@@ -47,7 +47,7 @@ def curl(resp: requests.Response) -> str:
             continue
         text = value.decode("latin-1") if isinstance(value, bytes) else value
         secret = _SECRET_HEADERS.get(name.lower())
-        parts += ["-H", f'"{name}: {secret}"' if secret else shlex.quote(f"{name}: {text}")]
+        parts += ["-H", f'"{secret}"' if secret else shlex.quote(f"{name}: {text}")]
     if req.body:
         body = req.body.decode() if isinstance(req.body, bytes) else str(req.body)
         parts += ["-d", shlex.quote(body)]
@@ -83,8 +83,10 @@ class ApiClient:
         problems += track(self.history, ex)
         for rule in RULES:
             problems += rule(ex)
-        if problems:
-            self.problem("\n".join(problems) + f"\n\nReproduce with:\n    {curl(resp)}")
+        if problems and self.findings is None:
+            raise ContractViolation("\n".join(problems) + f"\n\nReproduce with:\n    {curl(resp)}")
+        for problem in problems:  # each its own finding, so the report lists every one
+            self.problem(f"{problem}\n\nReproduce with:\n    {curl(resp)}")
         return resp
 
     def problem(self, text: str) -> None:

@@ -37,6 +37,7 @@ from .timeline import BudgetExhausted, Timeline
 ORDER = ("test_auth", "test_lifecycle", "test_lists", "test_conformance", "test_stateful")
 _SESSION = pytest.StashKey[Session]()
 _FINDINGS = pytest.StashKey[Findings]()
+_PROBLEMS = pytest.StashKey[list[str]]()  # what a failed test reports, one entry per problem
 
 
 @pytest.hookimpl(wrapper=True)
@@ -48,22 +49,32 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
     try:
         result = yield
     except NotCreatable as exc:
-        raise AssertionError(_joined(findings, f"The server refused every create, so this check "
-                                               f"could not run. Received {exc} / Documented 201"))
+        _fail(pyfuncitem, findings, f"The server refused every create, so this check could not "
+                                    f"run. Received {exc} / Documented 201")
     except BudgetExhausted as exc:
-        raise AssertionError(_joined(findings, f"No verdict: {exc} (--poll-budget)"))
+        _fail(pyfuncitem, findings, f"No verdict: {exc} (--poll-budget)")
     except AssertionError as exc:
         if not findings:
             raise
-        raise AssertionError(_joined(findings, str(exc))) from None
+        _fail(pyfuncitem, findings, str(exc))
     if findings:
-        raise AssertionError(_joined(findings))
+        _fail(pyfuncitem, findings)
     return result
 
 
-def _joined(findings: Findings | None, last: str | None = None) -> str:
-    items = [*(findings or ()), *((last,) if last else ())]
-    return "\n\n".join(items)
+def _fail(item: pytest.Item, findings: Findings | None, last: str | None = None) -> None:
+    problems = [*(findings or ()), *((last,) if last else ())]
+    item.stash[_PROBLEMS] = problems
+    raise AssertionError("\n\n".join(problems)) from None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Hand each problem of a failed test to the report (report.Collector lists them)."""
+    report = yield
+    if call.when == "call" and _PROBLEMS in item.stash:
+        report.contract_problems = item.stash[_PROBLEMS]
+    return report
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -18,7 +18,8 @@ _SECRETS = {
 }
 _MASKED = {"CONTRACT_TOKEN": '"Authorization: Bearer $CONTRACT_TOKEN"',
            "CONTRACT_RACKSPACE_TOKEN": '"X-Auth-Token: $CONTRACT_RACKSPACE_TOKEN"'}
-SERVE_URL = "http://127.0.0.1:8080"  # where `mock-server serve` listens by default
+SERVE_URL = "http://127.0.0.1:8080"
+_SHOWN = 3  # problems listed per failed check without -v  # where `mock-server serve` listens by default
 _ST = re.compile(r"^\s*\|?\s*- (ST\d+ .+)$", re.MULTILINE)
 _E = re.compile(r"^E\s+(\S.*)$", re.MULTILINE)
 _EXC = re.compile(r"^[\w.]+(Error|Violation|Exception|Exhausted|Failure): ")
@@ -35,6 +36,12 @@ class Result:
     detail: str = ""  # first failure line, or the skip reason
     curl: str = ""
     seconds: float = 0.0
+    more: tuple[tuple[str, str], ...] = ()  # further problems the same scenario found
+
+    @property
+    def problems(self) -> tuple[tuple[str, str], ...]:
+        """(reason, reproducer) of every problem, the first one first."""
+        return ((self.detail, self.curl), *self.more) if self.detail else self.more
 
 
 def label_of(nodeid: str) -> str:
@@ -68,6 +75,13 @@ def _failure(text: str) -> tuple[str, str]:
     return head[:300], curl.group(1) if curl else ""
 
 
+def _problem(text: str) -> tuple[str, str]:
+    """A problem the suite worded itself: its first line, and its curl line if any."""
+    curl = _CURL.search(text)
+    head = next((ln.strip() for ln in text.splitlines() if ln.strip()), "failed")
+    return head[:300], curl.group(1) if curl else ""
+
+
 @dataclass(eq=False)  # pytest registers plugins in sets: keep identity hashing
 class Collector:
     """pytest plugin: one Result per test item, in run order."""
@@ -76,6 +90,7 @@ class Collector:
     started: float = field(default_factory=time.monotonic)
     base_url: str = ""  # the target's URL as the suite reached it
     in_process: bool = False
+    is_mock: bool = False
     secrets: set[str] = field(default_factory=set)  # variables the printed reproducers read
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -86,6 +101,7 @@ class Collector:
         except RuntimeError:  # the contract conftest did not open a session (usage error)
             return
         self.base_url, self.in_process = contract.target.base_url, contract.in_process
+        self.is_mock = contract.target.is_mock
 
     def reproducer(self, curl: str) -> str:
         """A curl line anyone can paste: secrets from variables, the in-process mock's gone
@@ -106,11 +122,17 @@ class Collector:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         label = label_of(report.nodeid)
         if report.failed:
-            head, curl = _failure(report.longreprtext)
-            curl = self.reproducer(curl) if curl else ""
+            texts = getattr(report, "contract_problems", None)
+            found = [_problem(t) for t in texts] if texts else [_failure(report.longreprtext)]
+            kept: dict[str, str] = {}  # a reason said once, with its first reproducer
+            for head, curl in found:
+                kept.setdefault(head, self.reproducer(curl) if curl else "")
+            problems = list(kept.items())
+            (head, curl), more = problems[0], tuple(problems[1:])
             if report.when != "call":
                 head = f"{report.when} error: {head}"
-            self.results[report.nodeid] = Result(label, "failed", head, curl, report.duration)
+            self.results[report.nodeid] = Result(label, "failed", head, curl, report.duration,
+                                                 more)
         elif report.skipped and report.nodeid not in self.results:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
             self.results[report.nodeid] = Result(label, "skipped", str(reason).removeprefix(
@@ -133,12 +155,16 @@ class Collector:
             if r.outcome == "passed" and not verbose:
                 continue
             out.write(f"  {mark[r.outcome]}  {r.label}\n")
-            if r.detail:
-                out.write(f"        {r.detail}\n")
-            if r.curl:
-                out.write(f"        {r.curl}\n")
+            shown = r.problems if verbose else r.problems[:_SHOWN]
+            for detail, curl in shown:
+                out.write(f"        {detail}\n")
+                if curl:
+                    out.write(f"          {curl}\n")
+            if len(r.problems) > len(shown):
+                out.write(f"        (+{len(r.problems) - len(shown)} more problems; -v lists "
+                          f"them)\n")
         c = self.counts()
-        if any(r.curl for r in self.results.values()):
+        if any(c for r in self.results.values() for _, c in r.problems):
             out.write("\n" + self.replay_note() + "\n")
         out.write(f"\n{c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped in "
                   f"{time.monotonic() - self.started:.1f} s"
@@ -154,10 +180,11 @@ class Collector:
         if "CONTRACT_TOKEN" in self.secrets:
             token_url = (SERVE_URL if self.in_process else self.base_url) + "/oauth/token"
             lines.append(f"Set CONTRACT_TOKEN to a bearer token (POST {token_url} with "
-                         f"grant_type=client_credentials and your client id and secret; the mock "
-                         f"takes any client id).")
+                         f"grant_type=client_credentials and your client id and secret"
+                         + ("; this mock takes any client id)." if self.is_mock else ")."))
         if "CONTRACT_RACKSPACE_TOKEN" in self.secrets:
-            lines.append("Set CONTRACT_RACKSPACE_TOKEN to your X-Auth-Token (the mock takes any).")
+            lines.append("Set CONTRACT_RACKSPACE_TOKEN to your X-Auth-Token"
+                         + (" (this mock takes any)." if self.is_mock else "."))
         return "\n".join(lines)
 
     def write_html(self, path: str, title: str) -> None:
@@ -165,7 +192,8 @@ class Collector:
         color = {"passed": "#1a7f37", "failed": "#cf222e", "skipped": "#9a6700"}
         rows = "".join(
             f"<tr><td style='color:{color[r.outcome]}'>{r.outcome}</td><td>{html.escape(r.label)}"
-            f"</td><td>{html.escape(r.detail)}</td><td><code>{html.escape(r.curl)}</code></td>"
+            f"</td><td>{'<br>'.join(html.escape(d) for d, _ in r.problems)}</td><td><code>"
+            f"{'<br>'.join(html.escape(c) for _, c in r.problems if c)}</code></td>"
             f"<td>{r.seconds:.2f}</td></tr>" for r in self.results.values())
         c = self.counts()
         with open(path, "w", encoding="utf-8") as fh:

@@ -19,6 +19,8 @@ def _walk(api: ApiClient, url: str, rel: str, key: str) -> list[dict[str, Any]]:
     bodies: list[dict[str, Any]] = []
     seen_urls: set[str] = set()
     while url and url not in seen_urls and len(bodies) < 100:
+        assert url.startswith(("http://", "https://", "/")), (
+            f"a `{rel}` link is not a URL. Received {url!r} / Documented an absolute URL")
         seen_urls.add(url)
         body = expect(api.get(url), 200).json()
         bodies.append(body)
