@@ -57,22 +57,27 @@ def label_of(nodeid: str) -> str:
     return f"{kind}: {words}" + (f" [{param}]" if param else "")
 
 
-def _failure(text: str) -> tuple[str, str]:
-    """The first line worth reading (a Schemathesis ST code, else the error) and a curl line."""
-    curl = _CURL.search(text)
-    st, errors = _ST.search(text), _E.findall(text)
-    if st:
+def _failure(text: str) -> list[tuple[str, str]]:
+    """(line worth reading, curl line) of each failure in pytest's report: every distinct
+    Schemathesis failure (ST code, with a custom check's own reason), else the error."""
+    found: list[tuple[str, str]] = []
+    for st in _ST.finditer(text):
         head = st.group(1)
         after = [ln.strip(" |") for ln in text[st.end():].splitlines()]
         reason = next((ln for ln in after if ln and not ln.startswith("[")), "")
         if "Custom check failed" in head and reason:
             head += f": {reason}"  # the check's own Received / Documented line
-    elif errors:
+        curl = _CURL.search(text, st.end())
+        found.append((head[:300], curl.group(1) if curl else ""))
+    if found:
+        return found
+    curl, errors = _CURL.search(text), _E.findall(text)
+    if errors:
         head = _EXC.sub("", errors[0].strip())
     else:
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         head = lines[-1] if lines else "failed"
-    return head[:300], curl.group(1) if curl else ""
+    return [(head[:300], curl.group(1) if curl else "")]
 
 
 def _problem(text: str) -> tuple[str, str]:
@@ -116,14 +121,14 @@ class Collector:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
-            head, _ = _failure(report.longreprtext)
+            head, _ = _failure(report.longreprtext)[0]
             self.results[report.nodeid] = Result(f"collection: {report.nodeid}", "failed", head)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         label = label_of(report.nodeid)
         if report.failed:
             texts = getattr(report, "contract_problems", None)
-            found = [_problem(t) for t in texts] if texts else [_failure(report.longreprtext)]
+            found = [_problem(t) for t in texts] if texts else _failure(report.longreprtext)
             kept: dict[str, str] = {}  # a reason said once, with its first reproducer
             for head, curl in found:
                 kept.setdefault(head, self.reproducer(curl) if curl else "")

@@ -92,3 +92,18 @@ def test_markers_walk_both_directions(rs: ApiClient, job_kinds: dict[str, JobKin
     last_page = {str(c["id"]) for c in forward[-1]["cleanups"]}
     expected = [i for i in everything[::-1] if i not in last_page]
     assert back == expected, f"previous markers: Received {back} / Documented {expected}"
+
+
+@pytest.mark.api("commercelayer")
+def test_filters_select_what_they_name(cl: ApiClient, job_kinds: dict[str, JobKind],
+                                       fresh_queue: None) -> None:
+    """`filter[q][reference_eq]` lists exactly the jobs with that reference, newest first with
+    `sort=-created_at` (the client's rules check every item and the order)."""
+    kind = job_kinds["imports"]
+    wanted, other = f"contract-{jobs.RUN}-wanted", f"contract-{jobs.RUN}-other"
+    created = [jobs.create(cl, kind, wanted).id for _ in range(2)]
+    jobs.create(cl, kind, other)
+    query = urlencode({"filter[q][reference_eq]": wanted, "sort": "-created_at"})
+    listed = _ids([expect(cl.get(f"{kind.collection}?{query}"), 200).json()], "data")
+    assert sorted(listed) == sorted(created), (
+        f"filter[q][reference_eq]={wanted}: Received {listed} / Documented {created}")

@@ -12,10 +12,15 @@ import requests
 from contract_tests import checks, rules
 from contract_tests.checks import CredentialsAccepted, terminal_change_problems, track
 from contract_tests.exchange import Exchange, find_template
-from contract_tests.followups import deleted_problems, linked_gets, retrievable_problems
+from contract_tests.followups import (
+    deleted_problems,
+    linked_gets,
+    retrievable_problems,
+    written_problems,
+)
 from contract_tests.invariants import JobHistory
 from contract_tests.model import BUILTIN, JobModel, load_spec
-from contract_tests.timeline import BudgetExhausted, Timeline
+from contract_tests.timeline import BudgetExhausted, Timeline, clock_moves
 
 SPEC = load_spec(str(Path(__file__).resolve().parent.parent / "openapi.yaml"))
 BASE = "http://mock.test"
@@ -277,6 +282,116 @@ def test_deleted_job_is_gone() -> None:
     assert "still there" in deleted_problems(deleted, FakeGet(200, {"data": job()}))[0]
 
 
+# --- lists_sorted_as_asked, lists_filtered_as_asked ---------------------------------------------
+
+def _listing(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"data": list(items), "meta": {"record_count": len(items), "page_count": 1},
+            "links": {}}
+
+
+@pytest.mark.parametrize(("sort", "refs", "wrong"), [
+    ("reference", ["a", "b", "b"], False),
+    ("-reference", ["b", "a"], False),
+    ("reference", ["b", "a"], True),
+    ("-reference", ["a", "b"], True),
+    ("reference", ["B", "a"], False),  # a case-blind collation may put B after a, or before
+    ("reference,-created_at", ["a", "a"], False),
+    ("reference", [None, "a"], False),  # where nulls sort is the server's choice
+])
+def test_lists_are_judged_only_where_every_collation_agrees(sort: str, refs: list[Any],
+                                                            wrong: bool) -> None:
+    items = [job(jid=f"j{i}", reference=r) for i, r in enumerate(refs)]
+    problems = rules.sort_problems(ex("GET", "/api/imports", 200, _listing(*items),
+                                      query=f"sort={sort}"))
+    assert bool(problems) == wrong, problems
+    if wrong:
+        assert "out of order" in problems[0] and "Documented" in problems[0]
+
+
+@pytest.mark.parametrize(("query", "refs", "wrong"), [
+    ("filter[q][reference_eq]=a", ["a", "a"], False),
+    ("filter[q][reference_eq]=a", ["a", "b"], True),
+    ("filter[q][reference_eq]=a", ["A"], False),  # MySQL's collations ignore case
+    ("filter[q][reference_not_eq]=a", ["A"], False),
+    ("filter[q][reference_not_eq]=a", ["a"], True),
+    ("filter[q][reference_in]=a,b", ["a", "b"], False),
+    ("filter[q][reference_in][]=a&filter[q][reference_in][]=b", ["a", "b"], False),
+    ("filter[q][reference_in]=a,b", ["c"], True),
+    ("filter[q][reference_not_in]=a,b", ["a"], True),
+    ("filter[q][reference_null]=true", [None], False),
+    ("filter[q][reference_null]=true", ["a"], True),
+    ("filter[q][reference_not_null]=true", [None], True),
+    ("filter[q][reference_null]=maybe", ["a"], False),  # not a boolean: the server's call
+    ("filter[q][reference_start]=x", ["a"], False),  # predicates it does not judge
+    ("filter[q][created_at_eq]=x", ["a"], False),
+])
+def test_filters_are_judged_on_equality_inclusion_and_nullness(query: str, refs: list[Any],
+                                                               wrong: bool) -> None:
+    items = [job(jid=f"j{i}", reference=r) for i, r in enumerate(refs)]
+    problems = rules.filter_problems(ex("GET", "/api/imports", 200, _listing(*items), query=query))
+    assert bool(problems) == wrong, problems
+
+
+# --- credentials_echoed --------------------------------------------------------------------------
+
+def _jwt(**claims: Any) -> str:
+    import base64
+
+    def part(value: Any) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+    return f"{part({'alg': 'HS512'})}.{part(claims)}.sig"
+
+
+@pytest.mark.parametrize(("test", "meta", "needle"), [
+    (True, {"mode": "test", "organization_id": "org1"}, None),
+    (False, {"mode": "live", "organization_id": "org1"}, None),
+    (True, {"mode": "live", "organization_id": "org1"}, "wrong environment"),
+    (True, {"mode": "test", "organization_id": "org2"}, "another organization"),
+])
+def test_resources_echo_the_tokens_environment_and_organization(test: bool, meta: dict[str, str],
+                                                                needle: str | None) -> None:
+    token = _jwt(test=test, organization={"id": "org1", "slug": "acme"})
+    body = {"data": {**job(), "meta": meta}}
+    problems = rules.credential_problems(ex("GET", "/api/imports/job1", 200, body,
+                                            headers={"Authorization": f"Bearer {token}"}))
+    assert (needle is None and problems == []) or (needle and needle in problems[0]), problems
+
+
+def test_opaque_tokens_are_not_judged() -> None:
+    body = {"data": {**job(), "meta": {"mode": "live"}}}
+    assert rules.credential_problems(ex("GET", "/api/imports/job1", 200, body)) == []
+
+
+# --- written_fields_read_back --------------------------------------------------------------------
+
+class _Reply:
+    def __init__(self, body: Any, status: int = 200) -> None:
+        self.status_code, self._body = status, body
+
+    def json(self) -> Any:
+        return self._body
+
+
+@pytest.mark.parametrize(("answered", "read", "needle"), [
+    ("new", "new", None),
+    ("old", "new", "in the PATCH answer"),
+    ("new", "old", "in the next GET"),
+])
+def test_a_patch_shows_what_it_wrote(answered: str, read: str, needle: str | None) -> None:
+    body = {"data": {"type": "imports", "id": "job1", "attributes": {"reference": "new",
+                                                                     "_interrupt": False}}}
+    patch = ex("PATCH", "/api/imports/job1", 200, {"data": job(reference=answered)},
+               request_body=body)
+    problems = written_problems(patch, lambda url, headers: _Reply({"data": job(reference=read)}))
+    assert (needle is None and problems == []) or (needle and needle in problems[0]), problems
+
+
+def test_a_null_written_may_read_back_as_the_servers_empty_value() -> None:
+    body = {"data": {"type": "imports", "id": "job1", "attributes": {"metadata": None}}}
+    patch = ex("PATCH", "/api/imports/job1", 200, {"data": job(metadata={})}, request_body=body)
+    assert written_problems(patch, lambda url, headers: _Reply({"data": job(metadata={})})) == []
+
+
 # --- registration and run-level checks ------------------------------------------------------
 
 def test_checks_are_registered_with_schemathesis() -> None:
@@ -286,7 +401,9 @@ def test_checks_are_registered_with_schemathesis() -> None:
     assert {"jsonapi_media_type", "rackspace_media_type", "error_shape", "status_in_enum",
             "timestamps_match_status", "counters_within_totals", "triggers_take_effect",
             "page_links_consistent", "created_job_is_retrievable", "deleted_job_is_gone",
-            "StatusNeverRegresses", "TerminalJobRejectsChanges", "CredentialsAccepted"} <= names
+            "StatusNeverRegresses", "TerminalJobRejectsChanges", "CredentialsAccepted",
+            "lists_sorted_as_asked", "lists_filtered_as_asked", "credentials_echoed",
+            "written_fields_read_back"} <= names
     assert checks.StatusNeverRegresses().history.last == {}
 
 
@@ -323,6 +440,27 @@ def test_timeline_sleeps_within_its_budget_without_clock_control() -> None:
     assert slept == [1.5, 0.5] and not t.controlled
     with pytest.raises(BudgetExhausted):
         t.advance(1)
+
+
+@pytest.mark.parametrize("frozen", [True, False])
+def test_the_mocks_clock_is_recognised_by_an_advance_that_moves_it(frozen: bool) -> None:
+    from mock_server import MockServer, Settings
+
+    with MockServer(Settings(port=0, frozen=frozen, speed=60.0)) as server:
+        assert clock_moves(server.url)
+
+
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_a_stateless_mock_answering_the_clock_from_the_spec_is_not_taken_for_it(
+        dynamic: bool) -> None:
+    from .stateless_server import StatelessServer
+
+    standin = StatelessServer(SPEC, dynamic=dynamic).start()
+    try:
+        assert not clock_moves(standin.url)
+        assert not clock_moves("http://127.0.0.1:9")  # nothing there at all
+    finally:
+        standin.stop()
 
 
 def test_every_builtin_lifecycle_names_its_interrupted_status() -> None:

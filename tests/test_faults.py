@@ -146,9 +146,9 @@ def test_fixed_latency_slows_only_matching_requests(server: MockServer, admin: A
     started = time.monotonic()
     assert s.get(server.url + "/api/exports").status_code == 200
     assert time.monotonic() - started >= 0.15
-    started = time.monotonic()
     assert s.get(server.url + "/api/imports").status_code == 200
-    assert time.monotonic() - started < 0.15
+    # no wall-clock upper bound (a loaded CI machine is slow): the rule fired for exports only
+    assert admin.get("/_mock/faults").json()["rules"][0]["hits"] == 1
 
 
 @pytest.mark.parametrize(("kind", "error"), [
