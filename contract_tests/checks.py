@@ -7,6 +7,7 @@ only adapts it to Schemathesis. Importing it registers the checks (conftest does
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import schemathesis
@@ -26,106 +27,66 @@ def _fail(problems: list[str]) -> None:
         raise AssertionError("\n".join(problems))
 
 
-@schemathesis.check
-def jsonapi_media_type(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """Commerce Layer responses use application/vnd.api+json (or what the spec declares)."""
-    ex = Exchange.from_case(case, response)
-    if dialect(ex.path) == "commercelayer":
-        _fail(rules.media_type_problems(ex))
-    return None
+Rule = Callable[[Exchange], list[str]]
 
 
-@schemathesis.check
-def rackspace_media_type(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """Rackspace responses use application/json."""
-    ex = Exchange.from_case(case, response)
-    if dialect(ex.path) == "rackspace":
-        _fail(rules.media_type_problems(ex))
-    return None
+def _only(api: str, rule: Rule) -> Rule:
+    def scoped(ex: Exchange) -> list[str]:
+        return rule(ex) if dialect(ex.path) == api else []
+    return scoped
 
 
-@schemathesis.check
-def error_shape(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """Every 4xx/5xx carries the API's own error body."""
-    _fail(rules.error_shape_problems(Exchange.from_case(case, response)))
-    return None
+# name → (rule, what it asserts). Each is registered as a Schemathesis check of that name, and
+# client.ApiClient holds every response of the explicit tests to the same rules.
+PER_RESPONSE: dict[str, tuple[Rule, str]] = {
+    "jsonapi_media_type": (_only("commercelayer", rules.media_type_problems),
+                           "Commerce Layer responses use application/vnd.api+json (or what the "
+                           "spec declares)."),
+    "rackspace_media_type": (_only("rackspace", rules.media_type_problems),
+                             "Rackspace responses use application/json."),
+    "error_shape": (rules.error_shape_problems, "Every 4xx/5xx carries the API's own error body."),
+    "status_in_enum": (rules.job_status_problems,
+                       "Every job's status is one the spec and its lifecycle know."),
+    "timestamps_match_status": (rules.job_timestamp_problems,
+                                "started/completed/interrupted timestamps are set exactly when "
+                                "the status says so."),
+    "counters_within_totals": (rules.job_counter_problems,
+                               "Counters never exceed the job's total; progress stays in 0–100."),
+    "triggers_take_effect": (rules.trigger_problems,
+                             "An accepted `_interrupt` answers interrupted; an accepted `_start` "
+                             "reopens the job."),
+    "page_links_consistent": (rules.paging_problems,
+                              "record_count, page_count, the page's size and its links agree "
+                              "(markers for Rackspace)."),
+    "lists_sorted_as_asked": (rules.sort_problems, "`sort=a,-b`: the page is in that order."),
+    "lists_filtered_as_asked": (rules.filter_problems,
+                                "`filter[q][…]` equality, inclusion and nullness: every listed "
+                                "item matches."),
+    "credentials_echoed": (rules.credential_problems,
+                           "meta.mode and meta.organization_id are the token's environment and "
+                           "organization."),
+    "written_fields_read_back": (written_problems,
+                                 "An accepted PATCH answers with what it wrote, and the next GET "
+                                 "shows it."),
+    "created_job_is_retrievable": (retrievable_problems,
+                                   "After a 201, the GETs the spec links from it answer 200 with "
+                                   "the same job."),
+    "deleted_job_is_gone": (deleted_problems, "After a successful DELETE, the resource answers 404."),
+}
 
 
-@schemathesis.check
-def status_in_enum(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """Every job's status is one the spec and its lifecycle know."""
-    _fail(rules.job_status_problems(Exchange.from_case(case, response)))
-    return None
+def _register(name: str, rule: Rule, doc: str) -> None:
+    def check(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+        _fail(rule(Exchange.from_case(case, response)))
+        return None
+
+    check.__name__ = check.__qualname__ = name
+    check.__doc__ = doc
+    schemathesis.check(check)
 
 
-@schemathesis.check
-def timestamps_match_status(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """started/completed/interrupted timestamps are set exactly when the status says so."""
-    _fail(rules.job_timestamp_problems(Exchange.from_case(case, response)))
-    return None
-
-
-@schemathesis.check
-def counters_within_totals(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """Counters never exceed the job's total; progress stays within 0–100."""
-    _fail(rules.job_counter_problems(Exchange.from_case(case, response)))
-    return None
-
-
-@schemathesis.check
-def triggers_take_effect(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """An accepted `_interrupt` answers interrupted; an accepted `_start` reopens the job."""
-    _fail(rules.trigger_problems(Exchange.from_case(case, response)))
-    return None
-
-
-@schemathesis.check
-def page_links_consistent(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """record_count, page_count, the page's size and its links agree (markers for Rackspace)."""
-    _fail(rules.paging_problems(Exchange.from_case(case, response)))
-    return None
-
-
-@schemathesis.check
-def lists_sorted_as_asked(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """`sort=a,-b`: the page is in that order."""
-    _fail(rules.sort_problems(Exchange.from_case(case, response)))
-    return None
-
-
-@schemathesis.check
-def lists_filtered_as_asked(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """`filter[q][…]` equality, inclusion and nullness: every listed item matches."""
-    _fail(rules.filter_problems(Exchange.from_case(case, response)))
-    return None
-
-
-@schemathesis.check
-def credentials_echoed(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """meta.mode and meta.organization_id are the token's environment and organization."""
-    _fail(rules.credential_problems(Exchange.from_case(case, response)))
-    return None
-
-
-@schemathesis.check
-def written_fields_read_back(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """An accepted PATCH answers with what it wrote, and the next GET shows it."""
-    _fail(written_problems(Exchange.from_case(case, response)))
-    return None
-
-
-@schemathesis.check
-def created_job_is_retrievable(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """After a 201, the GETs the spec links from it answer 200 with the same job."""
-    _fail(retrievable_problems(Exchange.from_case(case, response)))
-    return None
-
-
-@schemathesis.check
-def deleted_job_is_gone(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """After a successful DELETE, the resource answers 404."""
-    _fail(deleted_problems(Exchange.from_case(case, response)))
-    return None
+for _name, (_rule, _doc) in PER_RESPONSE.items():
+    _register(_name, _rule, _doc)
 
 
 def track(history: JobHistory, ex: Exchange) -> list[str]:

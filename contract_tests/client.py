@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import requests
 
-from . import rules
-from .checks import terminal_change_problems, track
+from .checks import PER_RESPONSE, terminal_change_problems, track
 from .exchange import Exchange
-from .followups import deleted_problems, retrievable_problems, written_problems
 from .invariants import JobHistory
 from .model import JSON, JSONAPI
 
-Rule = Callable[[Exchange], list[str]]
-RULES: tuple[Rule, ...] = (
-    rules.media_type_problems, rules.error_shape_problems, rules.job_status_problems,
-    rules.job_timestamp_problems, rules.job_counter_problems, rules.trigger_problems,
-    rules.paging_problems, rules.sort_problems, rules.filter_problems, rules.credential_problems,
-    retrievable_problems, deleted_problems, written_problems,
-)
+RULES = tuple(rule for rule, _ in PER_RESPONSE.values())
+
 # Secrets never reach a report: reproducers read them from the variables the suite itself reads.
 _SECRET_HEADERS = {"authorization": "Authorization: Bearer $CONTRACT_TOKEN",
                    "x-auth-token": "X-Auth-Token: $CONTRACT_RACKSPACE_TOKEN"}

@@ -5,14 +5,13 @@ Test-only transport: the defects themselves (what each one breaks) are in defect
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 
 import aiohttp
 from aiohttp import web
 
 from .defects import DEFECTS, Defect, Reply
+from .threaded import ThreadedApp
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",
         "upgrade", "proxy-connection", "te", "trailer"}
@@ -26,16 +25,23 @@ class DefectProxy:
             raise ValueError(f"unknown defect {defect!r}; known: {', '.join(DEFECTS)}")
         self.upstream = upstream.rstrip("/")
         self.defect = Defect(defect)
-        self.host, self.port = host, 0
-        self._loop = asyncio.new_event_loop()
-        self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
-        self._thread: threading.Thread | None = None
+        self._server = ThreadedApp(self._app, "defect-proxy", self._close, host)
 
     @property
     def url(self) -> str:
         """Base URL of the proxy."""
-        return f"http://{self.host}:{self.port}"
+        return self._server.url
+
+    async def _app(self) -> web.Application:
+        self._client = aiohttp.ClientSession(auto_decompress=False)
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        return app
+
+    async def _close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
 
     async def forward(self, method: str, path_qs: str, headers: dict[str, str],
                       body: bytes) -> Reply:
@@ -61,42 +67,9 @@ class DefectProxy:
 
     def start(self) -> DefectProxy:
         """Serve; returns once the port is bound."""
-        ready = threading.Event()
-
-        async def boot() -> None:
-            self._client = aiohttp.ClientSession(auto_decompress=False)
-            app = web.Application(client_max_size=64 * 1024 * 1024)
-            app.router.add_route("*", "/{tail:.*}", self._handle)
-            self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-            await self._runner.setup()
-            site = web.TCPSite(self._runner, self.host, 0)
-            await site.start()
-            self.port = self._runner.addresses[0][1]
-
-        def main() -> None:
-            asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(boot())
-            ready.set()
-            self._loop.run_forever()
-
-        self._thread = threading.Thread(target=main, name="defect-proxy", daemon=True)
-        self._thread.start()
-        ready.wait(10)
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving."""
-        if self._thread is None:
-            return
-
-        async def shutdown() -> None:
-            if self._client is not None:
-                await self._client.close()
-            if self._runner is not None:
-                await self._runner.cleanup()
-
-        asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-        self._thread = None
+        self._server.stop()

@@ -8,16 +8,15 @@ so a suite that trusted a 2xx from `/_mock/clock` would take it for this project
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
 from contract_tests.exchange import resolve
+from contract_tests.threaded import ThreadedApp
 
 _FORMATS = {"date-time": "2026-01-01T00:00:00.000Z", "uri": "http://127.0.0.1/standin",
             "uuid": "8f135b4f-7a69-4b8a-947f-5e80d772fd97", "email": "standin@example.com"}
@@ -90,14 +89,11 @@ class StatelessServer:
         self.spec = spec
         self.sampler = Sampler(spec, random.Random(seed) if dynamic else None)
         self.seen: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers)
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
+        self._server = ThreadedApp(self._app, "stateless-standin")
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self._server.url
 
     def _handler(self, op: Mapping[str, Any]) -> Any:
         code, answer = next(((int(c), resolve(self.spec, r)) for c, r in op["responses"].items()
@@ -114,38 +110,17 @@ class StatelessServer:
 
         return handle
 
+    async def _app(self) -> web.Application:
+        app = web.Application()
+        for path, item in self.spec["paths"].items():
+            for method, op in item.items():
+                if method in ("get", "post", "patch", "put", "delete"):
+                    app.router.add_route(method.upper(), _route(path), self._handler(op))
+        return app
+
     def start(self) -> StatelessServer:
-        ready = threading.Event()
-
-        async def boot() -> None:
-            app = web.Application()
-            for path, item in self.spec["paths"].items():
-                for method, op in item.items():
-                    if method in ("get", "post", "patch", "put", "delete"):
-                        app.router.add_route(method.upper(), _route(path), self._handler(op))
-            self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-            await self._runner.setup()
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
-            await site.start()
-            self.port = self._runner.addresses[0][1]
-
-        def main() -> None:
-            asyncio.set_event_loop(self._loop)
-            self._loop.run_until_complete(boot())
-            ready.set()
-            self._loop.run_forever()
-
-        self._thread = threading.Thread(target=main, name="stateless-standin", daemon=True)
-        self._thread.start()
-        ready.wait(10)
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is None:
-            return
-        assert self._runner is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-        self._thread = None
+        self._server.stop()
