@@ -119,6 +119,20 @@ def test_a_frozen_mock_checked_in_real_time_fails(frozen_mock: str, tmp_path: Pa
     assert "SKIP" not in done.stdout
 
 
+def test_a_server_that_refuses_every_create_fails_with_the_reason(tmp_path: Path) -> None:
+    config = tmp_path / "mock.yaml"
+    config.write_text(yaml.safe_dump({"faults": [
+        {"path": "/api/imports", "method": "POST", "status": 422}]}))
+    for url in _serve("--config", str(config)):
+        done = run_contract("--base-url", url, "--client-id", "ci", "--api", "commercelayer",
+                            "--only", "lifecycle", "-k", "runs_to_terminal and imports",
+                            cwd=tmp_path)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    reason = _failed_checks(done.stdout)["lifecycle: job runs to terminal [imports]"]
+    assert "The server refused every create" in reason and "422" in reason, reason
+    assert "SKIP" not in done.stdout
+
+
 def test_a_mock_whose_jobs_never_end_fails(never_ending_mock: str, tmp_path: Path) -> None:
     done = run_contract("--base-url", never_ending_mock, "--client-id", "ci", "--rackspace-token",
                         "t", "--only", "lifecycle", "-k", "runs_to_terminal", cwd=tmp_path)
