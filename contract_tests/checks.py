@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import schemathesis
 
-from . import rules
+from . import list_rules, rules
 from .exchange import Exchange
 from .followups import deleted_problems, retrievable_problems, written_problems
 from .invariants import JobHistory
@@ -55,11 +55,11 @@ PER_RESPONSE: dict[str, tuple[Rule, str]] = {
     "triggers_take_effect": (rules.trigger_problems,
                              "An accepted `_interrupt` answers interrupted; an accepted `_start` "
                              "reopens the job."),
-    "page_links_consistent": (rules.paging_problems,
+    "page_links_consistent": (list_rules.paging_problems,
                               "record_count, page_count, the page's size and its links agree "
                               "(markers for Rackspace)."),
-    "lists_sorted_as_asked": (rules.sort_problems, "`sort=a,-b`: the page is in that order."),
-    "lists_filtered_as_asked": (rules.filter_problems,
+    "lists_sorted_as_asked": (list_rules.sort_problems, "`sort=a,-b`: the page is in that order."),
+    "lists_filtered_as_asked": (list_rules.filter_problems,
                                 "`filter[q][…]` equality, inclusion and nullness: every listed "
                                 "item matches."),
     "credentials_echoed": (rules.credential_problems,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from contract_tests import checks, rules
+from contract_tests import checks, list_rules, rules
 from contract_tests.checks import CredentialsAccepted, terminal_change_problems, track
 from contract_tests.exchange import Exchange, find_template
 from contract_tests.followups import (
@@ -158,7 +158,7 @@ def link(number: int, extra: str = "") -> str:
 
 def test_consistent_page_passes() -> None:
     body = page(2, 2, 5, {"first": link(1), "prev": link(1), "next": link(3), "last": link(3)})
-    assert rules.paging_problems(ex("GET", "/api/imports", body=body,
+    assert list_rules.paging_problems(ex("GET", "/api/imports", body=body,
                                     query="page[number]=2&page[size]=2")) == []
 
 
@@ -169,7 +169,7 @@ def test_consistent_page_passes() -> None:
 ])
 def test_broken_pages_are_found(links: dict[str, str], count: int, n: int, needle: str) -> None:
     body = page(2, 2, count, links, n)
-    problems = rules.paging_problems(ex("GET", "/api/imports", body=body,
+    problems = list_rules.paging_problems(ex("GET", "/api/imports", body=body,
                                         query="page[number]=2&page[size]=2"))
     assert any(needle in p for p in problems), problems
 
@@ -177,7 +177,7 @@ def test_broken_pages_are_found(links: dict[str, str], count: int, n: int, needl
 def test_links_must_keep_the_filters() -> None:
     f = "filter%5Bq%5D%5Bstatus_eq%5D=pending&"
     body = page(1, 2, 3, {"first": link(1, f), "next": link(2), "last": link(2, f)})
-    problems = rules.paging_problems(ex("GET", "/api/imports", body=body,
+    problems = list_rules.paging_problems(ex("GET", "/api/imports", body=body,
                                         query="filter[q][status_eq]=pending&page[size]=2"))
     assert any("drops or changes the query" in p for p in problems)
 
@@ -187,12 +187,12 @@ def test_rackspace_markers() -> None:
     good = {"cleanups": items, "links": [
         {"rel": "next", "href": f"{BASE}/v2/1/cleanups?marker=c2"},
         {"rel": "previous", "href": f"{BASE}/v2/1/cleanups?marker=c3&sort_dir=asc"}]}
-    assert rules.paging_problems(ex("GET", "/v2/1/cleanups", body=good, ctype="application/json",
+    assert list_rules.paging_problems(ex("GET", "/v2/1/cleanups", body=good, ctype="application/json",
                                     query="limit=2")) == []
     bad = {"cleanups": items, "links": [
         {"rel": "next", "href": f"{BASE}/v2/1/cleanups?marker=c3"},
         {"rel": "previous", "href": f"{BASE}/v2/1/cleanups?marker=c3"}]}
-    problems = rules.paging_problems(ex("GET", "/v2/1/cleanups", body=bad, ctype="application/json",
+    problems = list_rules.paging_problems(ex("GET", "/v2/1/cleanups", body=bad, ctype="application/json",
                                         query="limit=2"))
     assert any("`next` marker" in p for p in problems)
     assert any("keeps the direction" in p for p in problems)
@@ -301,7 +301,7 @@ def _listing(*items: dict[str, Any]) -> dict[str, Any]:
 def test_lists_are_judged_only_where_every_collation_agrees(sort: str, refs: list[Any],
                                                             wrong: bool) -> None:
     items = [job(jid=f"j{i}", reference=r) for i, r in enumerate(refs)]
-    problems = rules.sort_problems(ex("GET", "/api/imports", 200, _listing(*items),
+    problems = list_rules.sort_problems(ex("GET", "/api/imports", 200, _listing(*items),
                                       query=f"sort={sort}"))
     assert bool(problems) == wrong, problems
     if wrong:
@@ -328,7 +328,7 @@ def test_lists_are_judged_only_where_every_collation_agrees(sort: str, refs: lis
 def test_filters_are_judged_on_equality_inclusion_and_nullness(query: str, refs: list[Any],
                                                                wrong: bool) -> None:
     items = [job(jid=f"j{i}", reference=r) for i, r in enumerate(refs)]
-    problems = rules.filter_problems(ex("GET", "/api/imports", 200, _listing(*items), query=query))
+    problems = list_rules.filter_problems(ex("GET", "/api/imports", 200, _listing(*items), query=query))
     assert bool(problems) == wrong, problems
 
 
