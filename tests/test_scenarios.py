@@ -247,6 +247,19 @@ def test_import_error_rate_fills_errors_log_and_skip_errors_lets_it_finish(
     assert all(isinstance(v, dict) and v for v in a["errors_log"].values())
 
 
+def test_error_rate_keeps_the_real_item_errors(jobs: Jobs, server: MockServer) -> None:
+    """A scenario's errors come on top of the items' own: an invalid item is still reported."""
+    inputs = [{"code": f"SKU{i}", "name": "" if i == 4 else f"Shirt {i}"} for i in range(20)]
+    job_id = jobs.create("imports", headers={"X-Mock-Scenario": "error_rate=10%"},
+                         skip_errors=True, inputs=inputs)
+    server.clock.advance(3600)
+    a = jobs.read("imports", job_id)["raw"]
+    assert a["status"] == "completed"
+    assert a["errors_log"]["SKU4"] == {"name": ["can't be blank"]}
+    assert a["errors_count"] == 3 and a["processed_count"] == 17  # items 10 and 20 + SKU4
+    assert sorted(a["errors_log"]) == ["SKU19", "SKU4", "SKU9"]
+
+
 def test_rules_match_only_the_jobs_they_name() -> None:
     config = {"rules": [{"match": {"type": "exports", "resource_type": "skus",
                                    "reference": "nightly-*"}, "scenario": "fail_at=30"}]}

@@ -46,7 +46,7 @@ def blockers(catalog: Catalog, records: OrgRecords, rtype: RecordType, rid: str)
 
 
 def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: float,
-               scenario_error: bool) -> None:
+               scenario_error: dict[str, list[str]] | None) -> None:
     """Delete the next record (and its cascades) at `at`, or log why it cannot be deleted."""
     rtype = backend.catalog[run.resource_type]
     index = run.applied
@@ -54,8 +54,8 @@ def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: fl
     run.applied += 1
     record = records.get(rtype.name, rid)
     key = item_key(rtype, record or {"id": rid}, index)
-    if scenario_error:  # a QA scenario's error_rate: the admin enrich words the log
-        run.log(key, {"base": ["could not be deleted"]})
+    if scenario_error is not None:  # a QA scenario's error_rate fails this item
+        run.log(key, scenario_error)
         return
     if record is None:  # deleted meanwhile (another cleanup, a cascade): nothing left to do
         run.ok += 1

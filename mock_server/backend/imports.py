@@ -63,7 +63,7 @@ def start(backend: Backend, records: OrgRecords, job: Job) -> None:
 
 
 def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: float,
-               scenario_error: bool) -> None:
+               scenario_error: dict[str, list[str]] | None) -> None:
     """Upsert the next input item at `at`, or log why it cannot be (errors_log, §2.6)."""
     rtype = backend.catalog[run.resource_type]
     if run.items is None:  # decoded once while the import runs, dropped when it ends
@@ -72,8 +72,8 @@ def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: fl
     item = run.items[index]
     run.applied += 1
     key = item_key(rtype, item, index)  # the identifier (code, email, …), else the index
-    if scenario_error:  # a QA scenario's error_rate: the admin enrich words the log
-        run.log(key, {"base": [INVALID]})
+    if scenario_error is not None:  # a QA scenario's error_rate fails this item
+        run.log(key, scenario_error)
         return
     errors = validate_item(rtype, item, records, parent_id=run.parent_id)
     if errors is None and isinstance(item, Mapping) and isinstance(item.get("id"), str) \

@@ -22,7 +22,8 @@ from ..store import Job, Tenant
 from . import cleanups, imports
 from .org import Backend, OrgRecords, Run, org_records, run_of
 
-Step = Callable[[Backend, OrgRecords, Job, Run, float, bool], None]
+# (…, the error a QA scenario gives this item, if any) → None
+Step = Callable[[Backend, OrgRecords, Job, Run, float, "dict[str, list[str]] | None"], None]
 STEPS: dict[str, Step] = {"imports": imports.apply_item, "cleanups": cleanups.apply_item}
 
 
@@ -34,14 +35,6 @@ def item_instant(plan: Plan, n: int) -> float | None:
     stops = [x for x in (plan.interrupt_at, plan.fail_at, plan.stall_at) if x is not None]
     # An item at the very instant of an interrupt is processed (lifecycle.fraction_at counts it).
     return at if not stops or at <= min(stops) else None
-
-
-def _scenario_error(job: Job, n: int) -> bool:
-    """Whether a QA scenario's error_rate fails item `n` (evenly spread, as admin.enrich says)."""
-    rate = scenario_of(job).error_rate
-    if not rate:
-        return False
-    return fate.errors_in(n, rate) > fate.errors_in(n - 1, rate)
 
 
 def _interrupt_after(lc: Lifecycle, plan: Plan, at: float, handled: int) -> Plan:
@@ -61,7 +54,8 @@ def _apply(backend: Backend, records: OrgRecords, job: Job, at: float) -> None:
     run = run_of(job)
     assert run is not None  # only jobs with a Run are in records.running
     errors = run.errors
-    STEPS[job.kind](backend, records, job, run, at, _scenario_error(job, run.applied + 1))
+    failed = fate.item_error(job.kind, scenario_of(job).error_rate, run.applied + 1)
+    STEPS[job.kind](backend, records, job, run, at, failed)
     # notes: commercelayer_api.md §2.1, §2.4 — errors over 10% of the batch interrupt the job
     # (imports unless skip_errors; cleanups always)
     if run.errors > errors and not run.skip_errors \

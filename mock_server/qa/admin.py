@@ -120,63 +120,15 @@ def scenario_hook(book: ScenarioBook) -> OnCreate:
 
 # ---- what a scenario shows on the job (Hooks.enrich) -----------------------------------------
 
-# notes: commercelayer_api.md §2.6 — ActiveModel-style {attribute: [messages]} per item key
-_IMPORT_ERRORS = ({"shipping_category": ["must exist"]}, {"name": ["can't be blank"]},
-                  {"code": ["has already been taken"]})
-_CLEANUP_ERROR = {"base": ["cannot be deleted: dependent records exist"]}  # inferred wording
-_KEY_FIELDS = ("code", "sku_code", "id", "email", "reference", "name")
-
-
-def _failing_items(handled: int, rate: float) -> list[int]:
-    """1-based indices of the items that error among the first `handled` (evenly spread)."""
-    out = []
-    for k in range(1, fate.errors_in(handled, rate) + 1):
-        i = max(1, math.ceil(k / rate - 1e-6))
-        while fate.errors_in(i, rate) < k:
-            i += 1
-        out.append(i)
-    return out
-
-
-def _item_key(job: Job, index: int) -> str:
-    inputs = job.fields.get("inputs")
-    if isinstance(inputs, list) and index <= len(inputs) and isinstance(inputs[index - 1], dict):
-        item = inputs[index - 1]
-        found = next((item[k] for k in _KEY_FIELDS if item.get(k) not in (None, "")), None)
-        if found is not None:
-            return str(found)
-    if isinstance(inputs, str):
-        lines = inputs.splitlines()
-        if index < len(lines) and lines[index].strip():
-            return lines[index].split(",", 1)[0].strip('"') or f"#{index}"
-    return f"{job.fields.get('resource_type', 'item')}#{index}"
-
-
 def enrich(tenant: Tenant, job: Job, seen: View, now: float) -> dict[str, Any]:
-    """Hooks.enrich: error counts and logs a scenario (or a forced failure) implies."""
+    """Hooks.enrich: the errors_log a forced export failure shows. (A scenario's error_rate is
+    applied item by item by the records simulation, with each item's own errors: it is not
+    worded here, where it would replace them.)"""
     lc = LIFECYCLES.get(job.kind)
-    out: dict[str, Any] = {}
-    if lc is None:
-        return out
-    sc = scenario_of(job)
-    if job.kind == "exports" and seen.status == lc.failed:
-        # notes: commercelayer_api.md §2.6 — exports log {ExceptionClass: message}
-        out["errors_log"] = {"RuntimeError": sc.fail_message or "query timeout"}
-    rate = sc.error_rate or 0.0
-    if rate <= 0:
-        return out
-    handled = seen.processed
-    if job.kind in ("imports", "cleanups"):
-        failing = _failing_items(handled, rate)
-        log: dict[str, Any] = {}
-        for n, index in enumerate(failing):
-            message = _IMPORT_ERRORS[n % 3] if job.kind == "imports" else _CLEANUP_ERROR
-            log[_item_key(job, index)] = message
-        out.update(errors_count=len(failing), processed_count=handled - len(failing),
-                   errors_log=log)
-    # Rackspace cleanups need nothing here: their errors follow Plan.outcome / fail_at
-    # (rackspace_results.derived_errors), which the scenario has set.
-    return out
+    if lc is None or job.kind != "exports" or seen.status != lc.failed:
+        return {}
+    # notes: commercelayer_api.md §2.6 — exports log {ExceptionClass: message}
+    return {"errors_log": {"RuntimeError": scenario_of(job).fail_message or "query timeout"}}
 
 
 # ---- the controls ----------------------------------------------------------------------------

@@ -21,6 +21,22 @@ AUTO_INTERRUPT_SHARE = 0.1
 ITEM_ERRORS = frozenset({"imports", "cleanups", "rackspace_cleanups"})
 
 
+# What an item a scenario's error_rate fails says in errors_log (notes: commercelayer_api.md §2.6,
+# ActiveModel-style {attribute: [messages]}); imports rotate through three realistic ones.
+_IMPORT_ERRORS = ({"shipping_category": ["must exist"]}, {"name": ["can't be blank"]},
+                  {"code": ["has already been taken"]})
+_CLEANUP_ERROR = {"base": ["cannot be deleted: dependent records exist"]}  # inferred wording
+
+
+def item_error(kind: str, rate: float | None, n: int) -> dict[str, list[str]] | None:
+    """The error a scenario's `rate` gives item `n` (1-based) of a `kind` job, None when that
+    item is not one it fails. The only error_rate code: the records simulation applies it."""
+    if not rate or kind not in AUTO_INTERRUPT or errors_in(n, rate) == errors_in(n - 1, rate):
+        return None
+    ordinal = errors_in(n, rate) - 1
+    return dict(_IMPORT_ERRORS[ordinal % 3]) if kind == "imports" else dict(_CLEANUP_ERROR)
+
+
 def errors_in(items: int, rate: float) -> int:
     """How many of the first `items` items error when a share `rate` of them does (evenly spread)."""
     return math.floor(items * rate + 1e-9)
