@@ -41,7 +41,8 @@ async def _post_all(app: Any, count: int, tok: str, namespace: str) -> int:
 
 def allocated_per_job(count: int = 10_000, warm: int = 200) -> tuple[float, int]:
     """(bytes allocated per job, jobs created) for `count` imports of 10 inputs."""
-    from mock_server.app import CLOCK, create_app
+    from mock_server.app import create_app
+    from mock_server.keys import CLOCK
     from mock_server.settings import Settings
 
     tok = token()

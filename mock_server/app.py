@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from . import api
 from .api import Handler
+from .api.files import link_base_middleware
 from .backend import install
 from .clock import VirtualClock
+from .headers import NAMESPACE_HEADER
 from .hooks import Hooks
+from .keys import (
+    AUTHENTICATORS,
+    CLOCK,
+    CONTROLS,
+    FAULTS,
+    HOOKS,
+    JOURNAL,
+    RATE_LIMITER,
+    RS_AGENTS,
+    SCENARIOS,
+    SETTINGS,
+    SPEC,
+    STORE,
+    TYPES,
+)
 from .middlewares import error_middleware
-from .model import ResourceType, load_types
+from .model import load_types
 from .namespace_path import namespace_path_middleware
 from .qa.admin import Controls, enrich, scenario_hook
 from .qa.fault_middleware import fault_middleware
@@ -24,25 +40,10 @@ from .qa.scenarios import ScenarioBook
 from .rackspace.agents import AgentBook
 from .settings import Settings
 from .spec.load import Operation, Spec
-from .store import Store, Tenant
+from .store import Store
 from .timefmt import parse_time
 from .validation import Call, check_accept, check_params, parse_body
 
-SETTINGS = web.AppKey("settings", Settings)
-SPEC = web.AppKey("spec", Spec)
-CLOCK = web.AppKey("clock", VirtualClock)
-STORE = web.AppKey("store", Store)
-TYPES = web.AppKey("types", dict[str, ResourceType])
-HOOKS = web.AppKey("hooks", Hooks)
-AUTHENTICATORS = web.AppKey("authenticators", dict[str, Callable[[web.Request], Any]])
-RS_AGENTS = web.AppKey("rs_agents", AgentBook)  # Rackspace agents (config/fixture `agents:`)
-JOURNAL = web.AppKey("journal", Journal)  # QA controls (admin.py, /_mock/ and pytest)
-FAULTS = web.AppKey("faults", FaultSet)
-RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
-SCENARIOS = web.AppKey("scenarios", ScenarioBook)
-CONTROLS = web.AppKey("controls", Controls)
-
-NAMESPACE_HEADER = "X-Mock-Namespace"
 MAX_BODY = 64 * 1024 * 1024  # an import of 10,000 items is several MB
 
 
@@ -105,11 +106,6 @@ def _register(app: web.Application, spec: Spec, handlers: dict[str, Handler]) ->
         )
 
 
-def tenant_of(request: web.Request, call: Call, *key: str) -> Tenant:
-    """The caller's tenant in the caller's namespace."""
-    return request.app[STORE].tenant((call.namespace, *key))
-
-
 def create_app(settings: Settings | None = None, clock: VirtualClock | None = None) -> web.Application:
     """The mock server as an aiohttp application."""
     settings = settings or Settings()
@@ -122,10 +118,12 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     limits = Limits.from_config(settings.extra.get("rate_limit"), source)
     limiter = RateLimiter(limits, settings.rate_limits)
     # The middleware order, declared once: /_ns/ prefix → journal → faults (+ rate limits)
-    # → errors → route.
+    # → errors → the base of download links (innermost: attachment_url is rendered by hooks
+    # that never see the request) → route.
     middlewares = [namespace_path_middleware, journal_middleware(journal, clock),
-                   fault_middleware(faults, limiter, clock)]
-    app = web.Application(middlewares=[*middlewares, error_middleware], client_max_size=MAX_BODY)
+                   fault_middleware(faults, limiter, clock), error_middleware,
+                   link_base_middleware(settings.public_url)]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[SPEC] = spec
     app[CLOCK] = clock

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from .app import CONTROLS, FAULTS, JOURNAL, SCENARIOS
+from .keys import CONTROLS, FAULTS, JOURNAL, SCENARIOS
 from .namespace_path import PREFIX
 from .qa.scenarios import Scenario, parse
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from .clock import VirtualClock
     from .qa.faults import FaultSet
     from .qa.journal import Entry, Journal
-    from .server import MockServer
+
+
+class Server(Protocol):
+    """What a handle needs of the running server (server.MockServer is one)."""
+
+    app: web.Application
+    clock: VirtualClock
+
+    @property
+    def url(self) -> str: ...  # pragma: no cover
+
+    def token(self, org: str = "acme", test: bool = True, *, kind: str = "integration",
+              ttl: int = 14400, namespace: str | None = None) -> str: ...  # pragma: no cover
 
 
 class NamespaceFaults:
@@ -74,7 +88,7 @@ class NamespaceHandle:
     namespace's own: freezing or advancing it moves no other namespace's jobs.
     """
 
-    def __init__(self, server: MockServer, name: str) -> None:
+    def __init__(self, server: Server, name: str) -> None:
         self.server, self.name = server, name
         self.clock: VirtualClock = server.clock.own(name)
         self.faults = NamespaceFaults(server.app[FAULTS], name)

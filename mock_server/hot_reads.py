@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 from aiohttp import hdrs, web
 
-from .app import CLOCK, FAULTS, JOURNAL, NAMESPACE_HEADER, RATE_LIMITER, STORE
 from .auth import principal
 from .errors import MockError
+from .headers import NAMESPACE_HEADER
+from .keys import CLOCK, FAULTS, JOURNAL, RATE_LIMITER, STORE
 from .reuse import Ended
 from .store import Job, Tenant
 from .validation import Call

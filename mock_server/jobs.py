@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import lifecycle
 from .errors import Unprocessable
 from .lifecycle import Lifecycle, Plan, View
 from .settings import Settings, Timing
 from .store import Fields, Job, Tenant
+
+if TYPE_CHECKING:
+    from .hooks import OnCreate
 
 
 @lru_cache(maxsize=1024)
@@ -64,6 +68,59 @@ def check_capacity(tenant: Tenant, kind: str, lc: Lifecycle, now: float, limit: 
                     pointer="/data/attributes/status",
                     meta={"error": "less_than_or_equal_to", "value": active + 1, "count": limit},
                 )
+
+
+def check_size(kind: str, size: int, max_size: int | None) -> None:
+    """422 in the vendor's words for a job too big (`max_size`, None: no limit) or an export of
+    nothing (notes: commercelayer_api.md §2.4 "Empty job")."""
+    field = "inputs" if kind == "imports" else "records_count"
+    if max_size is not None and size > max_size:
+        raise Unprocessable(
+            f"{field} - must be less than or equal to {max_size}",
+            title=f"must be less than or equal to {max_size}",
+            pointer=f"/data/attributes/{field}",
+            meta={"error": "less_than_or_equal_to", "value": size, "count": max_size},
+        )
+    if kind == "exports" and size <= 0:
+        raise Unprocessable(
+            "records_count - must be greater than 0",
+            title="must be greater than 0",
+            pointer="/data/attributes/records_count",
+            meta={"error": "greater_than", "value": size, "count": 0},
+        )
+
+
+def launch(
+    tenant: Tenant,
+    kind: str,
+    lc: Lifecycle,
+    settings: Settings,
+    now: float,
+    fields: dict[str, Any],
+    total: int,
+    on_create: Iterable[OnCreate],
+    context: dict[str, Any],
+    *,
+    limit: int | None = None,
+    rackspace: bool = False,
+    prepare: Callable[[Job], None] | None = None,
+) -> Job:
+    """A job created as a client's create makes one: under the tenant's lock, the capacity
+    checked (`limit` active jobs of the kind, None: no limit), stored, `prepare`d, then handed to
+    every creation hook. Whatever fails, no half-created job stays behind."""
+    with tenant.lock:
+        if limit is not None:
+            check_capacity(tenant, kind, lc, now, limit)
+        job = create(tenant, kind, lc, settings, now, fields, total, rackspace)
+        try:
+            if prepare is not None:
+                prepare(job)
+            for hook in on_create:
+                hook(tenant, job, context)
+        except Exception:
+            tenant.remove(kind, job.id)
+            raise
+    return job
 
 
 def create(

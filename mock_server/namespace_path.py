@@ -13,7 +13,8 @@ from urllib.parse import unquote
 from aiohttp import hdrs, web
 from yarl import URL
 
-from .qa.journal import NAMESPACE_HEADER, Handler
+from .headers import NAMESPACE_HEADER
+from .qa.journal import Handler
 
 PREFIX = "/_ns/"
 LINK_PREFIX = "mock_link_prefix"  # request key: what links must start with (base_url adds it)

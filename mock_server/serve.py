@@ -10,7 +10,8 @@ import sys
 from aiohttp import web
 
 from . import hot_reads
-from .app import SPEC, create_app
+from .app import create_app
+from .keys import SPEC
 from .settings import ConfigError, Settings
 
 

@@ -10,10 +10,11 @@ from typing import Any
 from aiohttp import web
 
 from . import hot_reads
-from .app import CLOCK, CONTROLS, create_app
+from .app import create_app
 from .auth import issue, stable_id
 from .clock import VirtualClock
 from .handle import NamespaceHandle
+from .keys import CLOCK, CONTROLS
 from .qa.admin import Controls
 from .settings import Settings
 

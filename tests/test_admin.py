@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from mock_server import MockServer
-from mock_server.app import CONTROLS
+from mock_server.keys import CONTROLS
 from mock_server.qa.admin import parse_duration
 
 from .fixtures.http import JSONAPI, Api, make_token

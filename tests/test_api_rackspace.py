@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_server import MockServer, Settings
-from mock_server.app import HOOKS, SPEC, STORE
+from mock_server.keys import HOOKS, SPEC, STORE
 from mock_server.lifecycle import LIFECYCLES
 from mock_server.rackspace.cleanups import KIND, set_outcome
 

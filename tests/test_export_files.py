@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from mock_server import MockServer, Settings
-from mock_server.app import SPEC
+from mock_server.keys import SPEC
 
 from .fixtures.conformance import ResponseChecker
 from .fixtures.http import JSONAPI, START_ISO, Api

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from mock_server import MockServer
-from mock_server.app import FAULTS, JOURNAL
+from mock_server.keys import FAULTS, JOURNAL
 from mock_server.qa.faults import FaultError, FaultRule, FaultSet
 from mock_server.settings import ConfigError
 

@@ -13,9 +13,10 @@ import requests
 from aiohttp.test_utils import TestServer
 
 from mock_server import MockServer, Settings, hot_reads
-from mock_server.app import STORE, create_app
+from mock_server.app import create_app
 from mock_server.auth import encode
 from mock_server.clock import VirtualClock
+from mock_server.keys import STORE
 from mock_server.timefmt import parse_time
 
 from .fixtures.conformance import ResponseChecker

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from mock_server import MockServer
-from mock_server.app import JOURNAL
+from mock_server.keys import JOURNAL
 from mock_server.qa.journal import Journal, Query
 
 from .fixtures.http import Api

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from mock_server import MockServer, Settings
-from mock_server.app import JOURNAL
+from mock_server.keys import JOURNAL
 from mock_server.namespace_path import split
 
 JSONAPI = "application/vnd.api+json"

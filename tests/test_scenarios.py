@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mock_server import MockServer
-from mock_server.app import CONTROLS
+from mock_server.keys import CONTROLS
 from mock_server.qa.scenarios import Scenario, ScenarioBook, ScenarioError, parse
 from mock_server.settings import ConfigError
 

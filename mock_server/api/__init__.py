@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from ..keys import STORE
+
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from ..store import Tenant
     from ..validation import Call
 
 Handler = Callable[["web.Request", "Call"], Awaitable["web.StreamResponse"]]
@@ -35,3 +38,8 @@ def load_all() -> dict[str, Handler]:
     for mod in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{mod.name}")
     return HANDLERS
+
+
+def tenant_of(request: web.Request, call: Call, *key: str) -> Tenant:
+    """The caller's tenant in the caller's namespace."""
+    return request.app[STORE].tenant((call.namespace, *key))

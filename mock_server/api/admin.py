@@ -6,10 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ..app import CONTROLS, FAULTS, JOURNAL, RATE_LIMITER
 from ..errors import NotFound, Unprocessable
+from ..headers import NAMESPACE_HEADER
+from ..keys import CONTROLS, FAULTS, JOURNAL, RATE_LIMITER
 from ..qa.faults import FaultError
-from ..qa.journal import NAMESPACE_HEADER, Query
+from ..qa.journal import Query
 from ..validation import Call
 from . import handles
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..app import SETTINGS
 from ..auth import stable_id
 from ..errors import BadRequest
 from ..jobs import view as job_view
+from ..keys import SETTINGS
 from ..lifecycle import View
 from ..model import ResourceType
 from ..query import (
@@ -179,7 +179,7 @@ def single_response(
 
 
 def _known(request: web.Request, rtype: str) -> Sequence[str]:
-    from ..app import TYPES
+    from ..keys import TYPES
 
     rt = request.app[TYPES].get(rtype)
     return rt.attributes if rt else ()

@@ -8,15 +8,15 @@ from typing import Any
 from aiohttp import web
 
 from .. import hot_reads, jobs, reuse
-from ..app import HOOKS, SETTINGS, TYPES, tenant_of
 from ..auth import Principal
 from ..errors import BadRequest, NotFound, Unprocessable
 from ..jsonenc import dumps, fragment
+from ..keys import HOOKS, SETTINGS, TYPES
 from ..model import ResourceType
 from ..store import Job, Packed, Tenant
 from ..timefmt import cl_time
 from ..validation import Call
-from . import handles
+from . import handles, tenant_of
 from .cl_lists import list_response, related_items, related_response, single_response
 from .jsonapi import base_url, resource, respond, sparse
 
@@ -168,28 +168,6 @@ async def get_job(request: web.Request, call: Call) -> web.StreamResponse:
     return resp
 
 
-def _size(request: web.Request, tenant: Tenant, rt: ResourceType, attrs: dict[str, Any]) -> int:
-    settings = request.app[SETTINGS]
-    size = request.app[HOOKS].sizers[rt.name](tenant, rt.name, attrs)
-    field = "inputs" if rt.name == "imports" else "records_count"
-    if settings.limits and size > settings.max_job_size:
-        raise Unprocessable(
-            f"{field} - must be less than or equal to {settings.max_job_size}",
-            title=f"must be less than or equal to {settings.max_job_size}",
-            pointer=f"/data/attributes/{field}",
-            meta={"error": "less_than_or_equal_to", "value": size, "count": settings.max_job_size},
-        )
-    if rt.name == "exports" and size <= 0:
-        # notes: commercelayer_api.md §2.4 "Empty job" — an export of nothing is refused
-        raise Unprocessable(
-            "records_count - must be greater than 0",
-            title="must be greater than 0",
-            pointer="/data/attributes/records_count",
-            meta={"error": "greater_than", "value": size, "count": 0},
-        )
-    return size
-
-
 @handles("createImport", "createExport", "createCleanup")
 async def create_job(request: web.Request, call: Call) -> web.StreamResponse:
     """POST /api/{jobs}: 201 with the full object, status pending."""
@@ -198,19 +176,14 @@ async def create_job(request: web.Request, call: Call) -> web.StreamResponse:
     tenant = cl_tenant(request, call)
     attrs = dict(call.body["data"].get("attributes") or {})
     fields = {k: attrs[k] for k in rt.creatable if k in attrs}
-    with tenant.lock:
-        size = _size(request, tenant, rt, fields)
-        settings = app[SETTINGS]
-        if settings.limits:
-            jobs.check_capacity(tenant, rt.name, rt.lifecycle, call.now, settings.max_active_jobs)
-        job = jobs.create(tenant, rt.name, rt.lifecycle, settings, call.now, fields, size)
-        context = {"headers": dict(request.headers), "attributes": attrs}
-        try:
-            for hook in app[HOOKS].on_create:
-                hook(tenant, job, context)
-        except Exception:
-            tenant.remove(rt.name, job.id)  # never leave a half-created job behind
-            raise
+    settings = app[SETTINGS]
+    hooks = app[HOOKS]
+    with tenant.lock:  # sized and created at one instant of the records
+        size = hooks.sizers[rt.name](tenant, rt.name, fields)
+        jobs.check_size(rt.name, size, settings.max_job_size if settings.limits else None)
+        job = jobs.launch(tenant, rt.name, rt.lifecycle, settings, call.now, fields, size,
+                          hooks.on_create, {"headers": dict(request.headers), "attributes": attrs},
+                          limit=settings.max_active_jobs if settings.limits else None)
     return respond({"data": render(request, call, rt, tenant, job)}, status=201)
 
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ..app import CLOCK, SETTINGS, STORE
 from ..backend.files import LINK_BASE, Signer
 from ..backend.imports import inputs_file
 from ..backend.org import file_of
 from ..errors import NotFound
+from ..keys import CLOCK, SETTINGS, STORE
 from ..validation import Call
 from . import handles
 from .jsonapi import base_url

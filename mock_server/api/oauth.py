@@ -7,9 +7,10 @@ import json
 from aiohttp import web
 
 from .. import auth
-from ..app import CLOCK, NAMESPACE_HEADER, SETTINGS
 from ..auth import Principal
 from ..errors import BadRequest
+from ..headers import NAMESPACE_HEADER
+from ..keys import CLOCK, SETTINGS
 from ..timefmt import cl_time
 from ..validation import Call
 from . import handles

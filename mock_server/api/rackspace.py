@@ -9,8 +9,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import jobs
-from ..app import HOOKS, RS_AGENTS, SETTINGS, TYPES, tenant_of
 from ..errors import BadRequest, Conflict, NotFound
+from ..keys import HOOKS, RS_AGENTS, SETTINGS, TYPES
 from ..query import QueryError, marker_window
 from ..rackspace import cleanups as rs
 from ..rackspace.auth import READ, WRITE, RsPrincipal
@@ -18,7 +18,7 @@ from ..rackspace.cleanups import KIND
 from ..rackspace.results import events
 from ..store import Job
 from ..validation import Call
-from . import handles
+from . import handles, tenant_of
 from .jsonapi import base_url
 from .rackspace_render import (
     Scope,
@@ -84,18 +84,10 @@ async def create_cleanup(request: web.Request, call: Call) -> web.StreamResponse
     agent = scope.agents.find(scope.project, body["agent_id"])
     if agent is None:
         raise NotFound("Agent not found.")  # notes: rackspace_cleanups.md §8 (PATCH agent 404)
-    lc = scope.rt.lifecycle
-    with scope.tenant.lock:
-        job = jobs.create(scope.tenant, KIND, lc, app[SETTINGS], call.now,
-                          {"agent_id": agent.id}, 0, rackspace=True)
-        rs.start(job, body["state"])
-        context = {"headers": dict(request.headers), "attributes": dict(body)}
-        try:
-            for hook in app[HOOKS].on_create:
-                hook(scope.tenant, job, context)
-        except Exception:
-            scope.tenant.remove(KIND, job.id)  # never leave a half-created cleanup behind
-            raise
+    job = jobs.launch(scope.tenant, KIND, scope.rt.lifecycle, app[SETTINGS], call.now,
+                      {"agent_id": agent.id}, 0, app[HOOKS].on_create,
+                      {"headers": dict(request.headers), "attributes": dict(body)},
+                      rackspace=True, prepare=lambda job: rs.start(job, body["state"]))
     return respond(cleanup_json(scope, job, call.now), status=201,
                    headers={"Location": scope.cleanup_url(job.id)})
 

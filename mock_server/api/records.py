@@ -7,10 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..app import SETTINGS
 from ..backend.org import org_records, packaged_catalog
 from ..backend.selection import attributes_of, filterable, resolver, sortable
 from ..errors import NotFound
+from ..keys import SETTINGS
 from ..records import RecordType
 from ..validation import Call
 from . import handles

@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
+from ..keys import CLOCK, HOOKS, SETTINGS, SPEC, STORE, TYPES
 from .files import Signer
 from .fixtures import Fixture, FixtureError, load_fixture, load_tenant
 from .hooks import SIZERS, enrich, on_create
@@ -24,9 +25,8 @@ __all__ = ["Backend", "Fixture", "FixtureError", "OrgRecords", "install"]
 
 
 def install(app: web.Application) -> Backend:
-    """Wire the backend into an app create_app is building: loader, hooks, link base."""
-    from ..api.files import link_base_middleware
-    from ..app import CLOCK, HOOKS, SETTINGS, SPEC, STORE, TYPES
+    """Wire the backend into an app create_app is building: the tenant loader and the hooks."""
+
 
     settings = app[SETTINGS]
     backend = Backend(
@@ -44,6 +44,4 @@ def install(app: web.Application) -> Backend:
     hooks.on_create.append(partial(on_create, backend))
     hooks.settle.append(partial(settle, backend))
     hooks.enrich.append(partial(enrich, backend))
-    # Innermost middleware: attachment_url is rendered by hooks that never see the request.
-    app.middlewares.append(link_base_middleware(settings.public_url))
     return backend

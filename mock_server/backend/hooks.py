@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from .. import jobs
-from ..errors import Unprocessable
 from ..lifecycle import View
 from ..store import Job, Tenant
 from . import cleanups, exports, imports
@@ -44,19 +44,10 @@ def create_job(backend: Backend, tenant: Tenant, kind: str, attrs: dict[str, Any
                ) -> Job:
     """A job created at `at` as POST /api/<kind> would (fixtures): sized, checked, started."""
     rt = backend.types[kind]
-    settings = backend.settings
     fields = {k: attrs[k] for k in rt.creatable if k in attrs}
     size = SIZERS[kind](backend, tenant, kind, fields)
     # The size and concurrency limits guard what clients ask for; a fixture's jobs are
     # history, so a smaller max_job_size never stops the server from starting.
-    if kind == "exports" and size <= 0:  # notes: commercelayer_api.md §2.4 "Empty job"
-        raise Unprocessable("records_count - must be greater than 0: the filters match no record",
-                            pointer="/data/attributes/records_count",
-                            meta={"error": "greater_than", "value": size, "count": 0})
-    job = jobs.create(tenant, kind, rt.lifecycle, settings, at, fields, size)
-    try:
-        on_create(backend, tenant, job, {"headers": {}, "attributes": attrs})
-    except Exception:
-        tenant.remove(kind, job.id)
-        raise
-    return job
+    jobs.check_size(kind, size, None)
+    return jobs.launch(tenant, kind, rt.lifecycle, backend.settings, at, fields, size,
+                       [partial(on_create, backend)], {"headers": {}, "attributes": attrs})

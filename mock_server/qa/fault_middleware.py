@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ..clock import VirtualClock
 from ..errors import MockError, TooManyRequests
+from ..headers import FAULT_HEADER
 from ..middlewares import error_response
 from .faults import FaultRule, FaultSet
 from .journal import FAULT_NOTE, Handler, bearer_claims, is_admin, namespace_of
@@ -32,7 +33,7 @@ def _injected_error(rule: FaultRule, path: str) -> web.Response:
     if retry is not None:
         err.headers["Retry-After"] = retry_after_header(retry)
     resp = error_response(err, path)
-    resp.headers["X-Mock-Fault"] = rule.id
+    resp.headers[FAULT_HEADER] = rule.id
     return resp
 
 

@@ -15,9 +15,9 @@ from aiohttp import web
 
 from ..auth import decode_cached
 from ..clock import VirtualClock
+from ..headers import NAMESPACE_HEADER
 from ..timefmt import cl_time
 
-NAMESPACE_HEADER = "X-Mock-Namespace"
 ADMIN_PREFIX = "/_mock"
 BODY_CAP = 16 * 1024  # characters of a body kept per entry (imports can be megabytes)
 FAULT_NOTE = "mock_fault"  # request key where the fault middleware notes what it injected

@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from ..headers import SCENARIO_HEADER
 from ..lifecycle import LIFECYCLES
 
-HEADER = "X-Mock-Scenario"
+HEADER = SCENARIO_HEADER
 METADATA_KEY = "mock_scenario"  # metadata.mock_scenario: lets unmodified vendor clients opt in
 
 # Every stage name of every lifecycle, plus `running` for the working stage of any type; the

@@ -1,0 +1,38 @@
+"""Every AppKey of the app, typed. Imports nothing of ours at run time, so that every part
+create_app wires in can import its keys from here without reaching up to app.py (no cycles).
+The types are imported for type checkers only, from modules that never import this one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .clock import VirtualClock
+    from .hooks import Hooks
+    from .model import ResourceType
+    from .qa.admin import Controls
+    from .qa.faults import FaultSet
+    from .qa.journal import Journal
+    from .qa.ratelimit import RateLimiter
+    from .qa.scenarios import ScenarioBook
+    from .rackspace.agents import AgentBook
+    from .settings import Settings
+    from .spec.load import Spec
+    from .store import Store
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+SPEC: web.AppKey[Spec] = web.AppKey("spec")
+CLOCK: web.AppKey[VirtualClock] = web.AppKey("clock")
+STORE: web.AppKey[Store] = web.AppKey("store")
+TYPES: web.AppKey[dict[str, ResourceType]] = web.AppKey("types")
+HOOKS: web.AppKey[Hooks] = web.AppKey("hooks")
+AUTHENTICATORS: web.AppKey[dict[str, Callable[[web.Request], Any]]] = web.AppKey("authenticators")
+RS_AGENTS: web.AppKey[AgentBook] = web.AppKey("rs_agents")  # Rackspace agents (config `agents:`)
+JOURNAL: web.AppKey[Journal] = web.AppKey("journal")  # QA controls (/_mock/ and pytest)
+FAULTS: web.AppKey[FaultSet] = web.AppKey("faults")
+RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+SCENARIOS: web.AppKey[ScenarioBook] = web.AppKey("scenarios")
+CONTROLS: web.AppKey[Controls] = web.AppKey("controls")
