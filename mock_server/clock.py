@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 
 class VirtualClock:
@@ -83,10 +83,6 @@ class VirtualClock:
         """Real wall-clock time (token expiry, rate-limit windows of real clients)."""
         return self._real()
 
-    def now_datetime(self) -> datetime:
-        """Current virtual time as an aware UTC datetime."""
-        return datetime.fromtimestamp(self.now(), UTC)
-
     @property
     def speed(self) -> float:
         """Virtual seconds per real second."""
@@ -136,8 +132,3 @@ class VirtualClock:
         with self._lock:
             self._rebase(self._now_locked())
             self._speed = float(speed)
-
-    def offset(self) -> float:
-        """Virtual minus real time, for persistence across restarts."""
-        with self._lock:
-            return self._now_locked() - self._real()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from mock_server.records import resolver
 from mock_server.records.catalog import Catalog
 from mock_server.records.export_file import build_export, check_paths, render_rows
 from mock_server.records.store import RecordStore
@@ -45,7 +46,8 @@ def _csv(data: bytes) -> list[list[str]]:
 
 
 def _skus(store: RecordStore, catalog: Catalog, **kw: Any) -> bytes:
-    return build_export(store.snapshot("skus"), catalog["skus"], related=store.resolver(), **kw)
+    return build_export(store.snapshot("skus"), catalog["skus"],
+                        related=resolver(store, catalog, catalog["skus"]), **kw)
 
 
 def test_json_is_all_flat_records(store: RecordStore, catalog: Catalog) -> None:
@@ -86,7 +88,7 @@ def test_includes_nest_whole_records(store: RecordStore, catalog: Catalog) -> No
     assert [t["name"] for t in tiers] == ["t1000"]
     assert rows[0]["code"] == "A" and rows[1]["prices"] == []
     orders = _json(build_export(store.snapshot("orders"), catalog["orders"], includes=["customer"],
-                                related=store.resolver()))
+                                related=resolver(store, catalog, catalog["orders"])))
     assert orders[0]["customer"]["email"] == "c@example.com"
     assert orders[0]["customer_email"] == "c@example.com"
 
@@ -103,7 +105,7 @@ def test_csv_has_a_header_and_dotted_columns(store: RecordStore, catalog: Catalo
 def test_csv_to_one_include(store: RecordStore, catalog: Catalog) -> None:
     data = build_export(store.snapshot("orders"), catalog["orders"], format="csv",
                         fields=["number", "customer.email", "customer.status"],
-                        related=store.resolver())
+                        related=resolver(store, catalog, catalog["orders"]))
     assert _csv(data) == [["number", "customer.email", "customer.status"],
                           ["1", "c@example.com", "repeat"]]
 
@@ -134,7 +136,8 @@ def test_bad_requests_raise(store: RecordStore, catalog: Catalog) -> None:
 
 
 def test_render_rows_matches_the_json_file(store: RecordStore, catalog: Catalog) -> None:
-    rows = render_rows(store.snapshot("skus"), fields=["code"], related=store.resolver())
+    rows = render_rows(store.snapshot("skus"), fields=["code"],
+                       related=resolver(store, catalog, catalog["skus"]))
     assert rows == _json(_skus(store, catalog, fields=["code"]))
 
 

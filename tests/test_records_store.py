@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mock_server.records import resolver
 from mock_server.records.catalog import Catalog
 from mock_server.records.store import DuplicateKey, RecordStore
 
@@ -158,20 +159,20 @@ def test_snapshot_is_frozen_in_time(org: RecordStore) -> None:
     assert first["metadata"] == {}
 
 
-def test_related_to_one_and_to_many(org: RecordStore) -> None:
+def test_related_to_one_and_to_many(org: RecordStore, catalog: Catalog) -> None:
     price = org.list("prices")[0]
-    sku = org.related("sku", price)
+    sku = resolver(org, catalog, catalog["prices"])("sku", price)
     assert isinstance(sku, dict) and sku["code"] == price["sku_code"]
-    prices = org.related("prices", sku)
+    prices = resolver(org, catalog, catalog["skus"])("prices", sku)
     assert isinstance(prices, list) and price in prices
     assert all(p["sku_code"] == sku["code"] for p in prices)
     order = org.list("orders")[0]
-    customer = org.related("customer", order)
+    customer = resolver(org, catalog, catalog["orders"])("customer", order)
     assert isinstance(customer, dict) and customer["email"] == order["customer_email"]
     orphan, _ = org.upsert("prices", {"sku_code": "GONE", "price_list_id": "L"}, T0)
-    assert org.related("sku", orphan) is None
-    with pytest.raises(KeyError):
-        org.related("nonsense", price)
+    assert resolver(org, catalog, catalog["prices"])("sku", orphan) is None
+    with pytest.raises(ValueError, match="no relationship"):
+        resolver(org, catalog, catalog["prices"])("nonsense", price)
 
 
 def test_unknown_type_fails_loudly(store: RecordStore) -> None:

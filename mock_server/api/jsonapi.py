@@ -8,9 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import JSONAPI
-from ..jsonenc import dumps, fragment
+from ..jsonenc import dumps
 from ..namespace_path import link_prefix
-from ..store import Packed
 
 
 def base_url(request: web.Request, public_url: str | None) -> str:
@@ -58,9 +57,3 @@ def sparse(attributes: Mapping[str, Any], wanted: frozenset[str] | None) -> dict
     if wanted is None:
         return attributes if type(attributes) is dict else dict(attributes)  # no copy of a copy
     return {k: v for k, v in attributes.items() if k in wanted}
-
-
-def raw_field(fields: Mapping[str, Any], name: str) -> Any:
-    """A stored attribute for rendering: packed values go out as their bytes, never decoded."""
-    value = dict.get(fields, name) if isinstance(fields, dict) else fields.get(name)
-    return fragment(value.raw) if value.__class__ is Packed else value

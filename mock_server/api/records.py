@@ -8,10 +8,10 @@ from typing import Any
 from aiohttp import web
 
 from ..backend.org import org_records, packaged_catalog
-from ..backend.selection import attributes_of, filterable, resolver, sortable
+from ..backend.selection import attributes_of, filterable, sortable
 from ..errors import NotFound
 from ..keys import SETTINGS
-from ..records import RecordType
+from ..records import RecordType, resolver
 from ..validation import Call
 from . import handles
 from .cl_lists import list_response

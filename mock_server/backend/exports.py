@@ -6,11 +6,11 @@ from typing import Any
 
 from ..errors import Unprocessable
 from ..lifecycle import LIFECYCLES, View
-from ..records import build_export, check_paths
+from ..records import build_export, check_paths, resolver
 from ..store import Job, Tenant
 from .files import FileRef
 from .org import Backend, ExportFile, OrgRecords, file_of, put_extra
-from .selection import matching, record_type, resolver
+from .selection import matching, record_type
 
 FORMATS = ("json", "csv")
 

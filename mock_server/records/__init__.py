@@ -6,6 +6,7 @@ from .catalog import Catalog, CatalogError, RecordType
 from .csv_inputs import coerce_item, parse_csv
 from .export_file import build_export, check_paths, render_rows
 from .fake import DEFAULT_EPOCH, generate, generate_org, record_id
+from .related import Related, resolver
 from .store import DuplicateKey, RecordStore
 from .validate import apply_parent, item_key, validate_item
 
@@ -16,6 +17,7 @@ __all__ = [
     "DuplicateKey",
     "RecordStore",
     "RecordType",
+    "Related",
     "apply_parent",
     "build_export",
     "check_paths",
@@ -26,5 +28,6 @@ __all__ = [
     "parse_csv",
     "record_id",
     "render_rows",
+    "resolver",
     "validate_item",
 ]

@@ -212,35 +212,6 @@ class RecordStore:
         """Deep copies of the matching records: an export's data as it was at creation."""
         return [_copy(r) for r in self.select(rtype, predicate)]
 
-    def related(self, rel: str, record: Mapping[str, Any]) -> Record | Records | None:
-        """A record's to-one target (or None) or to-many list, by relationship name."""
-        return self.resolver()(rel, record)
-
-    def resolver(self) -> Related:
-        """`related` with per-call indexes: use one per export so includes stay linear."""
-        index: dict[tuple[str, str], dict[Any, Records]] = {}
-
-        def related(rel: str, record: Mapping[str, Any]) -> Record | Records | None:
-            rt = self.catalog[record["type"]]
-            if rel not in rt.relationships:
-                raise KeyError(f"{rt.name} has no relationship {rel!r}")
-            if rel in rt.foreign_keys:
-                attr, target_attr = rt.foreign_keys[rel]
-                value = record.get(attr)
-                target = rt.relationships[rel]
-                return None if value is None else self.find(target, target_attr, value)
-            child, attr, own_attr = self.catalog.inverse(rt, rel)
-            if (child, attr) not in index:
-                groups: dict[Any, Records] = {}
-                for c in self._data.get(child, {}).values():
-                    if _keyable(c.get(attr)):
-                        groups.setdefault(c.get(attr), []).append(c)
-                index[(child, attr)] = groups
-            value = record.get(own_attr)
-            return list(index[(child, attr)].get(value, [])) if _keyable(value) else []
-
-        return related
-
     def clear(self) -> None:
         """Forget every record (the id counter keeps counting, so ids are never reused)."""
         self._data.clear()
