@@ -136,8 +136,7 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app[AUTHENTICATORS] = {"bearerAuth": _bearer, "rackspaceToken": _rackspace_token}
     book = ScenarioBook.from_config(settings.extra, source)
     app[SCENARIOS] = book
-    app[HOOKS].on_create.append(scenario_hook(book))
-    app[HOOKS].enrich.append(enrich)
+    app[HOOKS].register("scenarios", on_create=scenario_hook(book), enrich=enrich)
     app[CONTROLS] = Controls(settings=settings, clock=clock, store=app[STORE], journal=journal,
                              faults=faults, limiter=limiter, book=book)
     _register(app, spec, api.load_all())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_server import MockServer, Settings
-from mock_server.keys import HOOKS, SPEC, STORE
+from mock_server.keys import SCENARIOS, SPEC, STORE
 from mock_server.lifecycle import LIFECYCLES
 from mock_server.rackspace.cleanups import KIND, set_outcome
 
@@ -56,17 +56,11 @@ def event_names(rs: Api, cleanup: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture
-def fate(server: MockServer) -> Iterator[dict[str, Any]]:
-    """Set {"outcome": ..., "fail_fraction": ...} to give the next cleanups that fate."""
-    chosen: dict[str, Any] = {}
-
-    def hook(tenant: Any, job: Any, context: dict[str, Any]) -> None:
-        if job.kind == KIND and chosen:
-            set_outcome(LIFECYCLES[KIND], job, **chosen)
-
-    server.app[HOOKS].on_create.append(hook)
-    yield chosen
-    server.app[HOOKS].on_create.remove(hook)
+def fate(server: MockServer) -> Iterator[Callable[[str], None]]:
+    """fate("outcome=completed_with_errors"): the next cleanups get that QA scenario (a rule)."""
+    book = server.app[SCENARIOS]
+    yield lambda spec: book.add_rule({"type": KIND}, spec, namespace="default") and None
+    book.clear("default")
 
 
 # ---- creation and the default lifecycle ----
@@ -124,8 +118,9 @@ def test_scheduled_cleanup_starts_as_start_scheduled(rs: Api, server: MockServer
     assert event_names(rs, c) == ["cleanup_start_request", "cleanup_queued"]
 
 
-def test_completed_with_errors_lifecycle(rs: Api, server: MockServer, fate: dict[str, Any]) -> None:
-    fate["outcome"] = "completed_with_errors"
+def test_completed_with_errors_lifecycle(rs: Api, server: MockServer,
+                                        fate: Callable[[str], None]) -> None:
+    fate("outcome=completed_with_errors")
     c = create(rs)
     counts = []
     for _ in range(8):
@@ -147,8 +142,9 @@ def test_completed_with_errors_lifecycle(rs: Api, server: MockServer, fate: dict
     assert event_names(rs, c)[-1] == "cleanup_completed"
 
 
-def test_failed_lifecycle_stops_part_way(rs: Api, server: MockServer, fate: dict[str, Any]) -> None:
-    fate.update(outcome="failed", fail_fraction=0.5)
+def test_failed_lifecycle_stops_part_way(rs: Api, server: MockServer,
+                                        fate: Callable[[str], None]) -> None:
+    fate("fail_at=50")
     c = create(rs)
     server.clock.advance(4.4)
     assert get(rs, c)["state"] == "in_progress"
@@ -200,10 +196,10 @@ def test_stop_request_from_every_running_state(rs: Api, server: MockServer, wait
 
 
 @pytest.mark.parametrize("outcome", [None, "completed_with_errors", "failed"])
-def test_patch_on_a_terminal_cleanup_is_409(rs: Api, server: MockServer, fate: dict[str, Any],
-                                            outcome: str | None) -> None:
+def test_patch_on_a_terminal_cleanup_is_409(rs: Api, server: MockServer,
+                                            fate: Callable[[str], None], outcome: str | None) -> None:
     if outcome:
-        fate["outcome"] = outcome
+        fate("fail_at=50" if outcome == "failed" else f"outcome={outcome}")
     c = create(rs)
     server.clock.advance(3600)
     for ops in ([("/state", "stop_requested")], [("/state", "completed")], [("/bytes_after", 1)]):

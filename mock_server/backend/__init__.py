@@ -41,7 +41,6 @@ def install(app: web.Application) -> Backend:
     app[STORE].loader = partial(load_tenant, backend, fixture)
     hooks = app[HOOKS]
     hooks.sizers.update({kind: partial(size, backend) for kind, size in SIZERS.items()})
-    hooks.on_create.append(partial(on_create, backend))
-    hooks.settle.append(partial(settle, backend))
-    hooks.enrich.append(partial(enrich, backend))
+    hooks.register("records", on_create=partial(on_create, backend),
+                   settle=partial(settle, backend), enrich=partial(enrich, backend))
     return backend
