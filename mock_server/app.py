@@ -10,6 +10,7 @@ from . import api
 from .api import Handler
 from .api.files import link_base_middleware
 from .backend import install
+from .changes import ClockMoved
 from .clock import VirtualClock
 from .headers import NAMESPACE_HEADER
 from .hooks import Hooks
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app[CLOCK] = clock
     app[JOURNAL], app[FAULTS], app[RATE_LIMITER] = journal, faults, limiter
     app[STORE] = Store(settings.seed)
+    clock.on_move(lambda namespace, now: app[STORE].feed.publish(ClockMoved(namespace, now)))
     app[TYPES] = load_types(spec)
     app[HOOKS] = Hooks()
     install(app)  # records backend: sizers, effects, fixtures, attachment links (backend/)

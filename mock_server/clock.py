@@ -17,7 +17,8 @@ class VirtualClock:
     freeze/advance leaves other tests' jobs alone; `now(namespace)` reads it.
     """
 
-    __slots__ = ("_lock", "_real", "_anchor_real", "_anchor_virtual", "_speed", "_frozen", "_own")
+    __slots__ = ("_lock", "_real", "_anchor_real", "_anchor_virtual", "_speed", "_frozen", "_own",
+                 "_namespace", "_on_move")
 
     def __init__(
         self,
@@ -35,6 +36,18 @@ class VirtualClock:
         self._speed = float(speed)
         self._frozen = frozen
         self._own: dict[str, VirtualClock] = {}
+        self._namespace: str | None = None  # set on a namespace's own clock
+        self._on_move: Callable[[str | None, float], None] | None = None
+
+    def on_move(self, fn: Callable[[str | None, float], None]) -> None:
+        """Call fn(namespace, now) whenever this clock (or a namespace's own one, forked from it
+        later) is set, advanced, frozen, resumed or sped up; namespace None: this clock."""
+        self._on_move = fn
+
+    def _moved(self, now: float) -> float:
+        if self._on_move is not None:
+            self._on_move(self._namespace, now)
+        return now
 
     def now(self, namespace: str | None = None) -> float:
         """Current virtual time in POSIX seconds (the namespace's own time, if it keeps one)."""
@@ -56,6 +69,7 @@ class VirtualClock:
             if found is None:
                 found = VirtualClock(start=self._now_locked(), speed=self._speed,
                                      frozen=self._frozen, real=self._real)
+                found._namespace, found._on_move = namespace, self._on_move
                 self._own[namespace] = found
             return found
 
@@ -98,14 +112,16 @@ class VirtualClock:
         with self._lock:
             self._rebase(self._now_locked())
             self._frozen = True
-            return self._anchor_virtual
+            now = self._anchor_virtual
+        return self._moved(now)
 
     def resume(self) -> float:
         """Let time flow again from the current instant."""
         with self._lock:
             self._rebase(self._now_locked())
             self._frozen = False
-            return self._anchor_virtual
+            now = self._anchor_virtual
+        return self._moved(now)
 
     def advance(self, seconds: float | timedelta) -> float:
         """Jump forward by `seconds` or a timedelta (never backwards); returns the new now."""
@@ -115,7 +131,8 @@ class VirtualClock:
             raise ValueError("cannot advance by a negative duration")
         with self._lock:
             self._rebase(self._now_locked() + seconds)
-            return self._anchor_virtual
+            now = self._anchor_virtual
+        return self._moved(now)
 
     def set(self, when: float) -> float:
         """Jump to an absolute instant; moving backwards is refused (jobs never regress)."""
@@ -123,7 +140,8 @@ class VirtualClock:
             if when < self._now_locked():
                 raise ValueError("cannot set the clock backwards")
             self._rebase(float(when))
-            return self._anchor_virtual
+            now = self._anchor_virtual
+        return self._moved(now)
 
     def set_speed(self, speed: float) -> None:
         """Change how fast virtual time flows from now on."""
@@ -132,3 +150,5 @@ class VirtualClock:
         with self._lock:
             self._rebase(self._now_locked())
             self._speed = float(speed)
+            now = self._anchor_virtual
+        self._moved(now)

@@ -1,13 +1,18 @@
-"""Job operations shared by both vendors: create with a plan, view, interrupt, restart, delete."""
+"""Job operations shared by both vendors: create with a plan, view, interrupt, restart, delete.
+
+The only code that changes a stored job: every change goes through `change` (or `delete`), which
+bumps the job's version and publishes a JobChanged on the store's feed (changes.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from . import lifecycle
+from .changes import JobChanged
 from .errors import Unprocessable
 from .lifecycle import Lifecycle, Plan, View
 from .settings import Settings, Timing
@@ -103,24 +108,62 @@ def launch(
     *,
     limit: int | None = None,
     rackspace: bool = False,
-    prepare: Callable[[Job], None] | None = None,
+    prepare: Callable[[Plan], Plan] | None = None,
 ) -> Job:
     """A job created as a client's create makes one: under the tenant's lock, the capacity
-    checked (`limit` active jobs of the kind, None: no limit), stored, `prepare`d, then handed to
-    every creation hook. Whatever fails, no half-created job stays behind."""
+    checked (`limit` active jobs of the kind, None: no limit), stored, its plan `prepare`d, then
+    handed to every creation hook, and published at version 1. Whatever fails, no half-created
+    job stays behind."""
     with tenant.lock:
         if limit is not None:
             check_capacity(tenant, kind, lc, now, limit)
         job = create(tenant, kind, lc, settings, now, fields, total, rackspace)
         try:
             if prepare is not None:
-                prepare(job)
+                job.plan = prepare(job.plan)
             for hook in on_create:
-                hook(tenant, job, context)
+                hook(tenant, job, context)  # may shape the job: it is not published yet
         except Exception:
             tenant.remove(kind, job.id)
             raise
+        job.version = 1
+        tenant.feed.publish(JobChanged(tenant.key[0], tenant.key, kind, job.id, 1, now))
     return job
+
+
+def change(tenant: Tenant, job: Job, now: float, *, plan: Plan | None = None,
+           fields: Mapping[str, Any] | None = None, extra: Mapping[str, Any] | None = None,
+           past: tuple[tuple[str, float], ...] | None = None, touch: bool = True) -> None:
+    """Change a stored job (the caller holds the tenant lock): its plan, the user's `fields`
+    (kept as a version of the job), results in `extra`, transitions of a replaced plan in
+    `past`; `touch` moves updated_at to `now`. Then a new version, published. While the job is
+    still being created (version 0) nothing is published: the creation is."""
+    if past is not None:
+        job.past = past
+    if plan is not None:
+        job.plan = plan
+    if fields:
+        if job.changes is None:
+            job.changes = []
+        job.changes.append((now, {k: [job.fields.get(k), v] for k, v in fields.items()}))
+        job.fields.update(fields)
+        job.updated_at = max(job.updated_at, now)
+    if extra:
+        job.extra = {**(job.extra or {}), **extra}
+    if touch:
+        job.updated_at = now
+    if job.version:
+        job.version += 1
+        tenant.feed.publish(JobChanged(tenant.key[0], tenant.key, job.kind, job.id, job.version,
+                                       now))
+
+
+def delete(tenant: Tenant, lc: Lifecycle, job: Job, now: float) -> None:
+    """Delete a job that has ended (422 while it runs), and say so."""
+    check_deletable(lc, job, now)
+    tenant.remove(job.kind, job.id)
+    tenant.feed.publish(JobChanged(tenant.key[0], tenant.key, job.kind, job.id, job.version + 1,
+                                   now, deleted=True))
 
 
 def create(
@@ -145,7 +188,7 @@ def create(
     return tenant.add(job)
 
 
-def interrupt(lc: Lifecycle, job: Job, now: float) -> None:
+def interrupt(tenant: Tenant, lc: Lifecycle, job: Job, now: float) -> None:
     """Interrupt a pending or running job now; 422 when it has already ended."""
     status = lifecycle.status_at(lc, job.plan, now)
     if status in lc.terminal:
@@ -156,11 +199,10 @@ def interrupt(lc: Lifecycle, job: Job, now: float) -> None:
         )
     if lc.stopping and status == lc.stopping:
         return
-    job.plan = lifecycle.interrupt(job.plan, now)
-    job.updated_at = now
+    change(tenant, job, now, plan=lifecycle.interrupt(job.plan, now))
 
 
-def restart(lc: Lifecycle, job: Job, settings: Settings, now: float) -> None:
+def restart(tenant: Tenant, lc: Lifecycle, job: Job, settings: Settings, now: float) -> None:
     """Resume an interrupted job from where it stopped, with a fresh plan from now."""
     seen = view(lc, job, now)
     if seen.status != lc.interrupted:
@@ -171,9 +213,8 @@ def restart(lc: Lifecycle, job: Job, settings: Settings, now: float) -> None:
         )
     remaining = max(0, job.plan.total - seen.processed)
     fresh = new_plan(lc, settings, job.kind, now, remaining)
-    job.past = seen.transitions
-    job.plan = replace(fresh, total=job.plan.total, done=seen.processed)
-    job.updated_at = now
+    change(tenant, job, now, past=seen.transitions,
+           plan=replace(fresh, total=job.plan.total, done=seen.processed))
 
 
 def check_deletable(lc: Lifecycle, job: Job, now: float) -> None:

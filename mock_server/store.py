@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .changes import ChangeFeed
 from .jsonenc import dumps
 from .lifecycle import Plan
 
@@ -115,13 +116,7 @@ class Job:
     extra: dict[str, Any] | None = None  # per-kind results (errors_log, file, …)
     final: tuple[Plan, Any] | None = None  # (plan, View) once that plan reached its end
     run: Any = None  # item-effects progress the records backend keeps (backend/org.Run)
-
-    def record_change(self, at: float, changed: dict[str, Any]) -> None:
-        """Remember one change of the user's fields (served as a version)."""
-        if self.changes is None:
-            self.changes = []
-        self.changes.append((at, changed))
-        self.updated_at = max(self.updated_at, at)
+    version: int = 0  # 0 while being created; 1 once stored; +1 on every change (jobs.py)
 
 
 @dataclass(slots=True)
@@ -130,6 +125,7 @@ class Tenant:
 
     key: TenantKey
     ids: IdSequence  # the server's, shared by every tenant
+    feed: ChangeFeed = field(default_factory=ChangeFeed)  # the server's, shared likewise
     jobs: dict[str, dict[str, Job]] = field(default_factory=dict)
     records: Any = None  # the target-record store, set up by the records backend
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -180,6 +176,7 @@ class Store:
         self.seed = seed
         self.loader = loader
         self.ids = IdSequence(seed)  # outlives every tenant: a reset never rewinds it
+        self.feed = ChangeFeed()  # every job change and clock move (changes.py)
         self._tenants: dict[TenantKey, Tenant] = {}
         self._lock = threading.Lock()
         self.clears = 0  # how many times tenants were forgotten (caches of them start over)
@@ -192,7 +189,7 @@ class Store:
         with self._lock:
             found = self._tenants.get(key)
             if found is None:
-                found = Tenant(key, self.ids)
+                found = Tenant(key, self.ids, self.feed)
                 if self.loader is not None:
                     self.loader(found)
                 self._tenants[key] = found

@@ -586,13 +586,13 @@ def test_state_and_results_never_go_back(steps: list[tuple[float, str]], outcome
     start = 1_767_225_600.0  # real magnitudes: an ulp here is 2e-7 s
     job = jobs.create(tenant, KIND, lc, Settings(), start, {"agent_id": AGENT}, 0, rackspace=True)
     if outcome:
-        set_outcome(lc, job, outcome)
+        set_outcome(tenant, lc, job, outcome)
     now, last, seen_before = start, None, None
     for dt, target in steps:
         now += dt
         try:
             op = PatchOp(target, [1]) if target.startswith("/") else PatchOp("/state", target)
-            apply(job, update(lc, job, [op], now), now)
+            apply(tenant, job, update(lc, job, [op], now), now)
         except MockError as err:
             assert err.status in (400, 409)
         seen = jobs.view(lc, job, now)

@@ -208,13 +208,12 @@ async def update_job(request: web.Request, call: Call) -> web.StreamResponse:
                             pointer="/data/attributes/_start", meta={"error": "invalid"})
     with tenant.lock:
         if attrs.get("_interrupt"):
-            jobs.interrupt(rt.lifecycle, job, call.now)
+            jobs.interrupt(tenant, rt.lifecycle, job, call.now)
         if attrs.get("_start"):
-            jobs.restart(rt.lifecycle, job, app[SETTINGS], call.now)
+            jobs.restart(tenant, rt.lifecycle, job, app[SETTINGS], call.now)
         changed = {k: attrs[k] for k in rt.updatable if k in attrs and job.fields.get(k) != attrs[k]}
         if changed:
-            job.record_change(call.now, {k: [job.fields.get(k), v] for k, v in changed.items()})
-            job.fields.update(changed)
+            jobs.change(tenant, job, call.now, fields=changed, touch=False)
     return respond({"data": render(request, call, rt, tenant, job)})
 
 
@@ -224,9 +223,7 @@ async def delete_job(request: web.Request, call: Call) -> web.StreamResponse:
     rt = request.app[TYPES][_kind(call)]
     tenant = cl_tenant(request, call)
     with tenant.lock:
-        job = _job(tenant, rt, _id_param(call))
-        jobs.check_deletable(rt.lifecycle, job, call.now)
-        tenant.remove(rt.name, job.id)
+        jobs.delete(tenant, rt.lifecycle, _job(tenant, rt, _id_param(call)), call.now)
     return web.Response(status=204)
 
 

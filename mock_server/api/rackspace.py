@@ -87,7 +87,7 @@ async def create_cleanup(request: web.Request, call: Call) -> web.StreamResponse
     job = jobs.launch(scope.tenant, KIND, scope.rt.lifecycle, app[SETTINGS], call.now,
                       {"agent_id": agent.id}, 0, app[HOOKS].on_create,
                       {"headers": dict(request.headers), "attributes": dict(body)},
-                      rackspace=True, prepare=lambda job: rs.start(job, body["state"]))
+                      rackspace=True, prepare=lambda plan: rs.first_plan(plan, body["state"]))
     return respond(cleanup_json(scope, job, call.now), status=201,
                    headers={"Location": scope.cleanup_url(job.id)})
 
@@ -109,7 +109,7 @@ async def update_cleanup(request: web.Request, call: Call) -> web.StreamResponse
         if rs.is_terminal(lc, job, call.now):
             raise Conflict(rs.TERMINAL_MESSAGE)
         ops = rs.parse_ops(call.body, scope.rt.statuses)
-        rs.apply(job, rs.update(lc, job, ops, call.now), call.now)
+        rs.apply(scope.tenant, job, rs.update(lc, job, ops, call.now), call.now)
     return web.Response(status=204)
 
 

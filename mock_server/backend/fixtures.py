@@ -263,7 +263,7 @@ def populate(backend: Backend, fixture: Fixture, tenant: Tenant, now: float, job
             job = create_job(backend, tenant, job_spec.kind,
                              copy.deepcopy(dict(job_spec.attributes)), at)
             if not job_spec.scenario.empty:
-                attach(job, job_spec.scenario, at)
+                attach(tenant, job, job_spec.scenario, at)
         except MockError as err:
             raise _job_error(fixture.source, job_spec.where, err) from None
         except ScenarioError as exc:

@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from .. import lifecycle
+from .. import jobs, lifecycle
 from ..lifecycle import LIFECYCLES, Lifecycle, Plan
 from ..qa import fate
 from ..qa.admin import scenario_of
@@ -50,17 +50,19 @@ def _interrupt_after(lc: Lifecycle, plan: Plan, at: float, handled: int) -> Plan
     return new
 
 
-def _apply(backend: Backend, records: OrgRecords, job: Job, at: float) -> None:
+def _apply(backend: Backend, tenant: Tenant, records: OrgRecords, job: Job, at: float) -> None:
     run = run_of(job)
     assert run is not None  # only jobs with a Run are in records.running
     errors = run.errors
     failed = fate.item_error(job.kind, scenario_of(job).error_rate, run.applied + 1)
     STEPS[job.kind](backend, records, job, run, at, failed)
+    plan = None
     # notes: commercelayer_api.md §2.1, §2.4 — errors over 10% of the batch interrupt the job
     # (imports unless skip_errors; cleanups always)
     if run.errors > errors and not run.skip_errors \
             and run.errors > fate.AUTO_INTERRUPT_SHARE * run.total:
-        job.plan = _interrupt_after(LIFECYCLES[job.kind], job.plan, at, run.applied)
+        plan = _interrupt_after(LIFECYCLES[job.kind], job.plan, at, run.applied)
+    jobs.change(tenant, job, at, plan=plan, touch=False)  # its counts moved on
 
 
 def _next(job: Job) -> float | None:
@@ -89,7 +91,7 @@ def settle(backend: Backend, tenant: Tenant, now: float) -> None:
                 records.schedule(job_id, nxt)
                 continue
             if nxt is not None:
-                _apply(backend, records, job, at)
+                _apply(backend, tenant, records, job, at)
                 nxt = _next(job)
                 if nxt is not None:
                     records.schedule(job_id, nxt)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .. import lifecycle
+from .. import jobs, lifecycle
 from ..errors import BadRequest, Conflict, NotFound, Unprocessable
 from ..lifecycle import LIFECYCLES, Plan, View
 from ..timefmt import cl_time, parse_time
@@ -67,14 +67,14 @@ def _scenario_error(exc: ScenarioError, where: str, pointer: str, rackspace: boo
                          meta={"error": "invalid"})
 
 
-def attach(job: Job, scenario: Any, now: float, presets: Mapping[str, Scenario] | None = None
-           ) -> Scenario:
+def attach(tenant: Tenant, job: Job, scenario: Any, now: float,
+           presets: Mapping[str, Scenario] | None = None) -> Scenario:
     """Put a scenario on a stored job (the caller holds the tenant lock); returns the merged one."""
     sc = parse(scenario, presets)
     skip = bool(job.fields.get("skip_errors"))
-    job.plan = fate.apply(sc, job.plan, LIFECYCLES[job.kind], job.kind, now, skip)
+    plan = fate.apply(sc, job.plan, LIFECYCLES[job.kind], job.kind, now, skip)
     merged = scenario_of(job).merged(sc)
-    job.extra = {**(job.extra or {}), "scenario": merged}
+    jobs.change(tenant, job, now, plan=plan, extra={"scenario": merged}, touch=False)
     return merged
 
 
@@ -110,7 +110,7 @@ def scenario_hook(book: ScenarioBook) -> OnCreate:
         if sc.empty:
             return
         try:
-            attach(job, sc, job.created_at)
+            attach(tenant, job, sc, job.created_at)
         except ScenarioError as exc:
             raise _scenario_error(exc, f"mock scenario ({', '.join(sources)})",
                                   "/data/attributes", rackspace) from None
@@ -243,10 +243,11 @@ class Controls:
         with tenant.lock:
             try:
                 if release:
-                    job.plan = lifecycle.release(job.plan, now)
+                    jobs.change(tenant, job, now, plan=lifecycle.release(job.plan, now),
+                                touch=False)
                 sc = parse(scenario, self.book.presets)
                 if not sc.empty:
-                    attach(job, sc, now, self.book.presets)
+                    attach(tenant, job, sc, now, self.book.presets)
             except ScenarioError as exc:
                 raise _scenario_error(exc, "scenario", "") from None
             tenant.replanned(job)
@@ -259,7 +260,8 @@ class Controls:
         now = self.clock.now(namespace)
         with tenant.lock:
             try:
-                job.plan = fate.advance(LIFECYCLES[kind], job.plan, to, now)
+                jobs.change(tenant, job, now, plan=fate.advance(LIFECYCLES[kind], job.plan, to, now),
+                            touch=False)
             except ScenarioError as exc:
                 raise _scenario_error(exc, "advance", "") from None
             tenant.replanned(job)

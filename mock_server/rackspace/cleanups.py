@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import lifecycle
+from .. import jobs, lifecycle
 from ..errors import BadRequest, Conflict
 from ..lifecycle import Lifecycle, Plan
-from ..store import Job
+from ..store import Job, Tenant
 from ..timefmt import parse_time, rs_time
 from .results import plan_errs
 
@@ -65,17 +65,18 @@ def is_terminal(lc: Lifecycle, job: Job, now: float) -> bool:
     return lifecycle.status_at(lc, job.plan, now) in lc.terminal
 
 
-def start(job: Job, first_state: str) -> None:
-    """Make a new cleanup begin as `start_scheduled` when the agent scheduled it."""
-    if first_state != "start_requested":
-        job.plan = replace(job.plan, first_stage=first_state)
+def first_plan(plan: Plan, first_state: str) -> Plan:
+    """A new cleanup's plan: it begins as `start_scheduled` when the agent scheduled it."""
+    return plan if first_state == "start_requested" else replace(plan, first_stage=first_state)
 
 
-def set_outcome(lc: Lifecycle, job: Job, outcome: str, *, fail_fraction: float = 0.5) -> None:
+def set_outcome(tenant: Tenant, lc: Lifecycle, job: Job, outcome: str, *,
+                fail_fraction: float = 0.5, now: float | None = None) -> None:
     """Choose how a cleanup ends: completed, completed_with_errors, or failed part-way through.
 
     `fail_fraction` (0..1) is how much of the work is done when a `failed` cleanup fails. For QA
-    scenarios; call it before the cleanup ends (it changes the plan, not the past).
+    code; call it before the cleanup ends (it changes the plan, not the past). `now` is the
+    instant of the change (default: the job's creation).
     """
     if outcome not in OUTCOMES:
         raise BadRequest(f"Unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}.")
@@ -83,9 +84,10 @@ def set_outcome(lc: Lifecycle, job: Job, outcome: str, *, fail_fraction: float =
         raise BadRequest(f"fail_fraction must be between 0 and 1, got {fail_fraction}.")
     plan = job.plan
     if outcome == "failed":
-        job.plan = replace(plan, outcome=None, fail_at=plan.time_for_fraction(fail_fraction))
+        plan = replace(plan, outcome=None, fail_at=plan.time_for_fraction(fail_fraction))
     else:
-        job.plan = replace(plan, outcome=None if outcome == lc.completed else outcome, fail_at=None)
+        plan = replace(plan, outcome=None if outcome == lc.completed else outcome, fail_at=None)
+    jobs.change(tenant, job, job.created_at if now is None else now, plan=plan, touch=False)
 
 
 def _bad_move(current: str, target: str) -> BadRequest:
@@ -258,14 +260,11 @@ def update(lc: Lifecycle, job: Job, ops: Sequence[PatchOp], now: float) -> Updat
     return Update(plan, fields, by_agent)
 
 
-def apply(job: Job, change: Update, now: float) -> None:
+def apply(tenant: Tenant, job: Job, update: Update, now: float) -> None:
     """Store an Update on the job."""
-    if plan_errs(job.plan) and not plan_errs(change.plan):
-        job.extra = {**(job.extra or {}), "errorful": True}  # errors shown so far stay
-    job.plan = change.plan
-    if change.fields:
-        job.record_change(now, {k: [job.fields.get(k), v] for k, v in change.fields.items()})
-        job.fields.update(change.fields)
-    if change.by_agent:
-        job.extra = {**(job.extra or {}), "agent_reports": True}
-    job.updated_at = now
+    extra: dict[str, Any] = {}
+    if plan_errs(job.plan) and not plan_errs(update.plan):
+        extra["errorful"] = True  # errors shown so far stay
+    if update.by_agent:
+        extra["agent_reports"] = True
+    jobs.change(tenant, job, now, plan=update.plan, fields=update.fields, extra=extra)
