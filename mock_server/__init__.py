@@ -2,7 +2,7 @@
 
 from .app import create_app
 from .clock import VirtualClock
-from .server import MockServer
+from .serving import MockServer
 from .settings import Settings
 
 __all__ = ["MockServer", "Settings", "VirtualClock", "create_app"]

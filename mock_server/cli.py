@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra:  # name the flag in the subcommand's own usage, not the top-level one
         _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "serve":
-        from .serve import run
+        from .serving import run
 
         return run(args)
     raise AssertionError(f"unhandled command {args.command}")  # argparse allows no other

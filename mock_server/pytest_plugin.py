@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:  # imported when a test asks for the server: pytest itself starts fast
-    from .handle import NamespaceHandle
-    from .server import MockServer
+    from .serving import MockServer, NamespaceHandle
     from .settings import Settings
 
 _INI = {
@@ -74,7 +73,7 @@ def settings_from_ini(config: pytest.Config) -> Settings:
 @pytest.fixture(scope="session")
 def mock_server_session(pytestconfig: pytest.Config) -> Iterator[MockServer]:
     """One in-process server per session (per xdist worker), on a free port."""
-    from .server import MockServer
+    from .serving import MockServer
 
     with MockServer(settings_from_ini(pytestconfig)) as server:
         yield server

@@ -9,7 +9,7 @@ import requests
 
 from mock_server.cli import build_parser
 from mock_server.qa.ratelimit import Limits, RateLimiter, SlidingLog, Window, check_windows
-from mock_server.serve import settings_from_args
+from mock_server.serving import settings_from_args
 from mock_server.settings import ConfigError, Settings
 
 from .fixtures.http import JSONAPI, make_token

@@ -1,0 +1,297 @@
+"""Serving the mock: `mock-server serve` (run), MockServer (the app on its own loop in a thread,
+for tests and non-async code) and NamespaceHandle (one namespace of it as a test sees it). The
+fast path for repeated reads (hot_reads.py) is installed here, once for both ways of serving."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from . import hot_reads
+from .app import create_app
+from .auth import issue, stable_id
+from .clock import VirtualClock
+from .keys import CLOCK, CONTROLS, FAULTS, JOURNAL, SCENARIOS, SPEC
+from .namespace_path import PREFIX
+from .qa.admin import Controls
+from .qa.scenarios import Scenario, parse
+from .settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from .qa.faults import FaultSet
+    from .qa.journal import Entry, Journal
+
+
+async def _started(runner: web.AppRunner, host: str, port: int) -> hot_reads.HotReads:
+    """Set up a runner, install the fast path, and listen."""
+    await runner.setup()
+    fast = hot_reads.install(runner)
+    await web.TCPSite(runner, host, port).start()
+    return fast
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Defaults < --config file < MOCK_SERVER_* environment < flags."""
+    base = Settings.from_file(args.config) if args.config else Settings()
+    base = Settings.from_env(base)
+    return base.with_overrides(
+        host=args.host, port=args.port, seed=args.seed, speed=args.speed, frozen=args.frozen,
+        start=args.start, public_url=args.public_url, limits=args.limits, rate_limits=args.rate_limits,
+        fixtures=args.fixtures,
+    )
+
+
+async def _serve(settings: Settings) -> None:
+    app = create_app(settings)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await _started(runner, settings.host, settings.port)
+    port = runner.addresses[0][1] if runner.addresses else settings.port
+    url = f"http://{settings.host}:{port}"
+    ops = app[SPEC].operations.values()
+    cl = sum(1 for o in ops if o.path.startswith(("/api", "/oauth")))
+    rs = sum(1 for o in ops if o.path.startswith("/v2"))
+    print(f"mock-server listening on {url}", flush=True)
+    print(f"serving {cl} Commerce Layer and {rs} Rackspace operations from openapi.yaml; "
+          f"admin at {url}/_mock/; seed {settings.seed}, speed {settings.speed}x", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("mock-server: shutting down", flush=True)
+    await runner.cleanup()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; exit 2 with a clear message on bad configuration."""
+    try:
+        settings = settings_from_args(args)
+        asyncio.run(_serve(settings))
+    except ConfigError as exc:
+        print(f"mock-server: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"mock-server: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+class MockServer:
+    """`with MockServer() as server:` serves on a free port until the block ends."""
+
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        base = settings or Settings(port=0)
+        self.settings = base.with_overrides(**overrides)
+        self.app: web.Application = create_app(self.settings)
+        self.clock: VirtualClock = self.app[CLOCK]
+        self._loop = asyncio.new_event_loop()
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+        self.hot_reads: hot_reads.HotReads | None = None  # the fast path, once serving
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:53817."""
+        return f"http://{self.settings.host}:{self.port}"
+
+    @property
+    def controls(self) -> Controls:
+        """The QA controls (clock, reset, job scenarios) the admin API wraps."""
+        return self.app[CONTROLS]
+
+    def token(self, org: str = "acme", test: bool = True, *, kind: str = "integration",
+              ttl: int = 14400, namespace: str | None = None) -> str:
+        """A Commerce Layer JWT (as POST /oauth/token issues) the official clients accept."""
+        body = issue(org_slug=org, client_id=stable_id("client", org), kind=kind, test=test,
+                     wall_now=self.clock.wall(), ttl=ttl, namespace=namespace)
+        return str(body["access_token"])
+
+    def namespace(self, name: str, fresh: bool = False) -> NamespaceHandle:
+        """A handle on one namespace: its URL, tokens, own clock and QA controls.
+
+        `fresh` first forgets what the namespace held (data, rules, journal, own clock).
+        """
+        if fresh:
+            self.controls.reset(name)
+            self.clock.drop(name)
+        return NamespaceHandle(self, name)
+
+    def start(self) -> MockServer:
+        """Start serving; returns once the port is bound."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        async def boot() -> None:
+            self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+            self.hot_reads = await _started(self._runner, self.settings.host, self.settings.port)
+            self.port = self._runner.addresses[0][1]
+
+        def main() -> None:
+            asyncio.set_event_loop(self._loop)
+            try:
+                self._loop.run_until_complete(boot())
+            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=main, name="mock-server", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._thread is None:
+            return
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+        self._thread = None
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+class NamespaceFaults:
+    """Fault rules private to one namespace (admin API: POST /_mock/faults with `namespace`)."""
+
+    def __init__(self, faults: FaultSet, namespace: str) -> None:
+        self._faults, self.namespace = faults, namespace
+
+    def add(self, rule: Mapping[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+        """Add a rule (`path`, `method`, `status`, `latency`, `connection`, `limit`, …); returns it."""
+        added = self._faults.add({**(rule or {}), **fields}, namespace=self.namespace)
+        return {**added.as_dict(), "hits": 0}
+
+    def list(self) -> list[dict[str, Any]]:
+        """The rules that apply here (this namespace's and the server-wide ones), with hits."""
+        return self._faults.list(self.namespace)
+
+    def remove(self, rule_id: str) -> bool:
+        """Remove one rule by id."""
+        return self._faults.remove(rule_id)
+
+    def clear(self) -> int:
+        """Remove this namespace's rules; returns how many."""
+        return self._faults.clear(self.namespace)
+
+
+class NamespaceJournal:
+    """The requests one namespace sent and what it got back, oldest first."""
+
+    def __init__(self, journal: Journal, namespace: str) -> None:
+        self._journal, self.namespace = journal, namespace
+
+    def entries(self, **filters: Any) -> list[Entry]:
+        """Matching entries: `method`, `path` (glob), `status` ("200", "4xx"), `operation`, `body`."""
+        return self._journal.entries(namespace=self.namespace, **filters)
+
+    def count(self, **filters: Any) -> int:
+        """How many entries match, e.g. count(method="GET", path="/api/exports/*")."""
+        return self._journal.count(namespace=self.namespace, **filters)
+
+    def clear(self) -> int:
+        """Forget this namespace's entries."""
+        return self._journal.clear(self.namespace)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries())
+
+
+class NamespaceHandle:
+    """A namespace of a running server: what the pytest `mock_server` fixture yields.
+
+    Its `url` carries the namespace in the path (`/_ns/<name>`) and its tokens carry it in the
+    `mock_namespace` claim, so whatever client the test uses stays inside it. `clock` is the
+    namespace's own: freezing or advancing it moves no other namespace's jobs.
+    """
+
+    def __init__(self, server: MockServer, name: str) -> None:
+        self.server, self.name = server, name
+        self.clock: VirtualClock = server.clock.own(name)
+        self.faults = NamespaceFaults(server.app[FAULTS], name)
+        self.journal = NamespaceJournal(server.app[JOURNAL], name)
+
+    @property
+    def url(self) -> str:
+        """Base URL of this namespace, e.g. http://127.0.0.1:53817/_ns/gw0-test_x-1a2b3c4d."""
+        return f"{self.server.url}{PREFIX}{quote(self.name, safe='')}"
+
+    def token(self, org: str = "acme", test: bool = True, *, kind: str = "integration",
+              ttl: int = 14400) -> str:
+        """A Commerce Layer JWT for `org` (test or live mode) bound to this namespace."""
+        return self.server.token(org, test, kind=kind, ttl=ttl, namespace=self.name)
+
+    def scenario(self, kind: str, spec: Any = None, /, *, job: str | None = None,
+                 match: Mapping[str, Any] | None = None, release: bool = False,
+                 **fields: Any) -> dict[str, Any]:
+        """Plan a fate: for one job (`job=id`), else for every `kind` job created from now on.
+
+        `spec` is the text form ("fail_at=50;interrupt_at=30"), a preset name or a mapping;
+        keyword fields (fail_at=50, stall=True, durations={...}) are merged over it. `match`
+        narrows future jobs by create attributes (globs), e.g. {"resource_type": "orders"}.
+        """
+        scenario = _merged(spec, fields, self.server.app[SCENARIOS].presets)
+        controls = self.server.app[CONTROLS]
+        if job is not None:
+            return controls.scenario(kind, job, scenario or {}, self.name, release=release)
+        if release:
+            raise ValueError("release needs job=<id>: only a stored job can be released")
+        rule = self.server.app[SCENARIOS].add_rule({"type": kind, **(match or {})}, scenario,
+                                                   namespace=self.name)
+        return {"type": list(rule.types), "match": dict(rule.match),
+                "scenario": rule.scenario.as_dict(), "namespace": self.name}
+
+    def job(self, kind: str, job_id: str) -> dict[str, Any]:
+        """A job's plan, scenario, status and transitions now (as GET /_mock/jobs/... shows)."""
+        return self.server.app[CONTROLS].job(kind, job_id, self.name)
+
+    def advance_job(self, kind: str, job_id: str, to: str) -> dict[str, Any]:
+        """Move one job to a later status now (skipped stages last no time)."""
+        return self.server.app[CONTROLS].advance(kind, job_id, to, self.name)
+
+    def reset(self) -> dict[str, Any]:
+        """Forget this namespace's jobs, records, fault rules, scenario rules and journal."""
+        return self.server.app[CONTROLS].reset(self.name)
+
+    def close(self) -> None:
+        """Reset, then let the namespace follow the server's clock again."""
+        self.reset()
+        self.server.clock.drop(self.name)
+
+    def __repr__(self) -> str:
+        return f"<NamespaceHandle {self.name!r} at {self.url}>"
+
+
+def _merged(spec: Any, fields: Mapping[str, Any], presets: Mapping[str, Scenario]) -> Any:
+    """One scenario value from the positional form and keyword fields (fields win)."""
+    if not fields:
+        return spec
+    if spec is None:
+        return dict(fields)
+    return {**parse(spec, presets).as_dict(), **fields}
