@@ -32,13 +32,14 @@ from .keys import (
 from .middlewares import error_middleware
 from .model import load_types
 from .namespace_path import namespace_path_middleware
-from .qa.admin import Controls, enrich, scenario_hook
+from .qa.admin import Controls
 from .qa.fault_middleware import fault_middleware
 from .qa.faults import FaultSet
 from .qa.journal import Journal, journal_middleware
 from .qa.ratelimit import Limits, RateLimiter
-from .qa.scenarios import ScenarioBook
 from .rackspace.agents import AgentBook
+from .scenarios.attach import enrich, scenario_hook
+from .scenarios.scenario import ScenarioBook
 from .settings import Settings
 from .spec.load import Operation, Spec
 from .store import Store

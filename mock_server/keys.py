@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from .qa.faults import FaultSet
     from .qa.journal import Journal
     from .qa.ratelimit import RateLimiter
-    from .qa.scenarios import ScenarioBook
     from .rackspace.agents import AgentBook
+    from .scenarios.scenario import ScenarioBook
     from .settings import Settings
     from .spec.load import Spec
     from .store import Store

@@ -23,7 +23,7 @@ from .clock import VirtualClock
 from .keys import CLOCK, CONTROLS, FAULTS, JOURNAL, SCENARIOS, SPEC
 from .namespace_path import PREFIX
 from .qa.admin import Controls
-from .qa.scenarios import Scenario, parse
+from .scenarios.scenario import Scenario, parse
 from .settings import ConfigError, Settings
 
 if TYPE_CHECKING:

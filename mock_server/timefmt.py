@@ -1,9 +1,12 @@
-"""Timestamp formats of the two vendors."""
+"""Timestamp formats of the two vendors, and durations as the admin API and config take them."""
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 
 @lru_cache(maxsize=1024)  # a job's instants repeat on every poll; formatting is 2.5 µs a call
@@ -27,3 +30,27 @@ def parse_time(text: str) -> float:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.timestamp()
+
+
+_DURATION = re.compile(
+    r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+_UNIT = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number, a numeric string or an ISO-8601 duration (PT1H30M, P1D, PT0.5S)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value.strip().upper())) \
+            and value.strip().upper() not in ("P", "PT"):
+        seconds = sum(float(v) * _UNIT[k] for k, v in m.groupdict().items() if v)
+    else:
+        raise ValueError(f"{value!r} is neither seconds nor an ISO-8601 duration like PT1H30M "
+                         "(years and months are ambiguous and not accepted)")
+    if seconds < 0 or not math.isfinite(seconds):
+        raise ValueError("a duration must be finite and >= 0")
+    return seconds

@@ -11,7 +11,7 @@ import requests
 
 from mock_server import MockServer
 from mock_server.keys import CONTROLS
-from mock_server.qa.admin import parse_duration
+from mock_server.timefmt import parse_duration
 
 from .fixtures.http import JSONAPI, Api, make_token
 from .fixtures.qa import KINDS, Jobs, served

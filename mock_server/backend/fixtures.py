@@ -24,13 +24,13 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from ..errors import JSONAPI, MockError
-from ..qa.admin import attach, parse_duration
-from ..qa.scenarios import Scenario, ScenarioError, parse
 from ..records import DuplicateKey, generate_org, validate_item
+from ..scenarios.attach import attach
+from ..scenarios.scenario import Scenario, ScenarioError, parse
 from ..settings import ConfigError
 from ..spec.load import Spec
 from ..store import IdSequence, Tenant
-from ..timefmt import cl_time, parse_time
+from ..timefmt import cl_time, parse_duration, parse_time
 from ..validation import body_errors
 from .hooks import create_job
 from .org import ORG_SALT, Backend, OrgRecords, packaged_catalog

@@ -16,8 +16,8 @@ from dataclasses import replace
 
 from .. import jobs, lifecycle
 from ..lifecycle import LIFECYCLES, Lifecycle, Plan
-from ..qa import fate
-from ..qa.admin import scenario_of
+from ..scenarios import fate
+from ..scenarios.attach import scenario_of
 from ..store import Job, Tenant
 from . import cleanups, imports
 from .org import Backend, OrgRecords, Run, org_records, run_of

@@ -1,135 +1,24 @@
-"""QA controls: clock, reset, job fate and scenario hooks; the admin API and pytest call these."""
+"""QA controls: clock, reset, job fates and views; the admin API and pytest call these."""
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import jobs, lifecycle
-from ..errors import BadRequest, Conflict, NotFound, Unprocessable
-from ..lifecycle import LIFECYCLES, Plan, View
-from ..timefmt import cl_time, parse_time
-from . import fate
-from .scenarios import (
-    HEADER,
-    METADATA_KEY,
-    Scenario,
-    ScenarioBook,
-    ScenarioError,
-    TooLate,
-    header_value,
-    parse,
-)
+from ..errors import NotFound, Unprocessable
+from ..lifecycle import LIFECYCLES, Plan
+from ..scenarios import fate
+from ..scenarios.attach import attach, scenario_error, scenario_of
+from ..scenarios.scenario import ScenarioBook, ScenarioError, parse
+from ..timefmt import cl_time, parse_duration, parse_time
 
 if TYPE_CHECKING:
     from ..clock import VirtualClock
-    from ..hooks import OnCreate
     from ..settings import Settings
     from ..store import Job, Store, Tenant
     from .faults import FaultSet
     from .journal import Journal
     from .ratelimit import RateLimiter
-
-_DURATION = re.compile(
-    r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
-_UNIT = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from a number, a numeric string or an ISO-8601 duration (PT1H30M, P1D, PT0.5S)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value.strip().upper())) \
-            and value.strip().upper() not in ("P", "PT"):
-        seconds = sum(float(v) * _UNIT[k] for k, v in m.groupdict().items() if v)
-    else:
-        raise ValueError(f"{value!r} is neither seconds nor an ISO-8601 duration like PT1H30M "
-                         "(years and months are ambiguous and not accepted)")
-    if seconds < 0 or not math.isfinite(seconds):
-        raise ValueError("a duration must be finite and >= 0")
-    return seconds
-
-
-def _scenario_error(exc: ScenarioError, where: str, pointer: str, rackspace: bool = False
-                    ) -> Exception:
-    if isinstance(exc, TooLate):
-        return Conflict(f"{where}: {exc}")
-    if rackspace:  # notes: rackspace_cleanups.md §8 — bad input is a 400 "Validation failed."
-        return BadRequest("Validation failed.", errors=[f"{where}: {exc}"])
-    key = (exc.key or "").replace(".", "/")
-    return Unprocessable(f"{where}: {exc}", pointer=f"{pointer}/{key}" if key else pointer,
-                         meta={"error": "invalid"})
-
-
-def attach(tenant: Tenant, job: Job, scenario: Any, now: float,
-           presets: Mapping[str, Scenario] | None = None) -> Scenario:
-    """Put a scenario on a stored job (the caller holds the tenant lock); returns the merged one."""
-    sc = parse(scenario, presets)
-    skip = bool(job.fields.get("skip_errors"))
-    plan = fate.apply(sc, job.plan, LIFECYCLES[job.kind], job.kind, now, skip)
-    merged = scenario_of(job).merged(sc)
-    jobs.change(tenant, job, now, plan=plan, extra={"scenario": merged}, touch=False)
-    return merged
-
-
-def scenario_of(job: Job) -> Scenario:
-    """The scenario attached to a job (empty when none)."""
-    found = (job.extra or {}).get("scenario")
-    return found if isinstance(found, Scenario) else Scenario()
-
-
-def scenario_hook(book: ScenarioBook) -> OnCreate:
-    """Hooks.on_create: config rules, then metadata.mock_scenario, then X-Mock-Scenario."""
-
-    def on_create(tenant: Tenant, job: Job, context: dict[str, Any]) -> None:
-        attrs = context.get("attributes") or {}
-        rackspace = job.kind == "rackspace_cleanups"
-        sc, sources = book.for_job(job.kind, attrs, tenant.key[0]), ["config rules"]
-        meta = attrs.get("metadata")
-        if isinstance(meta, Mapping) and METADATA_KEY in meta:
-            try:
-                sc = sc.merged(parse(meta[METADATA_KEY], book.presets))
-            except ScenarioError as exc:
-                raise _scenario_error(exc, f"metadata.{METADATA_KEY}",
-                                      f"/data/attributes/metadata/{METADATA_KEY}") from None
-            sources.append(f"metadata.{METADATA_KEY}")
-        text = header_value(context.get("headers") or {})
-        if text:
-            try:
-                sc = sc.merged(parse(text, book.presets))
-            except ScenarioError as exc:
-                raise _scenario_error(exc, HEADER, "", rackspace) if rackspace else BadRequest(
-                    f"{HEADER}: {exc}", parameter=HEADER) from None
-            sources.append(HEADER)
-        if sc.empty:
-            return
-        try:
-            attach(tenant, job, sc, job.created_at)
-        except ScenarioError as exc:
-            raise _scenario_error(exc, f"mock scenario ({', '.join(sources)})",
-                                  "/data/attributes", rackspace) from None
-
-    return on_create
-
-
-# ---- what a scenario shows on the job (Hooks.enrich) -----------------------------------------
-
-def enrich(tenant: Tenant, job: Job, seen: View, now: float) -> dict[str, Any]:
-    """Hooks.enrich: the errors_log a forced export failure shows. (A scenario's error_rate is
-    applied item by item by the records simulation, with each item's own errors: it is not
-    worded here, where it would replace them.)"""
-    lc = LIFECYCLES.get(job.kind)
-    if lc is None or job.kind != "exports" or seen.status != lc.failed:
-        return {}
-    # notes: commercelayer_api.md §2.6 — exports log {ExceptionClass: message}
-    return {"errors_log": {"RuntimeError": scenario_of(job).fail_message or "query timeout"}}
-
 
 # ---- the controls ----------------------------------------------------------------------------
 
@@ -249,7 +138,7 @@ class Controls:
                 if not sc.empty:
                     attach(tenant, job, sc, now, self.book.presets)
             except ScenarioError as exc:
-                raise _scenario_error(exc, "scenario", "") from None
+                raise scenario_error(exc, "scenario", "") from None
             tenant.replanned(job)
         return self._view(tenant, job, namespace, now)
 
@@ -263,6 +152,6 @@ class Controls:
                 jobs.change(tenant, job, now, plan=fate.advance(LIFECYCLES[kind], job.plan, to, now),
                             touch=False)
             except ScenarioError as exc:
-                raise _scenario_error(exc, "advance", "") from None
+                raise scenario_error(exc, "advance", "") from None
             tenant.replanned(job)
         return self._view(tenant, job, namespace, now)

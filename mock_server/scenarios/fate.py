@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from .. import lifecycle
 from ..lifecycle import Lifecycle, Plan
-from .scenarios import Scenario, ScenarioError, TooLate
+from .scenario import Scenario, ScenarioError, TooLate
 
 # notes: commercelayer_api.md §2.1, §2.4 — imports (unless skip_errors) and cleanups are
 # interrupted automatically once errors exceed 10% of the batch; exports have no item errors.
