@@ -36,7 +36,7 @@ class Workload:
 
 def token() -> str:
     """A Commerce Layer-shaped JWT for org acme (peers only check that a bearer is present)."""
-    from mock_server.auth import encode
+    from mock_server.vendors.commercelayer.auth import encode
 
     return encode({
         "organization": {"id": "bench-org", "slug": "acme"},

@@ -53,7 +53,7 @@ def config_for(target: Target) -> dict[str, Any]:
     }
     if target.is_mock:
         # The mock accepts any non-empty X-Auth-Token by design (no Identity service; see
-        # mock_server/rackspace_auth.py), so the invalid-token probe of ignored_auth cannot pass
+        # mock_server/vendors/rackspace/auth.py), so the invalid-token probe of ignored_auth cannot pass
         # there; missing tokens are still probed by test_auth.py. Real servers keep the check.
         config["operations"].append({"include-path-regex": "^/v2/",
                                      "checks": {"ignored_auth": {"enabled": False}}})

@@ -6,12 +6,11 @@ from typing import Any
 
 from aiohttp import web
 
-from . import api
-from .api import Handler
-from .api.files import link_base_middleware
+from . import handlers as api
 from .backend import install
 from .changes import ClockMoved
 from .clock import VirtualClock
+from .handlers import Handler
 from .headers import NAMESPACE_HEADER
 from .hooks import Hooks
 from .keys import (
@@ -32,12 +31,11 @@ from .keys import (
 from .middlewares import error_middleware
 from .model import load_types
 from .namespace_path import namespace_path_middleware
-from .qa.admin import Controls
+from .qa.controls import Controls
 from .qa.fault_middleware import fault_middleware
 from .qa.faults import FaultSet
 from .qa.journal import Journal, journal_middleware
 from .qa.ratelimit import Limits, RateLimiter
-from .rackspace.agents import AgentBook
 from .scenarios.attach import enrich, scenario_hook
 from .scenarios.scenario import ScenarioBook
 from .settings import Settings
@@ -45,18 +43,20 @@ from .spec.load import Operation, Spec
 from .store import Store
 from .timefmt import parse_time
 from .validation import Call, check_accept, check_params, parse_body
+from .vendors.commercelayer.files import link_base_middleware
+from .vendors.rackspace.agents import AgentBook
 
 MAX_BODY = 64 * 1024 * 1024  # an import of 10,000 items is several MB
 
 
 def _bearer(request: web.Request) -> Any:
-    from .auth import principal
+    from .vendors.commercelayer.auth import principal
 
     return principal(request.headers.get("Authorization"), request.app[CLOCK].wall())
 
 
 def _rackspace_token(request: web.Request) -> Any:
-    from .rackspace.auth import principal as rs_principal
+    from .vendors.rackspace.auth import principal as rs_principal
 
     return rs_principal(request.headers)
 

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 
 from aiohttp import hdrs, web
 
-from .auth import principal
 from .errors import MockError
 from .headers import NAMESPACE_HEADER
 from .keys import CLOCK, FAULTS, JOURNAL, RATE_LIMITER, STORE
 from .reuse import Ended
 from .store import Job, Tenant
 from .validation import Call
+from .vendors.commercelayer.auth import principal
 
 HINT = "mock_hot_read"  # request key: the handler's offer of its answer for reuse
 KEY_HEADERS = (hdrs.AUTHORIZATION, hdrs.ACCEPT, NAMESPACE_HEADER, hdrs.HOST)

@@ -13,15 +13,15 @@ if TYPE_CHECKING:
     from .clock import VirtualClock
     from .hooks import Hooks
     from .model import ResourceType
-    from .qa.admin import Controls
+    from .qa.controls import Controls
     from .qa.faults import FaultSet
     from .qa.journal import Journal
     from .qa.ratelimit import RateLimiter
-    from .rackspace.agents import AgentBook
     from .scenarios.scenario import ScenarioBook
     from .settings import Settings
     from .spec.load import Spec
     from .store import Store
+    from .vendors.rackspace.agents import AgentBook
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 SPEC: web.AppKey[Spec] = web.AppKey("spec")

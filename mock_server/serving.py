@@ -18,13 +18,13 @@ from aiohttp import web
 
 from . import hot_reads
 from .app import create_app
-from .auth import issue, stable_id
 from .clock import VirtualClock
 from .keys import CLOCK, CONTROLS, FAULTS, JOURNAL, SCENARIOS, SPEC
 from .namespace_path import PREFIX
-from .qa.admin import Controls
+from .qa.controls import Controls
 from .scenarios.scenario import Scenario, parse
 from .settings import ConfigError, Settings
+from .vendors.commercelayer.auth import issue, stable_id
 
 if TYPE_CHECKING:
     from .qa.faults import FaultSet

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from mock_server import MockServer, Settings
 from mock_server.keys import SCENARIOS, SPEC, STORE
 from mock_server.lifecycle import LIFECYCLES
-from mock_server.rackspace.cleanups import KIND, set_outcome
+from mock_server.vendors.rackspace.cleanups import KIND, set_outcome
 
 from .fixtures.conformance import ResponseChecker
 from .fixtures.http import START_ISO, Api
@@ -576,10 +576,10 @@ _ORDER = {"start_requested": 0, "start_scheduled": 0, "queued": 1, "in_progress"
 def test_state_and_results_never_go_back(steps: list[tuple[float, str]], outcome: str | None) -> None:
     from mock_server import jobs
     from mock_server.errors import MockError
-    from mock_server.rackspace.cleanups import PatchOp, apply, update
-    from mock_server.rackspace.results import events, results
     from mock_server.store import IdSequence, Tenant
     from mock_server.timefmt import rs_time
+    from mock_server.vendors.rackspace.cleanups import PatchOp, apply, update
+    from mock_server.vendors.rackspace.results import events, results
 
     lc = LIFECYCLES[KIND]
     tenant = Tenant(("ns", "rs", "1"), IdSequence(7))

@@ -14,10 +14,10 @@ from aiohttp.test_utils import TestServer
 
 from mock_server import MockServer, Settings, hot_reads
 from mock_server.app import create_app
-from mock_server.auth import encode
 from mock_server.clock import VirtualClock
 from mock_server.keys import STORE
 from mock_server.timefmt import parse_time
+from mock_server.vendors.commercelayer.auth import encode
 
 from .fixtures.conformance import ResponseChecker
 from .fixtures.http import JSONAPI, START_ISO, Api

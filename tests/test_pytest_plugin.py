@@ -7,14 +7,14 @@ import urllib.request
 
 import pytest
 
-from mock_server import MockServer, Settings, api
+from mock_server import MockServer, Settings, handlers
 from mock_server.pytest_plugin import namespace_for
 
 pytest_plugins = ["pytester"]
 
 # In-process pytester runs drop the modules they imported when they end; handler modules imported
 # anew would register twice. Importing them here keeps one copy for every run.
-api.load_all()
+handlers.load_all()
 
 # Helpers the generated test modules share: plain urllib, as "any client" would be.
 HELPERS = '''

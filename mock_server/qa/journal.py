@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..auth import decode_cached
 from ..clock import VirtualClock
 from ..headers import NAMESPACE_HEADER
 from ..timefmt import cl_time
+from ..vendors.commercelayer.auth import decode_cached
 
 ADMIN_PREFIX = "/_mock"
 BODY_CAP = 16 * 1024  # characters of a body kept per entry (imports can be megabytes)

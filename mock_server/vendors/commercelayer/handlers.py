@@ -7,18 +7,18 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import hot_reads, jobs, reuse
-from ..auth import Principal
-from ..errors import BadRequest, NotFound, Unprocessable
-from ..jsonenc import dumps, fragment
-from ..keys import HOOKS, SETTINGS, TYPES
-from ..model import ResourceType
-from ..store import Job, Packed, Tenant
-from ..timefmt import cl_time
-from ..validation import Call
-from . import handles, tenant_of
-from .cl_lists import list_response, related_items, related_response, single_response
+from ... import hot_reads, jobs, reuse
+from ...errors import BadRequest, NotFound, Unprocessable
+from ...handlers import handles, tenant_of
+from ...jsonenc import dumps, fragment
+from ...keys import HOOKS, SETTINGS, TYPES
+from ...model import ResourceType
+from ...store import Job, Packed, Tenant
+from ...timefmt import cl_time
+from ...validation import Call
+from .auth import Principal
 from .jsonapi import base_url, resource, respond, sparse
+from .lists import list_response, related_items, related_response, single_response
 
 KIND_BY_OP = {
     "Import": "imports",

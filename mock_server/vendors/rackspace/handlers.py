@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import jobs
-from ..errors import BadRequest, Conflict, NotFound
-from ..keys import HOOKS, RS_AGENTS, SETTINGS, TYPES
-from ..query import QueryError, marker_window
-from ..rackspace import cleanups as rs
-from ..rackspace.auth import READ, WRITE, RsPrincipal
-from ..rackspace.cleanups import KIND
-from ..rackspace.results import events
-from ..store import Job
-from ..validation import Call
-from . import handles, tenant_of
-from .jsonapi import base_url
-from .rackspace_render import (
+from ... import jobs
+from ...errors import BadRequest, Conflict, NotFound
+from ...handlers import handles, tenant_of
+from ...keys import HOOKS, RS_AGENTS, SETTINGS, TYPES
+from ...query import QueryError, marker_window
+from ...store import Job
+from ...validation import Call
+from ..commercelayer.jsonapi import base_url
+from . import cleanups as rs
+from .auth import READ, WRITE, RsPrincipal
+from .cleanups import KIND
+from .render import (
     Scope,
     cleanup_json,
     errors_json,
@@ -30,6 +29,7 @@ from .rackspace_render import (
     query_value,
     respond,
 )
+from .results import events
 
 
 def _scope(request: web.Request, call: Call, rank: int, action: str) -> Scope:

@@ -10,15 +10,15 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from .. import jobs
-from ..errors import JSON
-from ..model import ResourceType
-from ..rackspace.agents import AgentBook
-from ..rackspace.auth import RsPrincipal
-from ..rackspace.results import Event, needs_request_id, request_id, results
-from ..store import Job, Tenant
-from ..timefmt import rs_time
-from ..validation import Call
+from ... import jobs
+from ...errors import JSON
+from ...model import ResourceType
+from ...store import Job, Tenant
+from ...timefmt import rs_time
+from ...validation import Call
+from .agents import AgentBook
+from .auth import RsPrincipal
+from .results import Event, needs_request_id, request_id, results
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,14 +6,14 @@ import json
 
 from aiohttp import web
 
-from .. import auth
-from ..auth import Principal
-from ..errors import BadRequest
-from ..headers import NAMESPACE_HEADER
-from ..keys import CLOCK, SETTINGS
-from ..timefmt import cl_time
-from ..validation import Call
-from . import handles
+from ...errors import BadRequest
+from ...handlers import handles
+from ...headers import NAMESPACE_HEADER
+from ...keys import CLOCK, SETTINGS
+from ...timefmt import cl_time
+from ...validation import Call
+from . import auth
+from .auth import Principal
 from .jsonapi import base_url, resource, respond
 
 

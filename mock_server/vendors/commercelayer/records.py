@@ -7,16 +7,16 @@ from typing import Any
 
 from aiohttp import web
 
-from ..backend.org import org_records, packaged_catalog
-from ..backend.selection import attributes_of, filterable, sortable
-from ..errors import NotFound
-from ..keys import SETTINGS
-from ..records import RecordType, resolver
-from ..validation import Call
-from . import handles
-from .cl_lists import list_response
-from .commercelayer import cl_tenant
+from ...backend.org import org_records, packaged_catalog
+from ...backend.selection import attributes_of, filterable, sortable
+from ...errors import NotFound
+from ...handlers import handles
+from ...keys import SETTINGS
+from ...records import RecordType, resolver
+from ...validation import Call
+from .handlers import cl_tenant
 from .jsonapi import base_url, resource, respond, sparse
+from .lists import list_response
 
 
 def _in_id_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import jobs, lifecycle
-from ..errors import BadRequest, Conflict
-from ..lifecycle import Lifecycle, Plan
-from ..store import Job, Tenant
-from ..timefmt import parse_time, rs_time
+from ... import jobs, lifecycle
+from ...errors import BadRequest, Conflict
+from ...lifecycle import Lifecycle, Plan
+from ...store import Job, Tenant
+from ...timefmt import parse_time, rs_time
 from .results import plan_errs
 
 KIND = "rackspace_cleanups"

@@ -7,12 +7,12 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import NotFound, Unprocessable
+from ..handlers import handles
 from ..headers import NAMESPACE_HEADER
 from ..keys import CONTROLS, FAULTS, JOURNAL, RATE_LIMITER
-from ..qa.faults import FaultError
-from ..qa.journal import Query
 from ..validation import Call
-from . import handles
+from .faults import FaultError
+from .journal import Query
 
 
 def _json(body: Any, status: int = 200) -> web.Response:

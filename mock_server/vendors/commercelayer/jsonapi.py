@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ..errors import JSONAPI
-from ..jsonenc import dumps
-from ..namespace_path import link_prefix
+from ...errors import JSONAPI
+from ...jsonenc import dumps
+from ...namespace_path import link_prefix
 
 
 def base_url(request: web.Request, public_url: str | None) -> str:

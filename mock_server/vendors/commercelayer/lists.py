@@ -9,13 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ..auth import stable_id
-from ..errors import BadRequest
-from ..jobs import view as job_view
-from ..keys import SETTINGS
-from ..lifecycle import View
-from ..model import ResourceType
-from ..query import (
+from ...errors import BadRequest
+from ...jobs import view as job_view
+from ...keys import SETTINGS
+from ...lifecycle import View
+from ...model import ResourceType
+from ...query import (
     JSONAPI_CODES,
     QueryError,
     filter_params,
@@ -25,9 +24,10 @@ from ..query import (
     parse_include,
     parse_sort,
 )
-from ..store import Job, Packed
-from ..timefmt import cl_time
-from ..validation import Call
+from ...store import Job, Packed
+from ...timefmt import cl_time
+from ...validation import Call
+from .auth import stable_id
 from .jsonapi import base_url, resource, respond
 
 _NOT_INCLUDABLE = frozenset({"event_stores"})  # notes: commercelayer_api.md §1.1
@@ -179,7 +179,7 @@ def single_response(
 
 
 def _known(request: web.Request, rtype: str) -> Sequence[str]:
-    from ..keys import TYPES
+    from ...keys import TYPES
 
     rt = request.app[TYPES].get(rtype)
     return rt.attributes if rt else ()

@@ -11,13 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
-from ..backend.files import LINK_BASE, Signer
-from ..backend.imports import inputs_file
-from ..backend.org import file_of
-from ..errors import NotFound
-from ..keys import CLOCK, SETTINGS, STORE
-from ..validation import Call
-from . import handles
+from ...backend.files import LINK_BASE, Signer
+from ...backend.imports import inputs_file
+from ...backend.org import file_of
+from ...errors import NotFound
+from ...handlers import handles
+from ...keys import CLOCK, SETTINGS, STORE
+from ...validation import Call
 from .jsonapi import base_url
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..settings import ConfigError
+from ...settings import ConfigError
 
 # notes: rackspace_cleanups.md §1 — the agent id of every documented example request, so the
 # documented `POST .../cleanups` works as written in every project.

@@ -1,1 +1,0 @@
-"""Rackspace Cloud Backup v2 cleanups on the shared engine: agents, auth, cleanups, results."""

@@ -1,0 +1,1 @@
+"""Commerce Layer Core API: job resources (imports, exports, cleanups), records, OAuth, files."""

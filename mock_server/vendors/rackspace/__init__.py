@@ -1,0 +1,1 @@
+"""Rackspace Cloud Backup v2: cleanups, their results and events, agents, auth."""
