@@ -1,7 +1,7 @@
 """Spec-driven mock and contract-testing server for asynchronous job APIs."""
 
 from .app import create_app
-from .clock import VirtualClock
+from .domain.clock import VirtualClock
 from .serving import MockServer
 from .settings import Settings
 

@@ -7,9 +7,10 @@ from typing import Any
 from aiohttp import web
 
 from . import handlers as api
-from .backend import install
-from .changes import ClockMoved
-from .clock import VirtualClock
+from .domain.changes import ClockMoved
+from .domain.clock import VirtualClock
+from .domain.model import load_types
+from .domain.store import Store
 from .handlers import Handler
 from .headers import NAMESPACE_HEADER
 from .hooks import Hooks
@@ -29,18 +30,17 @@ from .keys import (
     TYPES,
 )
 from .middlewares import error_middleware
-from .model import load_types
 from .namespace_path import namespace_path_middleware
 from .qa.controls import Controls
 from .qa.fault_middleware import fault_middleware
 from .qa.faults import FaultSet
 from .qa.journal import Journal, journal_middleware
 from .qa.ratelimit import Limits, RateLimiter
+from .records.simulation import install
 from .scenarios.attach import enrich, scenario_hook
 from .scenarios.scenario import ScenarioBook
 from .settings import Settings
 from .spec.load import Operation, Spec
-from .store import Store
 from .timefmt import parse_time
 from .validation import Call, check_accept, check_params, parse_body
 from .vendors.commercelayer.files import link_base_middleware
@@ -134,7 +134,7 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     clock.on_move(lambda namespace, now: app[STORE].feed.publish(ClockMoved(namespace, now)))
     app[TYPES] = load_types(spec)
     app[HOOKS] = Hooks()
-    install(app)  # records backend: sizers, effects, fixtures, attachment links (backend/)
+    install(app)  # the records simulation: sizers, effects, fixtures (records/simulation/)
     app[RS_AGENTS] = AgentBook.from_config(settings.extra.get("agents"))
     app[AUTHENTICATORS] = {"bearerAuth": _bearer, "rackspaceToken": _rackspace_token}
     book = ScenarioBook.from_config(settings.extra, source)

@@ -11,7 +11,7 @@ from .keys import STORE
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from .store import Tenant
+    from .domain.store import Tenant
     from .validation import Call
 
 Handler = Callable[["web.Request", "Call"], Awaitable["web.StreamResponse"]]

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .lifecycle import View
-    from .store import Job, Tenant
+    from .domain.lifecycle import View
+    from .domain.store import Job, Tenant
 
 # (tenant, job type, the user's create attributes) → job size (records_count / inputs_size)
 Sizer = Callable[["Tenant", str, dict[str, Any]], int]

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 
 from aiohttp import hdrs, web
 
-from .errors import MockError
+from .domain.errors import MockError
+from .domain.store import Job, Tenant
 from .headers import NAMESPACE_HEADER
 from .keys import CLOCK, FAULTS, JOURNAL, RATE_LIMITER, STORE
 from .reuse import Ended
-from .store import Job, Tenant
 from .validation import Call
 from .vendors.commercelayer.auth import principal
 

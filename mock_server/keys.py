@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from .clock import VirtualClock
+    from .domain.clock import VirtualClock
+    from .domain.model import ResourceType
+    from .domain.store import Store
     from .hooks import Hooks
-    from .model import ResourceType
     from .qa.controls import Controls
     from .qa.faults import FaultSet
     from .qa.journal import Journal
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from .scenarios.scenario import ScenarioBook
     from .settings import Settings
     from .spec.load import Spec
-    from .store import Store
     from .vendors.rackspace.agents import AgentBook
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .errors import (
+from .domain.errors import (
     JSON,
     JSONAPI,
     MethodNotAllowed,

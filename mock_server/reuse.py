@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .backend.files import link_window
-from .store import Job, Tenant
+from .domain.store import Job, Tenant
+from .records.simulation.files import link_window
 
 MAX_RENDERED = 1024  # resource objects kept per tenant, oldest dropped first (~1.5 KB each)
 

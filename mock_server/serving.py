@@ -18,7 +18,7 @@ from aiohttp import web
 
 from . import hot_reads
 from .app import create_app
-from .clock import VirtualClock
+from .domain.clock import VirtualClock
 from .keys import CLOCK, CONTROLS, FAULTS, JOURNAL, SCENARIOS, SPEC
 from .namespace_path import PREFIX
 from .qa.controls import Controls

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 from jsonschema import Draft202012Validator
 from multidict import MultiDictProxy
 
-from .errors import (
+from .domain.errors import (
     BadRequest,
     MockError,
     NotAcceptable,

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mock_server import MockServer, Settings
+from mock_server.domain.lifecycle import LIFECYCLES
 from mock_server.keys import SCENARIOS, SPEC, STORE
-from mock_server.lifecycle import LIFECYCLES
 from mock_server.vendors.rackspace.cleanups import KIND, set_outcome
 
 from .fixtures.conformance import ResponseChecker
@@ -574,9 +574,9 @@ _ORDER = {"start_requested": 0, "start_scheduled": 0, "queued": 1, "in_progress"
                           st.sampled_from([*sorted(_ORDER), "/snapshot_ids"])), max_size=12),
        st.sampled_from([None, "completed_with_errors", "failed"]))
 def test_state_and_results_never_go_back(steps: list[tuple[float, str]], outcome: str | None) -> None:
-    from mock_server import jobs
-    from mock_server.errors import MockError
-    from mock_server.store import IdSequence, Tenant
+    from mock_server.domain import jobs
+    from mock_server.domain.errors import MockError
+    from mock_server.domain.store import IdSequence, Tenant
     from mock_server.timefmt import rs_time
     from mock_server.vendors.rackspace.cleanups import PatchOp, apply, update
     from mock_server.vendors.rackspace.results import events, results

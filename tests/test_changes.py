@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from mock_server import MockServer
-from mock_server.changes import Change, ChangeFeed, ClockMoved, JobChanged
+from mock_server.domain.changes import Change, ChangeFeed, ClockMoved, JobChanged
 from mock_server.keys import CONTROLS, STORE
 
 from .fixtures.qa import PROJECT, Jobs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server.clock import VirtualClock
+from mock_server.domain.clock import VirtualClock
 
 
 class FakeReal:

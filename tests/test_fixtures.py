@@ -12,9 +12,9 @@ import pytest
 import requests
 
 from mock_server import MockServer, Settings, create_app
-from mock_server.backend import FixtureError
 from mock_server.cli import main
 from mock_server.keys import SPEC
+from mock_server.records.simulation import FixtureError
 
 from .fixtures.conformance import ResponseChecker
 from .fixtures.http import JSONAPI, START_ISO, Api, make_token

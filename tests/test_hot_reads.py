@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 
 from mock_server import MockServer, Settings, hot_reads
 from mock_server.app import create_app
-from mock_server.clock import VirtualClock
+from mock_server.domain.clock import VirtualClock
 from mock_server.keys import STORE
 from mock_server.timefmt import parse_time
 from mock_server.vendors.commercelayer.auth import encode

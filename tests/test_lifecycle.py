@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_server.lifecycle import LIFECYCLES, Plan, interrupt, release, status_at, transitions, view
+from mock_server.domain.lifecycle import (
+    LIFECYCLES,
+    Plan,
+    interrupt,
+    release,
+    status_at,
+    transitions,
+    view,
+)
 
 CL = LIFECYCLES["exports"]
 RS = LIFECYCLES["rackspace_cleanups"]

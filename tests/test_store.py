@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mock_server.lifecycle import Plan
-from mock_server.store import IdSequence, Job, Store, Tenant
+from mock_server.domain.lifecycle import Plan
+from mock_server.domain.store import IdSequence, Job, Store, Tenant
 
 KEY = ("ns", "cl", "acme", "test")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..errors import NotFound, Unprocessable
+from ..domain.errors import NotFound, Unprocessable
 from ..handlers import handles
 from ..headers import NAMESPACE_HEADER
 from ..keys import CONTROLS, FAULTS, JOURNAL, RATE_LIMITER

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import jobs, lifecycle
-from ..errors import NotFound, Unprocessable
-from ..lifecycle import LIFECYCLES, Plan
+from ..domain import jobs, lifecycle
+from ..domain.errors import NotFound, Unprocessable
+from ..domain.lifecycle import LIFECYCLES, Plan
 from ..scenarios import fate
 from ..scenarios.attach import attach, scenario_error, scenario_of
 from ..scenarios.scenario import ScenarioBook, ScenarioError, parse
 from ..timefmt import cl_time, parse_duration, parse_time
 
 if TYPE_CHECKING:
-    from ..clock import VirtualClock
+    from ..domain.clock import VirtualClock
+    from ..domain.store import Job, Store, Tenant
     from ..settings import Settings
-    from ..store import Job, Store, Tenant
     from .faults import FaultSet
     from .journal import Journal
     from .ratelimit import RateLimiter

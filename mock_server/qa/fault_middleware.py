@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..clock import VirtualClock
-from ..errors import MockError, TooManyRequests
+from ..domain.clock import VirtualClock
+from ..domain.errors import MockError, TooManyRequests
 from ..headers import FAULT_HEADER
 from ..middlewares import error_response
 from .faults import FaultRule, FaultSet

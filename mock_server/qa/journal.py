@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..clock import VirtualClock
+from ..domain.clock import VirtualClock
 from ..headers import NAMESPACE_HEADER
 from ..timefmt import cl_time
 from ..vendors.commercelayer.auth import decode_cached

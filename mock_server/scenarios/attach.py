@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .. import jobs
-from ..errors import BadRequest, Conflict, Unprocessable
-from ..lifecycle import LIFECYCLES, View
+from ..domain import jobs
+from ..domain.errors import BadRequest, Conflict, Unprocessable
+from ..domain.lifecycle import LIFECYCLES, View
 from . import fate
 from .scenario import (
     HEADER,
@@ -22,8 +22,8 @@ from .scenario import (
 )
 
 if TYPE_CHECKING:
+    from ..domain.store import Job, Tenant
     from ..hooks import OnCreate
-    from ..store import Job, Tenant
 
 
 def scenario_error(exc: ScenarioError, where: str, pointer: str, rackspace: bool = False

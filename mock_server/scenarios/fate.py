@@ -10,8 +10,8 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from .. import lifecycle
-from ..lifecycle import Lifecycle, Plan
+from ..domain import lifecycle
+from ..domain.lifecycle import Lifecycle, Plan
 from .scenario import Scenario, ScenarioError, TooLate
 
 # notes: commercelayer_api.md §2.1, §2.4 — imports (unless skip_errors) and cleanups are

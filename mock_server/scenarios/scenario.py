@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from ..domain.lifecycle import LIFECYCLES
 from ..headers import SCENARIO_HEADER
-from ..lifecycle import LIFECYCLES
 
 HEADER = SCENARIO_HEADER
 METADATA_KEY = "mock_scenario"  # metadata.mock_scenario: lets unmodified vendor clients opt in

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ...errors import Unauthorized
+from ...domain.errors import Unauthorized
 
 # notes: commercelayer_api.md §3 "Authentication": sales channels get none of the job resources
 ALLOWED_KINDS = frozenset({"integration", "cli", "admin", "webapp_admin"})

@@ -11,12 +11,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ...backend.files import LINK_BASE, Signer
-from ...backend.imports import inputs_file
-from ...backend.org import file_of
-from ...errors import NotFound
+from ...domain.errors import NotFound
 from ...handlers import handles
 from ...keys import CLOCK, SETTINGS, STORE
+from ...records.simulation.files import LINK_BASE, Signer
+from ...records.simulation.imports import inputs_file
+from ...records.simulation.org import file_of
 from ...validation import Call
 from .jsonapi import base_url
 

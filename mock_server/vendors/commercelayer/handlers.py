@@ -7,13 +7,14 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import hot_reads, jobs, reuse
-from ...errors import BadRequest, NotFound, Unprocessable
+from ... import hot_reads, reuse
+from ...domain import jobs
+from ...domain.errors import BadRequest, NotFound, Unprocessable
+from ...domain.model import ResourceType
+from ...domain.store import Job, Packed, Tenant
 from ...handlers import handles, tenant_of
 from ...jsonenc import dumps, fragment
 from ...keys import HOOKS, SETTINGS, TYPES
-from ...model import ResourceType
-from ...store import Job, Packed, Tenant
 from ...timefmt import cl_time
 from ...validation import Call
 from .auth import Principal

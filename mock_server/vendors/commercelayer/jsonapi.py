@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ...errors import JSONAPI
+from ...domain.errors import JSONAPI
 from ...jsonenc import dumps
 from ...namespace_path import link_prefix
 

@@ -9,11 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ...errors import BadRequest
-from ...jobs import view as job_view
+from ...domain.errors import BadRequest
+from ...domain.jobs import view as job_view
+from ...domain.lifecycle import View
+from ...domain.model import ResourceType
+from ...domain.store import Job, Packed
 from ...keys import SETTINGS
-from ...lifecycle import View
-from ...model import ResourceType
 from ...query import (
     JSONAPI_CODES,
     QueryError,
@@ -24,7 +25,6 @@ from ...query import (
     parse_include,
     parse_sort,
 )
-from ...store import Job, Packed
 from ...timefmt import cl_time
 from ...validation import Call
 from .auth import stable_id

@@ -6,7 +6,7 @@ import json
 
 from aiohttp import web
 
-from ...errors import BadRequest
+from ...domain.errors import BadRequest
 from ...handlers import handles
 from ...headers import NAMESPACE_HEADER
 from ...keys import CLOCK, SETTINGS

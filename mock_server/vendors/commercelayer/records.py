@@ -7,12 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ...backend.org import org_records, packaged_catalog
-from ...backend.selection import attributes_of, filterable, sortable
-from ...errors import NotFound
+from ...domain.errors import NotFound
 from ...handlers import handles
 from ...keys import SETTINGS
 from ...records import RecordType, resolver
+from ...records.simulation.org import org_records, packaged_catalog
+from ...records.simulation.selection import attributes_of, filterable, sortable
 from ...validation import Call
 from .handlers import cl_tenant
 from .jsonapi import base_url, resource, respond, sparse

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ...errors import Forbidden, Unauthorized
+from ...domain.errors import Forbidden, Unauthorized
 
 # Which header carries the caller's roles. Inferred: Rackspace Identity's auth proxy (Repose,
 # keystonemiddleware) hands roles to services in X-Roles; the mock lets the client send it.

@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ... import jobs, lifecycle
-from ...errors import BadRequest, Conflict
-from ...lifecycle import Lifecycle, Plan
-from ...store import Job, Tenant
+from ...domain import jobs, lifecycle
+from ...domain.errors import BadRequest, Conflict
+from ...domain.lifecycle import Lifecycle, Plan
+from ...domain.store import Job, Tenant
 from ...timefmt import parse_time, rs_time
 from .results import plan_errs
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ... import jobs
-from ...errors import BadRequest, Conflict, NotFound
+from ...domain import jobs
+from ...domain.errors import BadRequest, Conflict, NotFound
+from ...domain.store import Job
 from ...handlers import handles, tenant_of
 from ...keys import HOOKS, RS_AGENTS, SETTINGS, TYPES
 from ...query import QueryError, marker_window
-from ...store import Job
 from ...validation import Call
 from ..commercelayer.jsonapi import base_url
 from . import cleanups as rs

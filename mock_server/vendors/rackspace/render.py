@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from ... import jobs
-from ...errors import JSON
-from ...model import ResourceType
-from ...store import Job, Tenant
+from ...domain import jobs
+from ...domain.errors import JSON
+from ...domain.model import ResourceType
+from ...domain.store import Job, Tenant
 from ...timefmt import rs_time
 from ...validation import Call
 from .agents import AgentBook

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...lifecycle import Lifecycle, Plan, View
-from ...store import Job
+from ...domain.lifecycle import Lifecycle, Plan, View
+from ...domain.store import Job
 
 # notes: rackspace_cleanups.md §5 — the documented error item; further kinds are inferred
 # (a cleanup validates the vault, repacks and deletes bundles: CONC in §0).

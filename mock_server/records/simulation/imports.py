@@ -6,13 +6,13 @@ import gzip
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import Unprocessable
-from ..jsonenc import dumps
-from ..lifecycle import View
-from ..records import DuplicateKey, RecordType, apply_parent, item_key, parse_csv, validate_item
-from ..records.validate import INVALID, TAKEN
-from ..store import Job, Packed, Tenant
-from ..timefmt import cl_time
+from ...domain.errors import Unprocessable
+from ...domain.lifecycle import View
+from ...domain.store import Job, Packed, Tenant
+from ...jsonenc import dumps
+from ...timefmt import cl_time
+from .. import DuplicateKey, RecordType, apply_parent, item_key, parse_csv, validate_item
+from ..validate import INVALID, TAKEN
 from .files import FileRef
 from .org import Backend, OrgRecords, Run, run_of
 from .selection import record_type

@@ -14,11 +14,11 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from .. import jobs, lifecycle
-from ..lifecycle import LIFECYCLES, Lifecycle, Plan
-from ..scenarios import fate
-from ..scenarios.attach import scenario_of
-from ..store import Job, Tenant
+from ...domain import jobs, lifecycle
+from ...domain.lifecycle import LIFECYCLES, Lifecycle, Plan
+from ...domain.store import Job, Tenant
+from ...scenarios import fate
+from ...scenarios.attach import scenario_of
 from . import cleanups, imports
 from .org import Backend, OrgRecords, Run, org_records, run_of
 

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..jsonenc import dumps
 from .changes import ChangeFeed
-from .jsonenc import dumps
 from .lifecycle import Plan
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # ASCII order
@@ -115,7 +115,7 @@ class Job:
     changes: list[tuple[float, dict[str, Any]]] | None = None  # versions: (at, changed fields)
     extra: dict[str, Any] | None = None  # per-kind results (errors_log, file, …)
     final: tuple[Plan, Any] | None = None  # (plan, View) once that plan reached its end
-    run: Any = None  # item-effects progress the records backend keeps (backend/org.Run)
+    run: Any = None  # item-effects progress the records simulation keeps (records/simulation/org.Run)
     version: int = 0  # 0 while being created; 1 once stored; +1 on every change (jobs.py)
 
 

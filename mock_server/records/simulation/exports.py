@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import Unprocessable
-from ..lifecycle import LIFECYCLES, View
-from ..records import build_export, check_paths, resolver
-from ..store import Job, Tenant
+from ...domain.errors import Unprocessable
+from ...domain.lifecycle import LIFECYCLES, View
+from ...domain.store import Job, Tenant
+from .. import build_export, check_paths, resolver
 from .files import FileRef
 from .org import Backend, ExportFile, OrgRecords, file_of, put_extra
 from .selection import matching, record_type

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..lifecycle import View
-from ..records import Catalog, RecordType, item_key
-from ..store import Job, Tenant
+from ...domain.lifecycle import View
+from ...domain.store import Job, Tenant
+from .. import Catalog, RecordType, item_key
 from .org import Backend, OrgRecords, Run, run_of
 from .selection import matching, record_type
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ..keys import CLOCK, HOOKS, SETTINGS, SPEC, STORE, TYPES
+from ...keys import CLOCK, HOOKS, SETTINGS, SPEC, STORE, TYPES
 from .files import Signer
 from .fixtures import Fixture, FixtureError, load_fixture, load_tenant
-from .hooks import SIZERS, enrich, on_create
 from .org import Backend, OrgRecords, packaged_catalog
+from .part import SIZERS, enrich, on_create
 from .settle import settle
 
 if TYPE_CHECKING:

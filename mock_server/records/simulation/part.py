@@ -6,9 +6,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from .. import jobs
-from ..lifecycle import View
-from ..store import Job, Tenant
+from ...domain import jobs
+from ...domain.lifecycle import View
+from ...domain.store import Job, Tenant
 from . import cleanups, exports, imports
 from .org import Backend, OrgRecords, org_records
 

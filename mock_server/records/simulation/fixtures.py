@@ -23,17 +23,17 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from ..errors import JSONAPI, MockError
-from ..records import DuplicateKey, generate_org, validate_item
-from ..scenarios.attach import attach
-from ..scenarios.scenario import Scenario, ScenarioError, parse
-from ..settings import ConfigError
-from ..spec.load import Spec
-from ..store import IdSequence, Tenant
-from ..timefmt import cl_time, parse_duration, parse_time
-from ..validation import body_errors
-from .hooks import create_job
+from ...domain.errors import JSONAPI, MockError
+from ...domain.store import IdSequence, Tenant
+from ...scenarios.attach import attach
+from ...scenarios.scenario import Scenario, ScenarioError, parse
+from ...settings import ConfigError
+from ...spec.load import Spec
+from ...timefmt import cl_time, parse_duration, parse_time
+from ...validation import body_errors
+from .. import DuplicateKey, generate_org, validate_item
 from .org import ORG_SALT, Backend, OrgRecords, packaged_catalog
+from .part import create_job
 from .settle import settle
 
 BUILT_IN = "data/demo.yaml"  # inside the package, so an installed wheel has it too

@@ -20,8 +20,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..errors import Forbidden, NotFound
-from ..timefmt import cl_time
+from ...domain.errors import Forbidden, NotFound
+from ...timefmt import cl_time
 
 PATH = "/_files/"  # mock-owned, like /_mock/ and /_ns/: no vendor has it
 VALID_FOR = 300.0  # notes: commercelayer_api.md §2.2 (CORE attachment_expiration: 5 minutes)

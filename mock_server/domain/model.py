@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..spec.load import Spec
 from .lifecycle import LIFECYCLES, Lifecycle
-from .spec.load import Spec
 
 # Job resource schemas and their create/update documents, by the names fixed in ARCHITECTURE.md.
 JOB_SCHEMAS = {

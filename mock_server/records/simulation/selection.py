@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import Unprocessable
-from ..query import QueryError, parse_filters
-from ..records import Catalog, RecordStore, RecordType
+from ...domain.errors import Unprocessable
+from ...query import QueryError, parse_filters
+from .. import Catalog, RecordStore, RecordType
 
 STAMPS = ("id", "created_at", "updated_at")
 _SCALARS = frozenset({"string", "integer", "number", "boolean", "datetime"})

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ..records import Catalog, RecordStore
+from .. import Catalog, RecordStore
 
 if TYPE_CHECKING:
-    from ..clock import VirtualClock
-    from ..model import ResourceType
-    from ..settings import Settings
-    from ..store import Job, Tenant
+    from ...domain.clock import VirtualClock
+    from ...domain.model import ResourceType
+    from ...domain.store import Job, Tenant
+    from ...settings import Settings
     from .files import Signer
 
 # Salt of generated and new record ids: the same in every organization, so a fixture gives

@@ -11,15 +11,15 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..settings import Settings, Timing
 from . import lifecycle
 from .changes import JobChanged
 from .errors import Unprocessable
 from .lifecycle import Lifecycle, Plan, View
-from .settings import Settings, Timing
 from .store import Fields, Job, Tenant
 
 if TYPE_CHECKING:
-    from .hooks import OnCreate
+    from ..hooks import OnCreate
 
 
 @lru_cache(maxsize=1024)
