@@ -584,7 +584,7 @@ def test_state_and_results_never_go_back(steps: list[tuple[float, str]], outcome
     lc = LIFECYCLES[KIND]
     tenant = Tenant(("ns", "rs", "1"), IdSequence(7))
     start = 1_767_225_600.0  # real magnitudes: an ulp here is 2e-7 s
-    job = jobs.create(tenant, KIND, lc, Settings(), start, {"agent_id": AGENT}, 0, rackspace=True)
+    job = jobs.launch(tenant, KIND, lc, Settings(), start, {"agent_id": AGENT}, 0, rackspace=True)
     if outcome:
         set_outcome(tenant, lc, job, outcome)
     now, last, seen_before = start, None, None

@@ -1,4 +1,4 @@
-"""Job operations shared by both vendors: create with a plan, view, interrupt, restart, delete.
+"""Job operations shared by both vendors: launch (create) with a plan, view, interrupt, restart, delete.
 
 The only code that changes a stored job: every change goes through `change` (or `delete`), which
 bumps the job's version and publishes a JobChanged on the store's feed (changes.py).
@@ -103,8 +103,8 @@ def launch(
     now: float,
     fields: dict[str, Any],
     total: int,
-    on_create: Iterable[OnCreate],
-    context: dict[str, Any],
+    on_create: Iterable[OnCreate] = (),
+    context: dict[str, Any] | None = None,
     *,
     limit: int | None = None,
     rackspace: bool = False,
@@ -117,12 +117,14 @@ def launch(
     with tenant.lock:
         if limit is not None:
             check_capacity(tenant, kind, lc, now, limit)
-        job = create(tenant, kind, lc, settings, now, fields, total, rackspace)
+        job = tenant.add(Job(id=tenant.new_id(rackspace=rackspace), kind=kind, created_at=now,
+                             plan=new_plan(lc, settings, kind, now, total),
+                             fields=Fields.packing(fields), updated_at=now))
         try:
             if prepare is not None:
                 job.plan = prepare(job.plan)
             for hook in on_create:
-                hook(tenant, job, context)  # may shape the job: it is not published yet
+                hook(tenant, job, context or {})  # may shape the job: it is not published yet
         except Exception:
             tenant.remove(kind, job.id)
             raise
@@ -164,28 +166,6 @@ def delete(tenant: Tenant, lc: Lifecycle, job: Job, now: float) -> None:
     tenant.remove(job.kind, job.id)
     tenant.feed.publish(JobChanged(tenant.key[0], tenant.key, job.kind, job.id, job.version + 1,
                                    now, deleted=True))
-
-
-def create(
-    tenant: Tenant,
-    kind: str,
-    lc: Lifecycle,
-    settings: Settings,
-    now: float,
-    fields: dict[str, Any],
-    total: int,
-    rackspace: bool = False,
-) -> Job:
-    """Store a new job with a default plan."""
-    job = Job(
-        id=tenant.new_id(rackspace=rackspace),
-        kind=kind,
-        created_at=now,
-        plan=new_plan(lc, settings, kind, now, total),
-        fields=Fields.packing(fields),
-        updated_at=now,
-    )
-    return tenant.add(job)
 
 
 def interrupt(tenant: Tenant, lc: Lifecycle, job: Job, now: float) -> None:
