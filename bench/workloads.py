@@ -11,7 +11,7 @@ NAMESPACE_HEADER = "X-Mock-Namespace"
 SCENARIO_HEADER = "X-Mock-Scenario"
 LIST_PATH = "/api/imports?sort=-created_at&page%5Bsize%5D=25"
 # w1r reads an export that stays in progress (X-Mock-Scenario: stall): rendered on every read,
-# where w1's ended export is answered by the fast path (mock_server/hot_reads.py).
+# where w1's ended export is answered by the fast path (mock_server/fast_path.py).
 WORKLOADS = ("w1", "w1r", "w2", "w3", "w4")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +23,7 @@ from .keys import (
     HOOKS,
     JOURNAL,
     RATE_LIMITER,
+    RENDERS,
     RS_AGENTS,
     SCENARIOS,
     SETTINGS,
@@ -37,6 +39,7 @@ from .qa.faults import FaultSet
 from .qa.journal import Journal, journal_middleware
 from .qa.ratelimit import Limits, RateLimiter
 from .records.simulation import install
+from .render_cache import RenderCache
 from .scenarios.attach import enrich, scenario_hook
 from .scenarios.scenario import ScenarioBook
 from .settings import Settings
@@ -44,21 +47,23 @@ from .spec.load import Operation, Spec
 from .timefmt import parse_time
 from .validation import Call, check_accept, check_params, parse_body
 from .vendors.commercelayer.files import link_base_middleware
+from .vendors.commercelayer.auth import principal as cl_principal
 from .vendors.rackspace.agents import AgentBook
+from .vendors.rackspace.auth import principal as rs_principal
 
 MAX_BODY = 64 * 1024 * 1024  # an import of 10,000 items is several MB
 
 
-def _bearer(request: web.Request) -> Any:
-    from .vendors.commercelayer.auth import principal
-
-    return principal(request.headers.get("Authorization"), request.app[CLOCK].wall())
+def _bearer(headers: Mapping[str, str], wall_now: float) -> Any:
+    return cl_principal(headers.get("Authorization"), wall_now)
 
 
-def _rackspace_token(request: web.Request) -> Any:
-    from .vendors.rackspace.auth import principal as rs_principal
+def _rackspace_token(headers: Mapping[str, str], wall_now: float) -> Any:
+    return rs_principal(headers)
 
-    return rs_principal(request.headers)
+
+# Every security scheme of the spec, and who checks it (the routes and the fast path).
+AUTHENTICATION = {"bearerAuth": _bearer, "rackspaceToken": _rackspace_token}
 
 
 def _namespace(request: web.Request, principal: Any) -> str:
@@ -75,7 +80,7 @@ def _route(op: Operation, handler: Handler) -> Handler:
         app = request.app
         principal = None
         for scheme in op.security:
-            principal = app[AUTHENTICATORS][scheme](request)
+            principal = app[AUTHENTICATORS][scheme](request.headers, app[CLOCK].wall())
         check_accept(op, request.headers.get("Accept"))
         path, query = check_params(op, request.match_info, request.query, request.headers)
         raw = await request.read() if request.body_exists else b""
@@ -131,12 +136,13 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app[CLOCK] = clock
     app[JOURNAL], app[FAULTS], app[RATE_LIMITER] = journal, faults, limiter
     app[STORE] = Store(settings.seed)
+    app[RENDERS] = RenderCache(app[STORE])
     clock.on_move(lambda namespace, now: app[STORE].feed.publish(ClockMoved(namespace, now)))
     app[TYPES] = load_types(spec)
     app[HOOKS] = Hooks()
     install(app)  # the records simulation: sizers, effects, fixtures (records/simulation/)
     app[RS_AGENTS] = AgentBook.from_config(settings.extra.get("agents"))
-    app[AUTHENTICATORS] = {"bearerAuth": _bearer, "rackspaceToken": _rackspace_token}
+    app[AUTHENTICATORS] = AUTHENTICATION
     book = ScenarioBook.from_config(settings.extra, source)
     app[SCENARIOS] = book
     app[HOOKS].register("scenarios", on_create=scenario_hook(book), enrich=enrich)

@@ -4,7 +4,7 @@ The types are imported for type checkers only, from modules that never import th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .qa.faults import FaultSet
     from .qa.journal import Journal
     from .qa.ratelimit import RateLimiter
+    from .render_cache import RenderCache
     from .scenarios.scenario import ScenarioBook
     from .settings import Settings
     from .spec.load import Spec
@@ -29,7 +30,10 @@ CLOCK: web.AppKey[VirtualClock] = web.AppKey("clock")
 STORE: web.AppKey[Store] = web.AppKey("store")
 TYPES: web.AppKey[dict[str, ResourceType]] = web.AppKey("types")
 HOOKS: web.AppKey[Hooks] = web.AppKey("hooks")
-AUTHENTICATORS: web.AppKey[dict[str, Callable[[web.Request], Any]]] = web.AppKey("authenticators")
+# scheme → (request headers, wall-clock now) → the caller, or a MockError (401/403)
+AUTHENTICATORS: web.AppKey[dict[str, Callable[[Mapping[str, str], float], Any]]] = web.AppKey(
+    "authenticators")
+RENDERS: web.AppKey[RenderCache] = web.AppKey("renders")  # rendered answers of ended jobs
 RS_AGENTS: web.AppKey[AgentBook] = web.AppKey("rs_agents")  # Rackspace agents (config `agents:`)
 JOURNAL: web.AppKey[Journal] = web.AppKey("journal")  # QA controls (/_mock/ and pytest)
 FAULTS: web.AppKey[FaultSet] = web.AppKey("faults")

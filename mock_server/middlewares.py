@@ -1,9 +1,11 @@
-"""aiohttp middleware that renders MockErrors and routing errors in the vendor's shape."""
+"""aiohttp middleware that renders MockErrors and routing errors in the vendor's shape, and how
+each middleware declares when the fast path (fast_path.py) may answer without it."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -18,6 +20,27 @@ from .domain.errors import (
     rackspace_body,
     rackspace_error,
 )
+
+
+_GUARD = "mock_fast_path_guard"
+M = TypeVar("M")
+
+
+def _never() -> bool:
+    return False
+
+
+def skippable(middleware: M, unless: Callable[[], bool] = _never) -> M:
+    """Declare that an answer kept by the fast path is what `middleware` would give too, except
+    while `unless()` is true (e.g. a fault rule is armed). A middleware not declared this way is
+    never skipped: the fast path stays off for its app."""
+    setattr(middleware, _GUARD, unless)
+    return middleware
+
+
+def guard_of(middleware: Any) -> Callable[[], bool] | None:
+    """When a declared middleware must not be skipped (None: it was never declared)."""
+    return getattr(middleware, _GUARD, None)  # type: ignore[no-any-return]
 
 
 def error_response(err: MockError, path: str) -> web.Response:
@@ -50,6 +73,7 @@ def from_http_exception(exc: web.HTTPException) -> MockError:
     return err
 
 
+@skippable  # it only turns errors into answers; a kept answer is a 200
 @web.middleware
 async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Render every MockError and routing error in the vendor's shape; never a bare 500."""

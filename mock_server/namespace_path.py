@@ -14,6 +14,7 @@ from aiohttp import hdrs, web
 from yarl import URL
 
 from .headers import NAMESPACE_HEADER
+from .middlewares import skippable
 from .qa.journal import Handler
 
 PREFIX = "/_ns/"
@@ -39,6 +40,7 @@ def link_prefix(request: web.Request) -> str:
     return request.get(LINK_PREFIX, "")  # type: ignore[no-any-return]
 
 
+@skippable  # the fast path keys answers by the raw path, prefix included
 @web.middleware
 async def namespace_path_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Outermost: serve `/_ns/<ns>/rest` as `/rest` with `X-Mock-Namespace: <ns>`."""
@@ -54,5 +56,5 @@ async def namespace_path_middleware(request: web.Request, handler: Handler) -> w
     # Routing ran before any middleware, on the prefixed path: route the inner request again
     # (through every middleware, this one passing it on). aiohttp has no public hook for it.
     resp = await request.app._handle(inner)  # type: ignore[arg-type]
-    request.update(inner)  # what the handlers noted (e.g. hot_reads' offer) is the outer's too
+    request.update(inner)  # what the handlers noted (e.g. the fast path's offer) is the outer's too
     return resp

@@ -1,6 +1,6 @@
 """Serving the mock: `mock-server serve` (run), MockServer (the app on its own loop in a thread,
 for tests and non-async code) and NamespaceHandle (one namespace of it as a test sees it). The
-fast path for repeated reads (hot_reads.py) is installed here, once for both ways of serving."""
+fast path for repeated reads (fast_path.py) is installed here, once for both ways of serving."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from . import hot_reads
+from . import fast_path
 from .app import create_app
 from .domain.clock import VirtualClock
 from .keys import CLOCK, CONTROLS, FAULTS, JOURNAL, SCENARIOS, SPEC
@@ -31,10 +31,10 @@ if TYPE_CHECKING:
     from .qa.journal import Entry, Journal
 
 
-async def _started(runner: web.AppRunner, host: str, port: int) -> hot_reads.HotReads:
+async def _started(runner: web.AppRunner, host: str, port: int) -> fast_path.FastPath:
     """Set up a runner, install the fast path, and listen."""
     await runner.setup()
-    fast = hot_reads.install(runner)
+    fast = fast_path.install(runner)
     await web.TCPSite(runner, host, port).start()
     return fast
 
@@ -97,7 +97,7 @@ class MockServer:
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
-        self.hot_reads: hot_reads.HotReads | None = None  # the fast path, once serving
+        self.fast_path: fast_path.FastPath | None = None  # once serving
 
     @property
     def url(self) -> str:
@@ -133,7 +133,7 @@ class MockServer:
 
         async def boot() -> None:
             self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-            self.hot_reads = await _started(self._runner, self.settings.host, self.settings.port)
+            self.fast_path = await _started(self._runner, self.settings.host, self.settings.port)
             self.port = self._runner.addresses[0][1]
 
         def main() -> None:

@@ -41,16 +41,9 @@ def new_plan(lc: Lifecycle, settings: Settings, kind: str, now: float, total: in
 
 def view(lc: Lifecycle, job: Job, now: float) -> View:
     """The job at `now`, with the transitions of earlier (restarted) plans kept in front."""
-    final = job.final
-    if final is not None and final[0] is job.plan and final[1].updated_at <= now:
-        return final[1]  # an ended plan looks the same at every later instant
     seen = lifecycle.view(lc, job.plan, now)
     if job.past:
         seen = replace(seen, transitions=job.past + seen.transitions)
-    if seen.status in lc.terminal:
-        # Plans are frozen and replaced on every change (restart sets `past` with a new plan),
-        # so the identity check above is the whole invalidation.
-        job.final = (job.plan, seen)
     return seen
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 _INTERRUPT, _FAIL, _COMPLETE = 0, 1, 2  # tie-break: an interrupt at the same instant wins
 
@@ -178,6 +179,17 @@ def transitions(lc: Lifecycle, plan: Plan, now: float) -> tuple[tuple[str, float
 
 def view(lc: Lifecycle, plan: Plan, now: float) -> View:
     """Status, timestamps and counters of a job at `now`."""
+    if status_at(lc, plan, now) in lc.terminal:
+        return _ended(lc, plan)  # an ended plan looks the same at every later instant
+    return _view(lc, plan, now)
+
+
+@lru_cache(maxsize=4096)  # a pure function of two frozen values: lists show ended jobs again
+def _ended(lc: Lifecycle, plan: Plan) -> View:
+    return _view(lc, plan, math.inf)
+
+
+def _view(lc: Lifecycle, plan: Plan, now: float) -> View:
     steps = transitions(lc, plan, now)
     if not steps:  # asked about an instant before the job existed
         return View(plan.first_stage or lc.stages[0], None, None, plan.done, 0.0, None, plan.start)

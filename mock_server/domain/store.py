@@ -114,7 +114,6 @@ class Job:
     past: tuple[tuple[str, float], ...] = ()  # transitions of plans replaced by a restart
     changes: list[tuple[float, dict[str, Any]]] | None = None  # versions: (at, changed fields)
     extra: dict[str, Any] | None = None  # per-kind results (errors_log, file, …)
-    final: tuple[Plan, Any] | None = None  # (plan, View) once that plan reached its end
     run: Any = None  # item-effects progress the records simulation keeps (records/simulation/org.Run)
     version: int = 0  # 0 while being created; 1 once stored; +1 on every change (jobs.py)
 
@@ -130,7 +129,6 @@ class Tenant:
     records: Any = None  # the target-record store, set up by the records backend
     lock: threading.RLock = field(default_factory=threading.RLock)
     unordered: set[str] = field(default_factory=set)  # kinds stored out of created_at order
-    rendered: dict[Any, Any] | None = None  # ended jobs' resource objects (reuse.py), on demand
 
     def new_id(self, rackspace: bool = False) -> str:
         """A job id never handed out before by this server."""
@@ -179,7 +177,7 @@ class Store:
         self.feed = ChangeFeed()  # every job change and clock move (changes.py)
         self._tenants: dict[TenantKey, Tenant] = {}
         self._lock = threading.Lock()
-        self.clears = 0  # how many times tenants were forgotten (caches of them start over)
+        self.generation = 0  # +1 whenever tenants are forgotten (what was derived from them goes)
 
     def tenant(self, key: TenantKey) -> Tenant:
         """The tenant for a key, loading fixtures the first time it is seen."""
@@ -209,5 +207,5 @@ class Store:
             doomed = [k for k in self._tenants if namespace is None or k[0] == namespace]
             for k in doomed:
                 del self._tenants[k]
-            self.clears += 1
+            self.generation += 1
         return len(doomed)

@@ -13,7 +13,7 @@ from aiohttp import web
 from ..domain.clock import VirtualClock
 from ..domain.errors import MockError, TooManyRequests
 from ..headers import FAULT_HEADER
-from ..middlewares import error_response
+from ..middlewares import error_response, skippable
 from .faults import FaultRule, FaultSet
 from .journal import FAULT_NOTE, Handler, bearer_claims, is_admin, namespace_of
 from .ratelimit import RateLimiter, Verdict, retry_after_header
@@ -130,4 +130,4 @@ def fault_middleware(faults: FaultSet, limiter: RateLimiter, clock: VirtualClock
             raise asyncio.CancelledError
         return resp
 
-    return middleware
+    return skippable(middleware, unless=lambda: faults.armed or limiter.enabled)

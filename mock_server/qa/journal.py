@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ..domain.clock import VirtualClock
 from ..headers import NAMESPACE_HEADER
+from ..middlewares import skippable
 from ..timefmt import cl_time
 from ..vendors.commercelayer.auth import decode_cached
 
@@ -225,8 +226,23 @@ def _response_body(resp: web.StreamResponse) -> bytes | bytearray | None:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def record(journal: Journal, clock: VirtualClock, request: web.BaseRequest, namespace: str,
+           path: str, *, at: float, started: float, operation: str | None, status: int | None,
+           resp: web.StreamResponse | None, request_body: Body = None,
+           fault: str | None = None) -> None:
+    """Journal one exchange as the client saw it (the middleware and the fast path both call it)."""
+    journal.add(
+        namespace, request.method, path, at=at, query=request.query_string, operation=operation,
+        request_headers=request.headers, request_body=request_body, status=status,
+        response_headers=resp.headers if resp is not None else (),
+        response_body=_response_body(resp) if resp is not None else None,
+        duration_ms=(clock.wall() - started) * 1000, fault=fault,
+    )
+
+
 def journal_middleware(journal: Journal, clock: VirtualClock) -> Any:
-    """Outermost middleware: record every vendor request and the response the client got."""
+    """Outermost middleware: record every vendor request and the response the client got.
+    The fast path journals the answers it gives with the same `record`."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -255,14 +271,8 @@ def journal_middleware(journal: Journal, clock: VirtualClock) -> Any:
             raise
         finally:
             route = request.match_info.route
-            journal.add(
-                namespace, request.method, request.path, at=at, query=request.query_string,
-                operation=route.name if route.resource is not None else None,
-                request_headers=request.headers, request_body=body, status=status,
-                response_headers=resp.headers if resp is not None else (),
-                response_body=_response_body(resp) if resp is not None else None,
-                duration_ms=(clock.wall() - started) * 1000,
-                fault=request.get(FAULT_NOTE),
-            )
+            record(journal, clock, request, namespace, request.path, at=at, started=started,
+                   operation=route.name if route.resource is not None else None, status=status,
+                   resp=resp, request_body=body, fault=request.get(FAULT_NOTE))
 
-    return middleware
+    return skippable(middleware)

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from ...domain.errors import NotFound
 from ...handlers import handles
+from ...middlewares import skippable
 from ...keys import CLOCK, SETTINGS, STORE
 from ...records.simulation.files import LINK_BASE, Signer
 from ...records.simulation.imports import inputs_file
@@ -32,7 +33,7 @@ def link_base_middleware(public_url: str | None) -> Any:
         finally:
             LINK_BASE.reset(token)
 
-    return link_base
+    return skippable(link_base)  # the base is the Host header (part of a kept answer's key)
 
 
 @handles("downloadAttachment")

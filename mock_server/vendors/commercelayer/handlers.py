@@ -7,14 +7,16 @@ from typing import Any
 
 from aiohttp import web
 
-from ... import hot_reads, reuse
+from ... import fast_path
 from ...domain import jobs
 from ...domain.errors import BadRequest, NotFound, Unprocessable
 from ...domain.model import ResourceType
 from ...domain.store import Job, Packed, Tenant
 from ...handlers import handles, tenant_of
 from ...jsonenc import dumps, fragment
-from ...keys import HOOKS, SETTINGS, TYPES
+from ...domain.lifecycle import View
+from ...keys import HOOKS, RENDERS, SETTINGS, STORE, TYPES
+from ...render_cache import Stamp
 from ...timefmt import cl_time
 from ...validation import Call
 from .auth import Principal
@@ -44,11 +46,14 @@ def cl_tenant(request: web.Request, call: Call) -> Tenant:
 
 
 def attributes(
-    request: web.Request, rt: ResourceType, tenant: Tenant, job: Job, now: float
+    request: web.Request, rt: ResourceType, tenant: Tenant, job: Job, now: float,
+    seen: View | None = None,
 ) -> dict[str, Any]:
-    """Every read attribute of a job at `now`: lifecycle fields computed, the rest as given."""
+    """Every read attribute of a job at `now` (`seen`: the job at `now`, if the caller has it):
+    lifecycle fields computed, the rest as given."""
     lc = rt.lifecycle
-    seen = jobs.view(lc, job, now)
+    if seen is None:
+        seen = jobs.view(lc, job, now)
     status = seen.status
     computed: dict[str, Any] = {
         rt.status_field: status,
@@ -88,14 +93,14 @@ _ABSENT = object()
 
 
 def render(request: web.Request, call: Call, rt: ResourceType, tenant: Tenant, job: Job,
-           wanted: frozenset[str] | None = None) -> dict[str, Any]:
+           wanted: frozenset[str] | None = None, seen: View | None = None) -> dict[str, Any]:
     """A job as a JSON:API resource object."""
     p: Principal = call.principal
     return resource(
         base_url(request, request.app[SETTINGS].public_url),
         rt.name,
         job.id,
-        sparse(attributes(request, rt, tenant, job, call.now), wanted),
+        sparse(attributes(request, rt, tenant, job, call.now, seen), wanted),
         rt.relationships,
         {"mode": p.mode, "organization_id": p.org_id},
     )
@@ -103,23 +108,26 @@ def render(request: web.Request, call: Call, rt: ResourceType, tenant: Tenant, j
 
 def _shown(request: web.Request, call: Call, rt: ResourceType, tenant: Tenant
            ) -> Callable[[Job, frozenset[str] | None], Any]:
-    """render() for a list page, reusing each ended job's resource object (reuse.py): dashboards
-    list the same page again and again. Not when the page embeds includes (they edit it)."""
+    """render() for a list page, reusing each ended job's resource object from the render cache:
+    dashboards list the same page again and again. Not when the page embeds includes (they edit
+    it)."""
     if any(name == "include" for name, _ in call.raw_query):
         return lambda job, wanted: render(request, call, rt, tenant, job, wanted)
     p: Principal = call.principal
     base = base_url(request, request.app[SETTINGS].public_url)
+    cache, store = request.app[RENDERS], request.app[STORE]
 
     def shown(job: Job, wanted: frozenset[str] | None) -> Any:
-        key = (rt.name, job.id, base, wanted, p.mode, p.org_id)
-        body = reuse.kept(tenant, key, call.now)
+        key = ("item", tenant.key, rt.name, job.id, base, wanted, p.mode, p.org_id)
+        body = cache.get(key, call.now)
         if body is None:
-            obj = render(request, call, rt, tenant, job, wanted)
-            stamp = reuse.Ended.of(tenant, job, call.now)
+            seen = jobs.view(rt.lifecycle, job, call.now)
+            obj = render(request, call, rt, tenant, job, wanted, seen)
+            stamp = Stamp.of(store, tenant, job, seen, call.now)
             if stamp is None:
                 return obj
             body = dumps(obj)
-            reuse.keep(tenant, key, stamp, body)
+            cache.put(key, stamp, body)
         return fragment(body)
 
     return shown
@@ -159,13 +167,15 @@ async def get_job(request: web.Request, call: Call) -> web.StreamResponse:
     rt = request.app[TYPES][_kind(call)]
     tenant = cl_tenant(request, call)
     job = _job(tenant, rt, _id_param(call))
+    seen = jobs.view(rt.lifecycle, job, call.now)
     resp = single_response(
         request, call, rt.name, rt.relationships, job,
-        lambda j, wanted: render(request, call, rt, tenant, j, wanted),
+        lambda j, wanted: render(request, call, rt, tenant, j, wanted, seen),
         lambda j, name: related_items(request, call, rt, j, name),
         known_fields=rt.attributes,
     )
-    hot_reads.offer(request, call, tenant, job)
+    fast_path.offer(request, Stamp.of(request.app[STORE], tenant, job, seen, call.now),
+                    call.op.operation_id, call.op.security, call.namespace)
     return resp
 
 

@@ -1,0 +1,104 @@
+"""One cache of rendered answers about ended jobs: kept while what they were made of holds.
+
+A job that has ended renders the same at every later instant, except for its download link,
+which is signed once per virtual second (`records.simulation.files.link_window`). So a rendering
+made at `now` holds while:
+
+- the store is the same generation (no reset dropped the tenant since: `Store.generation`);
+- the job is still stored at the same version (every change bumps it: `domain/jobs.change`);
+- the read is in the same link window, and not before the job ended (a namespace whose own
+  clock was dropped goes back to the server's time).
+
+Two users: the fast path (`fast_path.py`) keeps whole answers of `GET /api/{jobs}/{id}`, and
+list pages keep each ended job's encoded resource object. Nothing else decides whether a
+rendering is still good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from .domain.lifecycle import View
+from .domain.store import Job, Store, Tenant
+from .records.simulation.files import link_window
+
+MAX_ENTRIES = 8192  # oldest dropped first; an entry is one rendering (~1.5–2 KB) and its key
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """What a rendering of an ended job was made of."""
+
+    generation: int
+    tenant: tuple[str, ...]
+    kind: str
+    job_id: str
+    version: int
+    ended_at: float
+    window: int
+
+    @classmethod
+    def of(cls, store: Store, tenant: Tenant, job: Job, seen: View, now: float) -> Stamp | None:
+        """The stamp of `job` as `seen` at `now`; None while it may still change with time."""
+        if seen.ended_at is None or job.version < 1:
+            return None  # pending, running, stopping (or not stored yet)
+        return cls(store.generation, tenant.key, job.kind, job.id, job.version, seen.ended_at,
+                   link_window(now))
+
+    @property
+    def namespace(self) -> str:
+        """The namespace of the job (whose clock says what `now` is for it)."""
+        return self.tenant[0]
+
+    def holds(self, store: Store, now: float) -> bool:
+        """True while the store, the job and the time still give the rendering stamped."""
+        if store.generation != self.generation or now < self.ended_at \
+                or link_window(now) != self.window:
+            return False
+        tenant = store.peek(self.tenant)
+        job = tenant.get(self.kind, self.job_id) if tenant is not None else None
+        return job is not None and job.version == self.version
+
+
+class RenderCache:
+    """Renderings by key (the caller's: what else the rendering depends on), each with its stamp."""
+
+    __slots__ = ("store", "size", "_entries", "_generation")
+
+    def __init__(self, store: Store, size: int = MAX_ENTRIES) -> None:
+        self.store = store
+        self.size = size
+        self._entries: dict[Hashable, tuple[Stamp, Any]] = {}
+        self._generation = store.generation
+
+    def get(self, key: Hashable, now: float | Callable[[str], float]) -> Any | None:
+        """The rendering kept under `key` if it still holds at `now` (else it is dropped).
+        `now` is an instant, or the clock to read in the rendering's namespace."""
+        if self._generation != self.store.generation:  # a reset: let go of everything
+            self._entries.clear()
+            self._generation = self.store.generation
+            return None
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        stamp = found[0]
+        if stamp.holds(self.store, now(stamp.namespace) if callable(now) else now):
+            return found[1]
+        self._entries.pop(key, None)
+        return None
+
+    def put(self, key: Hashable, stamp: Stamp, value: Any) -> None:
+        """Keep a rendering under `key` (the oldest goes when full)."""
+        entries = self._entries
+        if key not in entries and len(entries) >= self.size:
+            entries.pop(next(iter(entries)), None)
+        entries[key] = (stamp, value)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def keys(self) -> list[Hashable]:
+        """The keys kept now, oldest first."""
+        return list(self._entries)
