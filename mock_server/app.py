@@ -46,8 +46,8 @@ from .settings import Settings
 from .spec.load import Operation, Spec
 from .timefmt import parse_time
 from .validation import Call, check_accept, check_params, parse_body
-from .vendors.commercelayer.files import link_base_middleware
 from .vendors.commercelayer.auth import principal as cl_principal
+from .vendors.commercelayer.files import link_base_middleware
 from .vendors.rackspace.agents import AgentBook
 from .vendors.rackspace.auth import principal as rs_principal
 

@@ -21,7 +21,6 @@ from .domain.errors import (
     rackspace_error,
 )
 
-
 _GUARD = "mock_fast_path_guard"
 M = TypeVar("M")
 

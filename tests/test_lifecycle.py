@@ -20,7 +20,7 @@ from mock_server.domain.lifecycle import (
 
 CL = LIFECYCLES["exports"]
 RS = LIFECYCLES["rackspace_cleanups"]
-PLAN = Plan(start=100.0, durations=(1.0, 10.0), total=50)
+PLAN = Plan.timed(100.0, (1.0, 10.0), total=50)
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_interrupt_while_pending_never_starts() -> None:
 
 
 def test_fail_at_progress_point() -> None:
-    plan = replace(PLAN, fail_at=PLAN.time_for_fraction(0.3))
+    plan = replace(PLAN, fail_at=PLAN.instant_of(0.3))
     assert status_at(CL, plan, 103.0) == "in_progress"
     seen = view(CL, plan, 1000.0)
     assert seen.status == "failed" and seen.processed == 15
@@ -72,7 +72,7 @@ def test_stall_then_release_resumes_where_it_froze() -> None:
 
 
 def test_rackspace_stop_passes_through_stop_requested() -> None:
-    plan = Plan(start=0.0, durations=(1.0, 1.0, 5.0), stop_for=2.0)
+    plan = Plan.timed(0.0, (1.0, 1.0, 5.0), stop_for=2.0)
     stopped = interrupt(plan, 3.0)
     assert status_at(RS, stopped, 2.5) == "in_progress"
     assert status_at(RS, stopped, 4.0) == "stop_requested"
@@ -82,7 +82,7 @@ def test_rackspace_stop_passes_through_stop_requested() -> None:
 
 
 def test_rackspace_outcome_and_first_stage() -> None:
-    plan = Plan(start=0.0, durations=(1.0, 1.0, 5.0), outcome="completed_with_errors",
+    plan = Plan.timed(0.0, (1.0, 1.0, 5.0), outcome="completed_with_errors",
                 first_stage="start_scheduled")
     assert status_at(RS, plan, 0.5) == "start_scheduled"
     assert status_at(RS, plan, 7.0) == "completed_with_errors"
@@ -111,11 +111,11 @@ def test_status_and_counters_never_go_back(times: list[float], cut: float | None
 
 
 def test_zero_length_work_still_started() -> None:
-    plan = Plan(start=0.0, durations=(1.0, 0.0))
+    plan = Plan.timed(0.0, (1.0, 0.0))
     assert [s for s, _ in transitions(CL, plan, 5.0)] == ["pending", "in_progress", "completed"]
     assert view(CL, plan, 5.0).started_at == 1.0
     # an interrupt at the instant a stage begins keeps that stage: a client may have seen it
-    cut = interrupt(Plan(start=0.0, durations=(1.0, 2.0)), 1.0)
-    assert status_at(CL, Plan(start=0.0, durations=(1.0, 2.0)), 1.0) == "in_progress"
+    cut = interrupt(Plan.timed(0.0, (1.0, 2.0)), 1.0)
+    assert status_at(CL, Plan.timed(0.0, (1.0, 2.0)), 1.0) == "in_progress"
     assert [s for s, _ in transitions(CL, cut, 5.0)] == ["pending", "in_progress", "interrupted"]
     assert status_at(CL, cut, 1.0) == "interrupted"

@@ -13,7 +13,7 @@ LC = LIFECYCLES["exports"]
 
 
 def _ended(tenant: Tenant) -> Job:
-    job = tenant.add(Job(tenant.new_id(), "exports", 0.0, Plan(0.0, (1.0, 2.0), total=3), {}, 0.0))
+    job = tenant.add(Job(tenant.new_id(), "exports", 0.0, Plan.timed(0.0, (1.0, 2.0), total=3), {}, 0.0))
     job.version = 1
     return job
 

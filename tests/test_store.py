@@ -9,7 +9,7 @@ KEY = ("ns", "cl", "acme", "test")
 
 
 def _job(tenant: Tenant, kind: str = "imports") -> Job:
-    return tenant.add(Job(tenant.new_id(), kind, 0.0, Plan(0.0, (1.0, 1.0)), {}, 0.0))
+    return tenant.add(Job(tenant.new_id(), kind, 0.0, Plan.timed(0.0, (1.0, 1.0)), {}, 0.0))
 
 
 def test_ids_sort_in_creation_order_and_are_seeded() -> None:

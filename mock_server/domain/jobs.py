@@ -24,19 +24,15 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=1024)
 def _durations(timing: Timing, stages: int, total: int) -> tuple[float, ...]:
-    """Stage durations, one shared tuple per job size (a tuple per stored job costs ~60 B)."""
+    """Stage durations of a job size (computed once per size)."""
     return timing.durations(stages, total)
 
 
 def new_plan(lc: Lifecycle, settings: Settings, kind: str, now: float, total: int) -> Plan:
     """A default plan: realistic but short stage durations that grow with the job's size."""
     timing = settings.timings[kind]
-    return Plan(
-        start=now,
-        durations=_durations(timing, len(lc.stages), total),
-        total=total,
-        stop_for=timing.stopping,
-    )
+    return Plan.timed(now, _durations(timing, len(lc.stages), total), total=total,
+                      stop_for=timing.stopping)
 
 
 def view(lc: Lifecycle, job: Job, now: float) -> View:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Any
 
 _INTERRUPT, _FAIL, _COMPLETE = 0, 1, 2  # tie-break: an interrupt at the same instant wins
 
@@ -56,34 +58,66 @@ LIFECYCLES: dict[str, Lifecycle] = {
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """What will happen to a job: stage durations from `start`, work size, and its fate."""
+    """What will happen to a job: the instant each stage ends, work size, and its fate.
+
+    Every point is an absolute instant, so a rewrite that ends a stage "now" sets exactly `now`
+    and nothing needs patching for float noise. Released stalls push the work's end back
+    (`ends[-1]` includes them); `pauses` says when the work stood still.
+    """
 
     start: float
-    durations: tuple[float, ...]
+    ends: tuple[float, ...]  # when each stage ends; the last stage is the work
     total: int = 0
     done: int = 0  # items already processed before this plan (an export resumed by _start)
     outcome: str | None = None  # terminal status when the work ends; None → lifecycle.completed
     interrupt_at: float | None = None
     fail_at: float | None = None
     stall_at: float | None = None  # work freezes here until released
-    stop_for: float = 0.0  # how long a stopping status lasts before the interrupted one
+    stop_for: float = 0.0  # how long a stopping status lasts after an interrupt by default
+    stopped_at: float | None = None  # when a stopping status ended for a fact (report, advance)
     first_stage: str | None = None  # initial status when it differs (Rackspace start_scheduled)
     pauses: tuple[tuple[float, float], ...] = ()  # (from, seconds) the work was stalled, released
 
+    @classmethod
+    def timed(cls, start: float, durations: Sequence[float], **fields: Any) -> Plan:
+        """A plan whose stages last `durations` one after the other from `start`."""
+        ends, t = [], start
+        for seconds in durations:
+            t += seconds
+            ends.append(t)
+        return cls(start, tuple(ends), **fields)
+
+    @property
+    def durations(self) -> tuple[float, ...]:
+        """How long each stage lasts (the work's, released stalls included)."""
+        begins = (self.start, *self.ends[:-1])
+        return tuple(end - begin for begin, end in zip(begins, self.ends, strict=True))
+
     @property
     def paused(self) -> float:
-        """Total seconds of released stalls (they push the end back)."""
+        """Total seconds of released stalls (they pushed the end back)."""
         return sum(seconds for _, seconds in self.pauses)
 
     @property
     def run_start(self) -> float:
         """When the working (last) stage begins."""
-        return self.start + sum(self.durations[:-1])
+        return self.ends[-2] if len(self.ends) > 1 else self.start
 
     @property
     def run_end(self) -> float:
         """When the work would finish if nothing interferes."""
-        return self.start + sum(self.durations) + self.paused
+        return self.ends[-1]
+
+    @property
+    def stop_end(self) -> float:
+        """When a stopping status (after an interrupt) gives way to the interrupted one."""
+        if self.stopped_at is not None:
+            return self.stopped_at
+        return (self.interrupt_at if self.interrupt_at is not None else self.start) + self.stop_for
+
+    def stage_begins(self, index: int) -> float:
+        """When stage `index` begins."""
+        return self.ends[index - 1] if index > 0 else self.start
 
     def ending(self) -> tuple[float, int] | None:
         """The first thing that ends this plan: (instant, kind), or None while stalled forever."""
@@ -96,17 +130,20 @@ class Plan:
             ends.append((self.run_end, _COMPLETE))
         return min(ends) if ends else None
 
+    def stops(self, now: float) -> float:
+        """The instant the work stands at `now`: `now`, or earlier when it ended or stalled."""
+        end = self.ending()
+        stop = now if end is None else min(now, end[0])
+        return stop if self.stall_at is None else min(stop, self.stall_at)
+
     def fraction_at(self, now: float) -> float:
         """Share of the remaining work done at `now` (0..1), frozen by interrupt, failure, stall."""
-        stop = now
-        end = self.ending()
-        if end is not None:
-            stop = min(stop, end[0])
-        if self.stall_at is not None:
-            stop = min(stop, self.stall_at)
-        run_for = self.durations[-1]
+        stop = self.stops(now)
         if stop < self.run_start:
             return 0.0
+        if stop >= self.run_end:
+            return 1.0
+        run_for = self.run_end - self.run_start - self.paused
         if run_for <= 0:
             return 1.0
         worked = stop - self.run_start
@@ -114,9 +151,39 @@ class Plan:
             worked -= max(0.0, min(stop - at, seconds))
         return max(0.0, min(1.0, worked / run_for))
 
-    def time_for_fraction(self, fraction: float) -> float:
-        """Instant at which `fraction` (0..1) of the work is done, ignoring interference."""
-        return self.run_start + self.durations[-1] * max(0.0, min(1.0, fraction))
+    def instant_of(self, fraction: float) -> float:
+        """When the work reaches `fraction` (0..1) of what remains, counting released stalls;
+        the whole of it at `run_end` exactly."""
+        if fraction >= 1.0:
+            return self.run_end
+        run_for = self.run_end - self.run_start - self.paused
+        t = self.run_start + run_for * max(0.0, fraction)
+        for at, seconds in sorted(self.pauses):
+            if at < t:
+                t += seconds
+        return min(t, self.run_end)
+
+    def item_instant(self, items: float) -> float:
+        """When `items` items (of `total`, counting those `done` before the plan) are processed."""
+        remaining = self.total - self.done
+        if remaining <= 0:
+            return self.run_start
+        return self.instant_of((items - self.done) / remaining)
+
+    def items_at(self, now: float) -> int:
+        """Items processed by `now`: exactly those whose `item_instant` has come (an item at the
+        very instant of an interrupt is processed), so the records simulation, which applies
+        item n at its instant, and the counters a client reads always agree."""
+        remaining = self.total - self.done
+        if remaining <= 0:
+            return self.done
+        stop = self.stops(now)
+        n = min(remaining, math.floor(remaining * self.fraction_at(now) + 1e-6))  # a first guess
+        while n < remaining and self.item_instant(self.done + n + 1) <= stop:
+            n += 1
+        while n > 0 and self.item_instant(self.done + n) > stop:
+            n -= 1
+        return self.done + n
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,16 +206,14 @@ def status_at(lc: Lifecycle, plan: Plan, now: float) -> str:
     if end is not None and end[0] <= now:
         at, kind = end
         if kind == _INTERRUPT:
-            if lc.stopping and now < at + plan.stop_for:
+            if lc.stopping and now < plan.stop_end:
                 return lc.stopping
             return lc.interrupted
         if kind == _FAIL:
             return lc.failed or lc.interrupted
         return plan.outcome or lc.completed
-    t = plan.start
-    for i, (stage, duration) in enumerate(zip(lc.stages, plan.durations, strict=True)):
-        t += duration
-        if now < t:
+    for i, (stage, end) in enumerate(zip(lc.stages, plan.ends, strict=True)):
+        if now < end:
             return plan.first_stage if i == 0 and plan.first_stage else stage
     return lc.stages[-1]  # stalled in the working stage
 
@@ -158,20 +223,19 @@ def transitions(lc: Lifecycle, plan: Plan, now: float) -> tuple[tuple[str, float
     end = plan.ending()
     cut = end[0] if end is not None else math.inf
     out: list[tuple[str, float]] = []
-    t = plan.start
-    for i, (stage, duration) in enumerate(zip(lc.stages, plan.durations, strict=True)):
+    for i, stage in enumerate(lc.stages):
+        t = plan.stage_begins(i)
         # A stage that begins at the very instant the plan ends did begin: a client reading at
         # that instant before a PATCH ended the job saw it, and zero-length work still started.
         if t > now or (i > 0 and t > cut):
             break
         out.append((plan.first_stage if i == 0 and plan.first_stage else stage, t))
-        t += duration
     if end is not None and end[0] <= now:
         at, kind = end
         if kind == _INTERRUPT and lc.stopping:
             out.append((lc.stopping, at))
-            if now >= at + plan.stop_for:
-                out.append((lc.interrupted, at + plan.stop_for))
+            if now >= plan.stop_end:
+                out.append((lc.interrupted, plan.stop_end))
         else:
             out.append((status_at(lc, plan, at), at))
     return tuple(out)
@@ -196,13 +260,12 @@ def _view(lc: Lifecycle, plan: Plan, now: float) -> View:
     status = steps[-1][0]
     started = next((at for s, at in steps if s == lc.stages[-1]), None)
     ended = steps[-1][1] if status in lc.terminal else None
-    frac = plan.fraction_at(now)
-    remaining = max(0, plan.total - plan.done)
     if status == (plan.outcome or lc.completed) or status in lc.extra_outcomes:
         processed, progress = plan.total, 100.0
     else:
-        processed = plan.done + math.floor(remaining * frac + 1e-6)  # float noise at 1e9 s
-        progress = round(100.0 * processed / plan.total, 2) if plan.total else 100.0 * frac
+        processed = plan.items_at(now)
+        progress = (round(100.0 * processed / plan.total, 2) if plan.total
+                    else 100.0 * plan.fraction_at(now))
     running = status == lc.stages[-1] and plan.stall_at is None
     eta = plan.run_end if running or status in lc.stages[:-1] else None
     return View(status, started, ended, processed, progress, eta, steps[-1][1], steps)
@@ -216,10 +279,28 @@ def interrupt(plan: Plan, now: float) -> Plan:
 
 
 def release(plan: Plan, now: float) -> Plan:
-    """Un-stall: the work continues from `now` where it froze."""
+    """Un-stall: the work continues from `now` where it froze (its end moves back as long)."""
     if plan.stall_at is None:
         return plan
     frozen_from = max(plan.stall_at, plan.run_start)
     if now <= frozen_from:
         return replace(plan, stall_at=None)
-    return replace(plan, stall_at=None, pauses=(*plan.pauses, (frozen_from, now - frozen_from)))
+    seconds = now - frozen_from
+    return replace(plan, stall_at=None, pauses=(*plan.pauses, (frozen_from, seconds)),
+                   ends=(*plan.ends[:-1], plan.ends[-1] + seconds))
+
+
+def end_stage(plan: Plan, index: int, at: float, *, then: int | None = None) -> Plan:
+    """Stage `index` ends at `at` exactly; the stages up to `then` (default: none) last no time,
+    and the ones after keep their durations."""
+    last = index if then is None else max(index, then - 1)
+    shift = at - plan.ends[last]
+    rest = plan.ends[last + 1:]
+    if math.isfinite(shift):  # (a held stage ends: the held ones after it stay held)
+        rest = tuple(end + shift for end in rest)
+    return replace(plan, ends=(*plan.ends[:index], *(at,) * (last - index + 1), *rest))
+
+
+def hold_from(plan: Plan, index: int) -> Plan:
+    """Stages from `index` on last until something ends them (an agent's next report)."""
+    return replace(plan, ends=(*plan.ends[:index], *(math.inf,) * (len(plan.ends) - index)))

@@ -7,7 +7,6 @@ durations, points given as a % become instants no earlier than `now`, and a job 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import replace
 
 from ..domain import lifecycle
@@ -65,33 +64,11 @@ def stage_index(lc: Lifecycle, plan: Plan, name: str, key: str) -> int:
     raise ScenarioError(f"{key}: {name!r} is not a stage of this job type ({names})", key)
 
 
-def stage_start(plan: Plan, index: int) -> float:
-    """When stage `index` begins."""
-    return plan.start + sum(plan.durations[:index])
-
-
-def _fraction_instant(plan: Plan, fraction: float) -> float:
-    """When the plan's work reaches `fraction` (0..1), counting released stalls."""
-    t = plan.run_start + plan.durations[-1] * max(0.0, min(1.0, fraction))
-    for at, seconds in sorted(plan.pauses):
-        if at < t:
-            t += seconds
-    return t
-
-
-def item_instant(plan: Plan, items: float) -> float:
-    """When `items` items (of plan.total, counting those done before the plan) are processed."""
-    remaining = plan.total - plan.done
-    if remaining <= 0:
-        return plan.run_start
-    return _fraction_instant(plan, (items - plan.done) / remaining)
-
-
 def progress_instant(plan: Plan, percent: float) -> float:
     """When the job's progress reaches `percent`."""
     if plan.total <= 0:
-        return _fraction_instant(plan, percent / 100)
-    return item_instant(plan, plan.total * percent / 100)
+        return plan.instant_of(percent / 100)
+    return plan.item_instant(plan.total * percent / 100)
 
 
 def check(sc: Scenario, lc: Lifecycle, kind: str, plan: Plan) -> None:
@@ -114,21 +91,19 @@ def check(sc: Scenario, lc: Lifecycle, kind: str, plan: Plan) -> None:
 
 
 def _durations(sc: Scenario, plan: Plan, lc: Lifecycle, now: float) -> Plan:
-    last = len(plan.durations) - 1
+    last = len(plan.ends) - 1
     wanted = {stage_index(lc, plan, name, "durations"): secs for name, secs in sc.durations}
-    durations = list(plan.durations)
     for i in sorted(wanted):
-        start = plan.start + sum(durations[:i])
-        seconds = wanted[i]
-        if i == last and now > plan.start + sum(durations[:last]):
+        start = plan.stage_begins(i)
+        if i == last and now > plan.run_start:
             raise TooLate(f"durations: the job is already {lc.stages[last]}; its running time "
                           "can no longer change (use stall or advance)", "durations")
-        if i != last and start + durations[i] <= now and now > plan.start:
+        if i != last and plan.ends[i] <= now and now > plan.start:
             raise TooLate(f"durations: stage {lc.stages[i]} is already over", "durations")
-        if start <= now:
-            seconds = max(seconds, now - start)  # the current stage cannot end in the past
-        durations[i] = seconds
-    return replace(plan, durations=tuple(durations))
+        # the current stage cannot end in the past; the stages after it keep their durations
+        plan = lifecycle.end_stage(plan, i, max(start + wanted[i], now) if start <= now
+                                   else start + wanted[i])
+    return plan
 
 
 def apply(sc: Scenario, plan: Plan, lc: Lifecycle, kind: str, now: float,
@@ -143,7 +118,7 @@ def apply(sc: Scenario, plan: Plan, lc: Lifecycle, kind: str, now: float,
     if sc.stall is not None:
         plan = replace(plan, stall_at=max(now, progress_instant(plan, sc.stall)))
     if isinstance(sc.interrupt_at, str):
-        at = stage_start(plan, stage_index(lc, plan, sc.interrupt_at, "interrupt_at"))
+        at = plan.stage_begins(stage_index(lc, plan, sc.interrupt_at, "interrupt_at"))
         plan = replace(plan, interrupt_at=max(now, at))
     elif sc.interrupt_at is not None:
         plan = replace(plan, interrupt_at=max(now, progress_instant(plan, sc.interrupt_at)))
@@ -162,26 +137,13 @@ def _error_effects(sc: Scenario, plan: Plan, lc: Lifecycle, kind: str, now: floa
     if kind in AUTO_INTERRUPT and not skip_errors:
         items = auto_interrupt_items(plan.total, rate)
         if items is not None:
-            at = max(now, item_instant(plan, items))
+            at = max(now, plan.item_instant(items))
             if plan.interrupt_at is None or at < plan.interrupt_at:
                 plan = replace(plan, interrupt_at=at)
     if "completed_with_errors" in lc.extra_outcomes and sc.outcome is None:
         # notes: rackspace_cleanups.md §7 — a run that met errors ends completed_with_errors
         plan = replace(plan, outcome="completed_with_errors")
     return plan
-
-
-def _nudge(plan: Plan, index: int, ok: Callable[[Plan], bool]) -> Plan:
-    """Shave float noise off durations[index] until `ok` holds (the new state must hold now)."""
-    for _ in range(64):
-        if ok(plan):
-            return plan
-        durations = list(plan.durations)
-        durations[index] = max(0.0, math.nextafter(durations[index], -math.inf))
-        plan = replace(plan, durations=tuple(durations))
-    durations = list(plan.durations)
-    durations[index] = 0.0
-    return replace(plan, durations=tuple(durations))
 
 
 def advance(lc: Lifecycle, plan: Plan, target: str, now: float) -> Plan:
@@ -194,45 +156,27 @@ def advance(lc: Lifecycle, plan: Plan, target: str, now: float) -> Plan:
     if status == lc.stopping:
         if target != lc.interrupted:
             raise TooLate(f"a stop was requested; the job can only end {lc.interrupted}", "to")
-        at = plan.interrupt_at if plan.interrupt_at is not None else now
-        stop_for = max(0.0, now - at)
-        while stop_for > 0 and at + stop_for > now:  # float noise must not keep it stopping
-            stop_for = math.nextafter(stop_for, -math.inf)
-        return replace(plan, stop_for=stop_for)
+        return replace(plan, stopped_at=now)
     current = lc.stages.index(status) if status in lc.stages else 0
     last = len(lc.stages) - 1
     if target == lc.stopping:
         return lifecycle.interrupt(plan, now)
     if target == lc.interrupted:
-        return replace(lifecycle.interrupt(plan, now), stop_for=0.0)
+        return replace(lifecycle.interrupt(plan, now), stopped_at=now)
     if target == lc.failed:
         return replace(plan, fail_at=now)
     if target in lc.stages or target == "running":
         index = stage_index(lc, plan, target, "to")
         if index < current:
             raise TooLate(f"the job is {status}; it cannot go back to {target}", "to")
-        return _to_stage(lc, plan, current, index, now)
+        return lifecycle.end_stage(plan, current, now, then=index)
     if target in (lc.completed, *lc.extra_outcomes):
-        plan = _to_stage(lc, plan, current, last, now) if current < last else plan
+        if current < last:
+            plan = lifecycle.end_stage(plan, current, now, then=last)
         plan = lifecycle.release(plan, now)
-        plan = replace(  # points still to come would undo the completion
-            plan, outcome=None if target == lc.completed else target,
+        return replace(  # points still to come would undo the completion; the work ends now
+            lifecycle.end_stage(plan, last, now), outcome=None if target == lc.completed else target,
             interrupt_at=None if (plan.interrupt_at or -math.inf) > now else plan.interrupt_at,
             fail_at=None if (plan.fail_at or -math.inf) > now else plan.fail_at)
-        durations = list(plan.durations)
-        durations[last] = max(0.0, now - plan.run_start - plan.paused)
-        plan = replace(plan, durations=tuple(durations))
-        return _nudge(plan, last, lambda p: lifecycle.status_at(lc, p, now) == target)
     allowed = ", ".join(lc.statuses)
     raise ScenarioError(f"to: {target!r} is not a status of this job type ({allowed})", "to")
-
-
-def _to_stage(lc: Lifecycle, plan: Plan, current: int, index: int, now: float) -> Plan:
-    """End the current stage now and skip those before `index` (they last no time)."""
-    durations = list(plan.durations)
-    durations[current] = max(0.0, now - stage_start(plan, current))
-    for j in range(current + 1, index):
-        durations[j] = 0.0
-    plan = replace(plan, durations=tuple(durations))
-    wanted = lc.stages[index]
-    return _nudge(plan, current, lambda p: lifecycle.status_at(lc, p, now) == wanted)

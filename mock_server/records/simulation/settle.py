@@ -1,7 +1,7 @@
 """Job effects on the records, applied in time order before a request reads the organization.
 
 Nothing runs in the background. An import's item n is processed at the instant its plan says
-(fate.item_instant), a cleanup's likewise; before every request the effects of every running job
+(Plan.item_instant), a cleanup's likewise; before every request the effects of every running job
 of the tenant that are due by `now` are applied, merged across jobs by instant (ties: creation
 order). The instants depend only on the plans, so settling once after an hour gives the same
 records as settling every second of that hour.
@@ -10,12 +10,10 @@ records as settling every second of that hour.
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Callable
-from dataclasses import replace
 
 from ...domain import jobs, lifecycle
-from ...domain.lifecycle import LIFECYCLES, Lifecycle, Plan
+from ...domain.lifecycle import LIFECYCLES, Plan
 from ...domain.store import Job, Tenant
 from ...scenarios import fate
 from ...scenarios.attach import scenario_of
@@ -28,26 +26,13 @@ STEPS: dict[str, Step] = {"imports": imports.apply_item, "cleanups": cleanups.ap
 
 
 def item_instant(plan: Plan, n: int) -> float | None:
-    """When item `n` (1-based) is processed under `plan`, or None if the plan stops before it."""
+    """When item `n` (1-based) is processed under `plan`, or None if the plan stops before it.
+    An item at the very instant of an interrupt is processed, as `Plan.items_at` counts it."""
     if n > plan.total:
         return None
-    at = min(fate.item_instant(plan, n), plan.run_end)  # the last item never lands after the end
+    at = plan.item_instant(n)
     stops = [x for x in (plan.interrupt_at, plan.fail_at, plan.stall_at) if x is not None]
-    # An item at the very instant of an interrupt is processed (lifecycle.fraction_at counts it).
     return at if not stops or at <= min(stops) else None
-
-
-def _interrupt_after(lc: Lifecycle, plan: Plan, at: float, handled: int) -> Plan:
-    """The plan interrupted at `at`, where `handled` items are done (kept if already earlier)."""
-    if plan.interrupt_at is not None and plan.interrupt_at <= at:
-        return plan
-    new = plan
-    for _ in range(64):  # float noise must not leave the lifecycle's count one item short
-        new = replace(plan, interrupt_at=at)
-        if lifecycle.view(lc, new, at).processed >= handled:
-            break
-        at = math.nextafter(at, math.inf)
-    return new
 
 
 def _apply(backend: Backend, tenant: Tenant, records: OrgRecords, job: Job, at: float) -> None:
@@ -61,7 +46,7 @@ def _apply(backend: Backend, tenant: Tenant, records: OrgRecords, job: Job, at: 
     # (imports unless skip_errors; cleanups always)
     if run.errors > errors and not run.skip_errors \
             and run.errors > fate.AUTO_INTERRUPT_SHARE * run.total:
-        plan = _interrupt_after(LIFECYCLES[job.kind], job.plan, at, run.applied)
+        plan = lifecycle.interrupt(job.plan, at)  # the item just handled counts (items_at)
     jobs.change(tenant, job, at, plan=plan, touch=False)  # its counts moved on
 
 

@@ -13,8 +13,8 @@ from aiohttp import web
 
 from ...domain.errors import NotFound
 from ...handlers import handles
-from ...middlewares import skippable
 from ...keys import CLOCK, SETTINGS, STORE
+from ...middlewares import skippable
 from ...records.simulation.files import LINK_BASE, Signer
 from ...records.simulation.imports import inputs_file
 from ...records.simulation.org import file_of

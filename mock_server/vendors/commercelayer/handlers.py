@@ -10,11 +10,11 @@ from aiohttp import web
 from ... import fast_path
 from ...domain import jobs
 from ...domain.errors import BadRequest, NotFound, Unprocessable
+from ...domain.lifecycle import View
 from ...domain.model import ResourceType
 from ...domain.store import Job, Packed, Tenant
 from ...handlers import handles, tenant_of
 from ...jsonenc import dumps, fragment
-from ...domain.lifecycle import View
 from ...keys import HOOKS, RENDERS, SETTINGS, STORE, TYPES
 from ...render_cache import Stamp
 from ...timefmt import cl_time

@@ -84,7 +84,7 @@ def set_outcome(tenant: Tenant, lc: Lifecycle, job: Job, outcome: str, *,
         raise BadRequest(f"fail_fraction must be between 0 and 1, got {fail_fraction}.")
     plan = job.plan
     if outcome == "failed":
-        plan = replace(plan, outcome=None, fail_at=plan.time_for_fraction(fail_fraction))
+        plan = replace(plan, outcome=None, fail_at=plan.instant_of(fail_fraction))
     else:
         plan = replace(plan, outcome=None if outcome == lc.completed else outcome, fail_at=None)
     jobs.change(tenant, job, job.created_at if now is None else now, plan=plan, touch=False)
@@ -101,24 +101,13 @@ def _bad_move(current: str, target: str) -> BadRequest:
     )
 
 
-def _shave(plan: Plan, index: int | None) -> Plan:
-    """durations[index] (None: stop_for) one ulp of the instant it ends shorter: undoes float noise."""
-    if index is None:
-        end = (plan.interrupt_at or 0.0) + plan.stop_for
-        return replace(plan, stop_for=max(0.0, plan.stop_for - math.ulp(end)))
-    durations = list(plan.durations)
-    end = plan.start + sum(durations[: index + 1])
-    durations[index] = max(0.0, durations[index] - math.ulp(end))
-    return replace(plan, durations=tuple(durations))
-
-
 def _hold(lc: Lifecycle, plan: Plan, now: float) -> Plan:
     """The plan with its state at `now` kept until the agent reports the next one."""
     state = lifecycle.status_at(lc, plan, now)
     if state in lc.terminal:
         return plan
     if state == lc.stopping:
-        return replace(plan, stop_for=HOLD)  # the agent must confirm with `stopped`
+        return replace(plan, stop_for=HOLD, stopped_at=None)  # the agent must confirm: `stopped`
     # Not ended and not stopping: any interrupt or failure still to come was the simulation's.
     plan = replace(plan, fail_at=None, interrupt_at=None)
     k = lc.stages.index(state) if state in lc.stages else 0  # start_scheduled is stage 0
@@ -126,34 +115,24 @@ def _hold(lc: Lifecycle, plan: Plan, now: float) -> Plan:
         if plan.stall_at is None or plan.stall_at > now:
             plan = replace(plan, stall_at=now)
         return plan
-    return replace(plan, durations=(*plan.durations[:k], *(HOLD,) * (len(plan.durations) - k)))
+    return lifecycle.hold_from(plan, k)
 
 
 def _reported(lc: Lifecycle, plan: Plan, target: str, now: float) -> Plan:
     """The plan after an agent reports `target`: that state holds from `now` on."""
-    index: int | None
     if target in lc.stages:  # queued / in_progress: the stage starts now and is held
-        index = lc.stages.index(target) - 1
-        before = plan.durations[:index]
-        ends = max(0.0, now - plan.start - sum(before))  # the current stage ends now
-        rest = (HOLD,) * (len(plan.durations) - index - 1)
-        plan = replace(plan, durations=(*before, ends, *rest), stall_at=None, fail_at=None,
-                       interrupt_at=None)
-    elif target == lc.interrupted:  # stopped, after stop_requested
-        assert plan.interrupt_at is not None
-        index, plan = None, replace(plan, stop_for=max(0.0, now - plan.interrupt_at))
-    elif target == lc.failed:
+        index = lc.stages.index(target)
+        current = next((i for i, end in enumerate(plan.ends) if now < end), index - 1)
+        ended = lifecycle.end_stage(plan, min(current, index - 1), now, then=index)
+        held = lifecycle.hold_from(ended, index)
+        return replace(held, stall_at=None, fail_at=None, interrupt_at=None)
+    if target == lc.interrupted:  # stopped, after stop_requested
+        return replace(plan, stopped_at=now)
+    if target == lc.failed:
         return replace(plan, fail_at=now)
-    else:  # completed / completed_with_errors: the work ends now
-        index = len(plan.durations) - 1
-        worked = max(0.0, now - plan.run_start - plan.paused)
-        plan = replace(plan, durations=(*plan.durations[:-1], worked), stall_at=None,
-                       fail_at=None, outcome=None if target == lc.completed else target)
-    for _ in range(64):  # sums of floats may land an ulp after `now`
-        if lifecycle.status_at(lc, plan, now) == target:
-            break
-        plan = _shave(plan, index)
-    return plan
+    # completed / completed_with_errors: the work ends now
+    return replace(lifecycle.end_stage(plan, len(plan.ends) - 1, now), stall_at=None,
+                   fail_at=None, outcome=None if target == lc.completed else target)
 
 
 def move(lc: Lifecycle, plan: Plan, target: str, now: float) -> tuple[Plan, bool]:
