@@ -113,8 +113,10 @@ def _register(app: web.Application, spec: Spec, handlers: dict[str, Handler]) ->
         )
 
 
-def create_app(settings: Settings | None = None, clock: VirtualClock | None = None) -> web.Application:
-    """The mock server as an aiohttp application."""
+def create_app(settings: Settings | None = None, clock: VirtualClock | None = None,
+               store: Store | None = None) -> web.Application:
+    """The mock server as an aiohttp application; `store` is where its jobs are kept (the
+    in-memory Store by default: any implementation of the seam in domain/store.py fits)."""
     settings = settings or Settings()
     spec = Spec.from_file(settings.spec_path)
     start = parse_time(settings.start) if settings.start else None
@@ -135,7 +137,7 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app[SPEC] = spec
     app[CLOCK] = clock
     app[JOURNAL], app[FAULTS], app[RATE_LIMITER] = journal, faults, limiter
-    app[STORE] = Store(settings.seed)
+    app[STORE] = store if store is not None else Store(settings.seed)
     app[RENDERS] = RenderCache(app[STORE])
     clock.on_move(lambda namespace, now: app[STORE].feed.publish(ClockMoved(namespace, now)))
     app[TYPES] = load_types(spec)

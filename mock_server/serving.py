@@ -19,6 +19,7 @@ from aiohttp import web
 from . import fast_path
 from .app import create_app
 from .domain.clock import VirtualClock
+from .domain.store import Store
 from .keys import CLOCK, CONTROLS, FAULTS, JOURNAL, SCENARIOS, SPEC
 from .namespace_path import PREFIX
 from .qa.controls import Controls
@@ -88,10 +89,12 @@ def run(args: argparse.Namespace) -> int:
 class MockServer:
     """`with MockServer() as server:` serves on a free port until the block ends."""
 
-    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+    def __init__(self, settings: Settings | None = None, *, store: Store | None = None,
+                 **overrides: Any) -> None:
+        """`store`: where jobs are kept (default: in memory; see domain/store.py's seam)."""
         base = settings or Settings(port=0)
         self.settings = base.with_overrides(**overrides)
-        self.app: web.Application = create_app(self.settings)
+        self.app: web.Application = create_app(self.settings, store=store)
         self.clock: VirtualClock = self.app[CLOCK]
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None

@@ -481,7 +481,7 @@ def test_store_keeps_cleanups_per_project(rs: Api, server: MockServer) -> None:
     c = create(rs)
     tenants = [t for t in server.app[STORE].tenants() if t.key[1] == "rs"]
     assert [t.key for t in tenants] == [("default", "rs", "123456")]
-    assert list(tenants[0].of(KIND)) == [c["id"]]
+    assert [j.id for j in tenants[0].scan(KIND)] == [c["id"]]
 
 
 # ---- the spec and the documentation ----

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from mock_server import MockServer
+from mock_server.domain.changes import JobChanged
 from mock_server.domain.lifecycle import Plan
-from mock_server.domain.store import IdSequence, Job, Store, Tenant
+from mock_server.domain.store import IdSequence, Job, Store, Tenant, VersionConflict
 
 KEY = ("ns", "cl", "acme", "test")
 
@@ -43,7 +50,7 @@ def test_get_remove_and_order() -> None:
     tenant = Tenant(KEY, IdSequence(1))
     first, second = _job(tenant), _job(tenant)
     assert tenant.get("imports", second.id) is second
-    assert list(tenant.of("imports")) == [first.id, second.id]
+    assert [j.id for j in tenant.scan("imports")] == [first.id, second.id]
     assert tenant.remove("imports", first.id) is first
     assert tenant.get("imports", first.id) is None and tenant.remove("imports", "nope") is None
 
@@ -58,3 +65,75 @@ def test_loader_runs_once_per_tenant_and_clear_is_per_namespace() -> None:
     assert store.tenant(("a", "cl", "acme", "test")) is not one
     assert loaded == [("a", "cl", "acme", "test"), ("b", "cl", "acme", "test"), ("a", "cl", "acme", "test")]
     assert [t.key[0] for t in store.tenants("b")] == ["b"]
+
+
+class _Recording(Tenant):
+    """A tenant that says what it was asked to store, as a durable implementation would write it."""
+
+    log: list[tuple[str, str, int]] = []  # set to the store's
+
+    def add(self, job: Job) -> Job:
+        self.log.append(("add", job.id, job.version))
+        return super().add(job)
+
+    def put(self, job: Job, expected: int) -> None:
+        super().put(job, expected)
+        self.log.append(("put", job.id, job.version))
+
+    def remove(self, kind: str, job_id: str) -> Job | None:
+        self.log.append(("remove", job_id, -1))
+        return super().remove(kind, job_id)
+
+
+class _RecordingStore(Store):
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed)
+        self.log: list[tuple[str, str, int]] = []
+
+    def new_tenant(self, key: tuple[str, ...]) -> Tenant:
+        tenant = _Recording(key, self.ids, self.feed)
+        tenant.log = self.log
+        return tenant
+
+
+@pytest.fixture
+def recording() -> Iterator[tuple[MockServer, _RecordingStore]]:
+    store = _RecordingStore(seed=1)
+    with MockServer(store=store, frozen=True) as server:
+        yield server, store
+
+
+def test_a_store_behind_the_seam_sees_every_change_through_put(
+        recording: tuple[MockServer, _RecordingStore]) -> None:
+    server, store = recording
+    seen: list[JobChanged] = []
+    store.feed.subscribe(lambda c: seen.append(c) if isinstance(c, JobChanged) else None)
+    headers = {"Authorization": f"Bearer {server.token()}",
+               "Accept": "application/vnd.api+json", "Content-Type": "application/vnd.api+json"}
+    url = f"{server.url}/api/imports"
+    body = {"data": {"type": "imports", "attributes": {
+        "resource_type": "skus", "inputs": [{"code": f"SEAM{i}", "name": "Seam"} for i in range(3)]}}}
+    created = requests.post(url, json=body, headers=headers, timeout=10)
+    assert created.status_code == 201, created.text
+    job_id = created.json()["data"]["id"]
+    patch = {"data": {"type": "imports", "id": job_id, "attributes": {"metadata": {"k": "v"}}}}
+    assert requests.patch(f"{url}/{job_id}", json=patch, headers=headers,
+                          timeout=10).status_code == 200
+    server.clock.advance(600)
+    got = requests.get(f"{url}/{job_id}", headers=headers, timeout=10).json()
+    assert got["data"]["attributes"]["status"] == "completed"
+    assert requests.delete(f"{url}/{job_id}", headers=headers, timeout=10).status_code == 204
+    mine = [entry for entry in store.log if entry[1] == job_id]
+    assert mine[0] == ("add", job_id, 0) and mine[-1] == ("remove", job_id, -1)
+    puts = [version for kind, _, version in mine if kind == "put"]
+    assert puts == list(range(2, len(puts) + 2)) and len(puts) >= 2  # one put per new version
+    published = [c.version for c in seen if c.job_id == job_id and not c.deleted]
+    assert published == [1, *puts]  # what was published is what was stored
+
+
+def test_put_refuses_a_job_that_is_gone() -> None:
+    tenant = Store(seed=1).tenant(KEY)
+    job = _job(tenant)
+    tenant.remove("imports", job.id)
+    with pytest.raises(VersionConflict):
+        tenant.put(job, 0)

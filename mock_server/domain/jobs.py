@@ -20,6 +20,7 @@ from .store import Fields, Job, Tenant
 
 if TYPE_CHECKING:
     from ..hooks import OnCreate
+    from ..scenarios.scenario import Scenario
 
 
 @lru_cache(maxsize=1024)
@@ -51,7 +52,7 @@ def is_active(lc: Lifecycle, job: Job, now: float) -> bool:
 def check_capacity(tenant: Tenant, kind: str, lc: Lifecycle, now: float, limit: int) -> None:
     """422 when the organization already runs `limit` jobs of this type."""
     active = 0
-    for job in reversed(tenant.of(kind).values()):  # newest first: old jobs are mostly done
+    for job in tenant.scan(kind, newest_first=True):  # old jobs are mostly done
         if is_active(lc, job, now):
             active += 1
             if active >= limit:
@@ -123,12 +124,15 @@ def launch(
 
 
 def change(tenant: Tenant, job: Job, now: float, *, plan: Plan | None = None,
-           fields: Mapping[str, Any] | None = None, extra: Mapping[str, Any] | None = None,
-           past: tuple[tuple[str, float], ...] | None = None, touch: bool = True) -> None:
+           fields: Mapping[str, Any] | None = None, scenario: Scenario | None = None,
+           marks: Iterable[str] = (), past: tuple[tuple[str, float], ...] | None = None,
+           touch: bool = True) -> None:
     """Change a stored job (the caller holds the tenant lock): its plan, the user's `fields`
-    (kept as a version of the job), results in `extra`, transitions of a replaced plan in
-    `past`; `touch` moves updated_at to `now`. Then a new version, published. While the job is
-    still being created (version 0) nothing is published: the creation is."""
+    (kept as a version of the job), its `scenario`, `marks` that stay, transitions of a
+    replaced plan in `past`; `touch` moves updated_at to `now`. Then a new version, stored and
+    published, and whoever schedules its effects told of a new plan. While the job is still
+    being created (version 0) nothing is stored or published: the creation is."""
+    replanned = plan is not None and plan is not job.plan
     if past is not None:
         job.past = past
     if plan is not None:
@@ -139,12 +143,17 @@ def change(tenant: Tenant, job: Job, now: float, *, plan: Plan | None = None,
         job.changes.append((now, {k: [job.fields.get(k), v] for k, v in fields.items()}))
         job.fields.update(fields)
         job.updated_at = max(job.updated_at, now)
-    if extra:
-        job.extra = {**(job.extra or {}), **extra}
+    if scenario is not None:
+        job.scenario = scenario
+    if marks:
+        job.marks = job.marks.union(marks)
     if touch:
         job.updated_at = now
     if job.version:
         job.version += 1
+        tenant.put(job, job.version - 1)
+        if replanned:
+            tenant.replanned(job)
         tenant.feed.publish(JobChanged(tenant.key[0], tenant.key, job.kind, job.id, job.version,
                                        now))
 

@@ -1,4 +1,17 @@
-"""Store: namespace/tenant → job type → insertion-ordered jobs. No aiohttp, no clock reads."""
+"""Store: namespace/tenant → job type → insertion-ordered jobs. No aiohttp, no clock reads.
+
+The storage seam. Handlers, the records simulation and QA reach stored jobs only through these
+methods, so a durable store can stand behind them without touching any of those:
+
+- `Store`: `tenant(key)` (created on first use, fixtures loaded), `peek`, `tenants`,
+  `clear(namespace)`, `ids` (the server's id sequence), `generation` (bumped by every clear),
+  `feed` (change events, changes.py);
+- `Tenant`: `get`, `add` (a new job), `put` (a changed job, checked against the version it was
+  read at), `remove`, `count`, `page`, `scan` (a kind's jobs in creation order), `new_id`.
+
+This module is the in-memory implementation: `put` has nothing to write (the job is the stored
+object) but still refuses a job that is gone or was changed by someone else.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +20,16 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..scenarios.scenario import Scenario
 
 from ..jsonenc import dumps
 from .changes import ChangeFeed
 from .lifecycle import Plan
+from .results import ExportFile, Run
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # ASCII order
 
@@ -113,9 +131,22 @@ class Job:
     updated_at: float
     past: tuple[tuple[str, float], ...] = ()  # transitions of plans replaced by a restart
     changes: list[tuple[float, dict[str, Any]]] | None = None  # versions: (at, changed fields)
-    extra: dict[str, Any] | None = None  # per-kind results (errors_log, file, …)
-    run: Any = None  # item-effects progress the records simulation keeps (records/simulation/org.Run)
     version: int = 0  # 0 while being created; 1 once stored; +1 on every change (jobs.py)
+    scenario: Scenario | None = None  # the QA fate given to it (scenarios/attach.py)
+    run: Run | None = None  # how far its item effects got (imports, cleanups: records simulation)
+    file: ExportFile | None = None  # an export's file, built at creation (records simulation)
+    marks: frozenset[str] = frozenset()  # facts that stay once true (Rackspace: "errorful")
+
+
+class TenantRecords(Protocol):
+    """What a tenant's records (set up by the records simulation) offer the domain."""
+
+    def wake(self, job: Job) -> None:
+        """The job's plan changed: look at when its effects are due again."""
+
+
+class VersionConflict(RuntimeError):
+    """A job was put back after someone else changed or removed it."""
 
 
 @dataclass(slots=True)
@@ -126,7 +157,7 @@ class Tenant:
     ids: IdSequence  # the server's, shared by every tenant
     feed: ChangeFeed = field(default_factory=ChangeFeed)  # the server's, shared likewise
     jobs: dict[str, dict[str, Job]] = field(default_factory=dict)
-    records: Any = None  # the target-record store, set up by the records backend
+    records: TenantRecords | None = None  # target records, set up by the records simulation
     lock: threading.RLock = field(default_factory=threading.RLock)
     unordered: set[str] = field(default_factory=set)  # kinds stored out of created_at order
 
@@ -134,13 +165,12 @@ class Tenant:
         """A job id never handed out before by this server."""
         return self.ids.next(self.key, rackspace)
 
-    def of(self, kind: str) -> dict[str, Job]:
-        """The jobs of one type, in creation order."""
+    def _rows(self, kind: str) -> dict[str, Job]:
         return self.jobs.setdefault(kind, {})
 
     def add(self, job: Job) -> Job:
         """Store a new job."""
-        rows = self.of(job.kind)
+        rows = self._rows(job.kind)
         if rows and job.kind not in self.unordered:
             if job.created_at < rows[next(reversed(rows))].created_at:
                 self.unordered.add(job.kind)
@@ -155,12 +185,33 @@ class Tenant:
         """One job by id, O(1)."""
         return self.jobs.get(kind, {}).get(job_id)
 
+    def put(self, job: Job, expected: int) -> None:
+        """Store a changed job that was at version `expected` when it was read."""
+        stored = self.jobs.get(job.kind, {}).get(job.id)
+        if stored is None:
+            raise VersionConflict(f"{job.kind} {job.id} is no longer stored")
+        if stored is not job and stored.version != expected:
+            raise VersionConflict(f"{job.kind} {job.id} is at version {stored.version}, "
+                                  f"not {expected}")
+
+    def count(self, kind: str) -> int:
+        """How many jobs of a type are stored."""
+        return len(self.jobs.get(kind, ()))
+
+    def scan(self, kind: str, newest_first: bool = False) -> Iterator[Job]:
+        """Every job of a type in creation order (or the reverse), without copying them."""
+        rows = self.jobs.get(kind, {}).values()
+        return reversed(rows) if newest_first else iter(rows)
+
+    def page(self, kind: str, start: int, size: int, newest_first: bool = False) -> list[Job]:
+        """Jobs `start` to `start + size` in creation order (or the reverse): O(start + size)."""
+        return list(islice(self.scan(kind, newest_first), start, start + size))
+
     def replanned(self, job: Job) -> None:
-        """Say that a job's plan changed outside a request's own flow (QA controls): whoever
-        schedules its effects (the records backend, through `records.wake`) looks at it again."""
-        wake = getattr(self.records, "wake", None)
-        if wake is not None:
-            wake(job)
+        """A job's plan changed: whoever schedules its effects (the records simulation) looks at
+        it again. Called by `jobs.change`."""
+        if self.records is not None:
+            self.records.wake(job)
 
     def remove(self, kind: str, job_id: str) -> Job | None:
         """Delete a job; returns it, or None if there was none."""
@@ -171,6 +222,7 @@ class Store:
     """Tenants by key, created on first use and seeded by an optional loader (fixtures)."""
 
     def __init__(self, seed: int, loader: Callable[[Tenant], None] | None = None) -> None:
+        """`loader` fills a tenant the first time it is used (the records simulation's fixtures)."""
         self.seed = seed
         self.loader = loader
         self.ids = IdSequence(seed)  # outlives every tenant: a reset never rewinds it
@@ -187,11 +239,15 @@ class Store:
         with self._lock:
             found = self._tenants.get(key)
             if found is None:
-                found = Tenant(key, self.ids, self.feed)
+                found = self.new_tenant(key)
                 if self.loader is not None:
                     self.loader(found)
                 self._tenants[key] = found
         return found
+
+    def new_tenant(self, key: TenantKey) -> Tenant:
+        """An empty tenant (a durable store returns one that writes through)."""
+        return Tenant(key, self.ids, self.feed)
 
     def peek(self, key: TenantKey) -> Tenant | None:
         """The tenant for a key if it exists now (never creates one)."""

@@ -139,7 +139,6 @@ class Controls:
                     attach(tenant, job, sc, now, self.book.presets)
             except ScenarioError as exc:
                 raise scenario_error(exc, "scenario", "") from None
-            tenant.replanned(job)
         return self._view(tenant, job, namespace, now)
 
     def advance(self, kind: str, job_id: str, to: str, namespace: str = "default"
@@ -153,5 +152,4 @@ class Controls:
                             touch=False)
             except ScenarioError as exc:
                 raise scenario_error(exc, "advance", "") from None
-            tenant.replanned(job)
         return self._view(tenant, job, namespace, now)

@@ -44,14 +44,13 @@ def attach(tenant: Tenant, job: Job, scenario: Any, now: float,
     skip = bool(job.fields.get("skip_errors"))
     plan = fate.apply(sc, job.plan, LIFECYCLES[job.kind], job.kind, now, skip)
     merged = scenario_of(job).merged(sc)
-    jobs.change(tenant, job, now, plan=plan, extra={"scenario": merged}, touch=False)
+    jobs.change(tenant, job, now, plan=plan, scenario=merged, touch=False)
     return merged
 
 
 def scenario_of(job: Job) -> Scenario:
     """The scenario attached to a job (empty when none)."""
-    found = (job.extra or {}).get("scenario")
-    return found if isinstance(found, Scenario) else Scenario()
+    return job.scenario if job.scenario is not None else Scenario()
 
 
 def scenario_hook(book: ScenarioBook) -> OnCreate:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...domain.lifecycle import View
+from ...domain.results import Run
 from ...domain.store import Job, Tenant
 from .. import Catalog, RecordType, item_key
-from .org import Backend, OrgRecords, Run, run_of
+from .org import Backend, OrgRecords
 from .selection import matching, record_type
 
 
@@ -72,7 +73,7 @@ def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: fl
 
 def show(backend: Backend, tenant: Tenant, job: Job, seen: View, now: float) -> dict[str, Any]:
     """processed_count (records removed), errors_count and errors_log from the applied items."""
-    run = run_of(job)
+    run = job.run
     if run is None:
         return {}
     return {"processed_count": run.ok, "errors_count": run.errors, "errors_log": run.errors_log or {}}

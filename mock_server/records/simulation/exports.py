@@ -6,10 +6,11 @@ from typing import Any
 
 from ...domain.errors import Unprocessable
 from ...domain.lifecycle import LIFECYCLES, View
+from ...domain.results import ExportFile
 from ...domain.store import Job, Tenant
 from .. import build_export, check_paths, resolver
 from .files import FileRef
-from .org import Backend, ExportFile, OrgRecords, file_of, put_extra
+from .org import Backend, OrgRecords
 from .selection import matching, record_type
 
 FORMATS = ("json", "csv")
@@ -57,12 +58,12 @@ def start(backend: Backend, records: OrgRecords, job: Job) -> None:
     except ValueError as exc:
         raise Unprocessable(f"includes - {exc}", pointer="/data/attributes/includes",
                             meta={"error": "invalid"}) from None
-    put_extra(job, "file", ExportFile(data, fmt))
+    job.file = ExportFile(data, fmt)  # at creation: published with the job
 
 
 def show(backend: Backend, tenant: Tenant, job: Job, seen: View, now: float) -> dict[str, Any]:
     """attachment_url once completed: a fresh link valid 5 virtual minutes on every read."""
-    found = file_of(job)
+    found = job.file
     if found is None or seen.status != LIFECYCLES["exports"].completed:
         return {}
     # notes: commercelayer_api.md §2.2 — gzip, pre-signed, 5 minutes, refreshed on each fetch

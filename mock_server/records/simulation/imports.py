@@ -8,13 +8,14 @@ from typing import Any
 
 from ...domain.errors import Unprocessable
 from ...domain.lifecycle import View
+from ...domain.results import Run
 from ...domain.store import Job, Packed, Tenant
 from ...jsonenc import dumps
 from ...timefmt import cl_time
 from .. import DuplicateKey, RecordType, apply_parent, item_key, parse_csv, validate_item
 from ..validate import INVALID, TAKEN
 from .files import FileRef
-from .org import Backend, OrgRecords, Run, run_of
+from .org import Backend, OrgRecords
 from .selection import record_type
 
 FORMATS = ("json", "csv")
@@ -111,7 +112,7 @@ def inputs_file(job: Job) -> tuple[bytes, str]:
 def show(backend: Backend, tenant: Tenant, job: Job, seen: View, now: float) -> dict[str, Any]:
     """Counts and logs from the applied items; attachment_url once the import has started."""
     out: dict[str, Any] = {}
-    run = run_of(job)
+    run = job.run
     if run is not None:
         out.update(processed_count=run.ok, errors_count=run.errors, errors_log=run.errors_log or {})
     if seen.started_at is not None:

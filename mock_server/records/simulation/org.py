@@ -6,7 +6,7 @@ import heapq
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import Catalog, RecordStore
 
@@ -74,40 +74,6 @@ def org_records(tenant: Tenant) -> OrgRecords | None:
     return records if isinstance(records, OrgRecords) else None
 
 
-@dataclass(slots=True)
-class Run:
-    """How far an import's or a cleanup's item effects got (kept in job.run)."""
-
-    resource_type: str
-    total: int
-    applied: int = 0  # items handled so far, ok or not (the lifecycle's processed count)
-    ok: int = 0  # records upserted / deleted (what processed_count shows)
-    errors: int = 0
-    errors_log: dict[str, Any] | None = None  # made on the first failed item (most have none)
-    skip_errors: bool = False  # imports only: never interrupt on errors
-    parent_id: str | None = None  # imports: parent_resource_id
-    ids: list[str] | None = None  # cleanups: the records to delete, fixed at creation
-    items: list[Any] | None = None  # imports: decoded inputs while running, dropped at the end
-
-    def log(self, key: str, errors: dict[str, list[str]]) -> None:
-        """Count one failed item and merge its messages under its key (ActiveModel style)."""
-        self.errors += 1
-        if self.errors_log is None:
-            self.errors_log = {}
-        entry = self.errors_log.setdefault(key, {})
-        for attr, messages in errors.items():
-            kept = entry.setdefault(attr, [])
-            kept.extend(m for m in messages if m not in kept)
-
-
-@dataclass(frozen=True, slots=True)
-class ExportFile:
-    """An export's gzipped file, built from the records as they were at creation."""
-
-    data: bytes
-    format: str
-
-
 @dataclass(frozen=True, slots=True)
 class Backend:
     """Everything the hooks need, bound once at start-up."""
@@ -119,18 +85,3 @@ class Backend:
     signer: Signer
 
 
-def run_of(job: Job) -> Run | None:
-    """The item-effects state of an import or cleanup, if the backend started one."""
-    found = job.run
-    return found if isinstance(found, Run) else None
-
-
-def file_of(job: Job) -> ExportFile | None:
-    """An export's file, if the backend built one."""
-    found = (job.extra or {}).get("file")
-    return found if isinstance(found, ExportFile) else None
-
-
-def put_extra(job: Job, key: str, value: Any) -> None:
-    """Set one backend value in job.extra, keeping what other hooks (scenarios) put there."""
-    job.extra = {**(job.extra or {}), key: value}

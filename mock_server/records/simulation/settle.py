@@ -14,11 +14,12 @@ from collections.abc import Callable
 
 from ...domain import jobs, lifecycle
 from ...domain.lifecycle import LIFECYCLES, Plan
+from ...domain.results import Run
 from ...domain.store import Job, Tenant
 from ...scenarios import fate
 from ...scenarios.attach import scenario_of
 from . import cleanups, imports
-from .org import Backend, OrgRecords, Run, org_records, run_of
+from .org import Backend, OrgRecords, org_records
 
 # (…, the error a QA scenario gives this item, if any) → None
 Step = Callable[[Backend, OrgRecords, Job, Run, float, "dict[str, list[str]] | None"], None]
@@ -36,7 +37,7 @@ def item_instant(plan: Plan, n: int) -> float | None:
 
 
 def _apply(backend: Backend, tenant: Tenant, records: OrgRecords, job: Job, at: float) -> None:
-    run = run_of(job)
+    run = job.run
     assert run is not None  # only jobs with a Run are in records.running
     errors = run.errors
     failed = fate.item_error(job.kind, scenario_of(job).error_rate, run.applied + 1)
@@ -52,7 +53,7 @@ def _apply(backend: Backend, tenant: Tenant, records: OrgRecords, job: Job, at: 
 
 def _next(job: Job) -> float | None:
     """When the job's next item is processed (None: no more items under its plan)."""
-    run = run_of(job)
+    run = job.run
     return None if run is None else item_instant(job.plan, run.applied + 1)
 
 
@@ -95,7 +96,7 @@ def _finish(job: Job, records: OrgRecords, now: float) -> None:
     if lifecycle.status_at(lc, job.plan, now) not in lc.terminal:  # never expected: look again
         records.schedule(job.id, now + 1.0)
         return
-    run = run_of(job)
+    run = job.run
     if run is not None:
         run.items = None
     records.untrack(job.id)

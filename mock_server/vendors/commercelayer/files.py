@@ -17,7 +17,6 @@ from ...keys import CLOCK, SETTINGS, STORE
 from ...middlewares import skippable
 from ...records.simulation.files import LINK_BASE, Signer
 from ...records.simulation.imports import inputs_file
-from ...records.simulation.org import file_of
 from ...validation import Call
 from .jsonapi import base_url
 
@@ -52,7 +51,7 @@ async def download(request: web.Request, call: Call) -> web.StreamResponse:
         raise NotFound(f"No file {file_id!r}: its {ref.kind[:-1]} no longer exists.",
                        code="NOT_FOUND", title="Not found")
     if ref.kind == "exports":
-        found = file_of(job)
+        found = job.file
         if found is None:
             raise NotFound(f"The export {ref.job_id} has no file.", code="NOT_FOUND",
                            title="Not found")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +21,7 @@ from ...timefmt import cl_time
 from ...validation import Call
 from .auth import Principal
 from .jsonapi import base_url, resource, respond, sparse
-from .lists import list_response, related_items, related_response, single_response
+from .lists import Listing, list_response, related_items, related_response, single_response
 
 KIND_BY_OP = {
     "Import": "imports",
@@ -106,31 +106,54 @@ def render(request: web.Request, call: Call, rt: ResourceType, tenant: Tenant, j
     )
 
 
-def _shown(request: web.Request, call: Call, rt: ResourceType, tenant: Tenant
-           ) -> Callable[[Job, frozenset[str] | None], Any]:
-    """render() for a list page, reusing each ended job's resource object from the render cache:
-    dashboards list the same page again and again. Not when the page embeds includes (they edit
-    it)."""
-    if any(name == "include" for name, _ in call.raw_query):
-        return lambda job, wanted: render(request, call, rt, tenant, job, wanted)
-    p: Principal = call.principal
-    base = base_url(request, request.app[SETTINGS].public_url)
-    cache, store = request.app[RENDERS], request.app[STORE]
+class JobListing(Listing):
+    """One job type of an organization as list_response pages it. Each ended job's resource
+    object comes from the render cache (dashboards list the same page again and again), except
+    when the page embeds includes (they edit it)."""
 
-    def shown(job: Job, wanted: frozenset[str] | None) -> Any:
-        key = ("item", tenant.key, rt.name, job.id, base, wanted, p.mode, p.org_id)
-        body = cache.get(key, call.now)
+    def __init__(self, request: web.Request, call: Call, rt: ResourceType, tenant: Tenant) -> None:
+        self.request, self.call, self.type, self.tenant = request, call, rt, tenant
+        self.rtype, self.filterable, self.sortable = rt.name, rt.filterable, rt.sortable
+        self.relationships, self.known_fields = rt.relationships, rt.attributes
+        self.creation_sorted = tenant.in_creation_order(rt.name)
+        app = request.app
+        self.cache, self.store = app[RENDERS], app[STORE]
+        self.reuse = not any(name == "include" for name, _ in call.raw_query)
+        p: Principal = call.principal
+        self.key = (tenant.key, rt.name, base_url(request, app[SETTINGS].public_url), p.mode,
+                    p.org_id)
+
+    def count(self) -> int:
+        return self.tenant.count(self.rtype)
+
+    def page(self, start: int, size: int, newest_first: bool) -> list[Any]:
+        return self.tenant.page(self.rtype, start, size, newest_first)
+
+    def scan(self) -> Iterable[Any]:
+        return self.tenant.scan(self.rtype)
+
+    def attributes(self, item: Any) -> Mapping[str, Any]:
+        return {"id": item.id, **attributes(self.request, self.type, self.tenant, item,
+                                            self.call.now)}
+
+    def render(self, item: Any, wanted: frozenset[str] | None) -> Any:
+        job, now = item, self.call.now
+        if not self.reuse:
+            return render(self.request, self.call, self.type, self.tenant, job, wanted)
+        key = ("item", *self.key, job.id, wanted)
+        body = self.cache.get(key, now)
         if body is None:
-            seen = jobs.view(rt.lifecycle, job, call.now)
-            obj = render(request, call, rt, tenant, job, wanted, seen)
-            stamp = Stamp.of(store, tenant, job, seen, call.now)
+            seen = jobs.view(self.type.lifecycle, job, now)
+            obj = render(self.request, self.call, self.type, self.tenant, job, wanted, seen)
+            stamp = Stamp.of(self.store, self.tenant, job, seen, now)
             if stamp is None:
                 return obj
             body = dumps(obj)
-            cache.put(key, stamp, body)
+            self.cache.put(key, stamp, body)
         return fragment(body)
 
-    return shown
+    def related(self, item: Any, name: str) -> list[dict[str, Any]]:
+        return related_items(self.request, self.call, self.type, item, name)
 
 
 def _job(tenant: Tenant, rt: ResourceType, job_id: str) -> Job:
@@ -148,17 +171,7 @@ def _id_param(call: Call) -> str:
 async def list_jobs(request: web.Request, call: Call) -> web.StreamResponse:
     """GET /api/{jobs}: filtered, sorted, paged."""
     rt = request.app[TYPES][_kind(call)]
-    tenant = cl_tenant(request, call)
-    rows = tenant.of(rt.name)
-    return list_response(
-        request, call, rt.name, rt.filterable, rt.sortable, rt.relationships,
-        rows.values(),
-        lambda job: {"id": job.id, **attributes(request, rt, tenant, job, call.now)},
-        _shown(request, call, rt, tenant),
-        related=lambda job, name: related_items(request, call, rt, job, name),
-        known_fields=rt.attributes,
-        creation_sorted=tenant.in_creation_order(rt.name),
-    )
+    return list_response(request, call, JobListing(request, call, rt, cl_tenant(request, call)))
 
 
 @handles("getImport", "getExport", "getCleanup")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
-from itertools import islice
 from typing import Any
 
 from aiohttp import web
@@ -87,65 +86,105 @@ def _page(call: Call) -> tuple[int, int]:
     return int(number), int(size)
 
 
-def list_response(
-    request: web.Request,
-    call: Call,
-    rtype: str,
-    filterable: frozenset[str],
-    sortable: frozenset[str],
-    relationships: Sequence[str],
-    items: Collection[Any],
-    attrs_of: Callable[[Any], Mapping[str, Any]],
-    render: Callable[[Any, frozenset[str] | None], dict[str, Any]],
-    related: Callable[[Any, str], list[dict[str, Any]]] | None = None,
-    known_fields: Sequence[str] | None = None,
-    creation_sorted: bool = False,
-) -> web.Response:
-    """A filtered, sorted, paged JSON:API list of `items` (creation order when unsorted).
+class Listing:
+    """A collection `list_response` pages: its rules, and how to read and show its items.
 
-    `items` is a list or a dict's values view (reversible); `creation_sorted` says created_at
-    never decreases along it, so created_at sorts are slices too.
+    Subclasses say where the items are (`count`, `page`, `scan`) and how one is seen
+    (`attributes` for filters and sorts, `render` for the page, `related` for include).
     """
+
+    rtype: str
+    filterable: frozenset[str]
+    sortable: frozenset[str]
+    relationships: Sequence[str] = ()
+    known_fields: Sequence[str] = ()
+    creation_sorted: bool = False  # created_at never decreases in creation order
+
+    def count(self) -> int:
+        """How many items there are."""
+        raise NotImplementedError
+
+    def page(self, start: int, size: int, newest_first: bool) -> list[Any]:
+        """Items `start` to `start + size` in creation order (or the reverse)."""
+        raise NotImplementedError
+
+    def scan(self) -> Iterable[Any]:
+        """Every item in creation order (filters and sorts read them all)."""
+        raise NotImplementedError
+
+    def attributes(self, item: Any) -> Mapping[str, Any]:
+        """What filters and sorts see of an item (its id included)."""
+        raise NotImplementedError
+
+    def render(self, item: Any, wanted: frozenset[str] | None) -> Any:
+        """An item as a resource object, with only the `wanted` attributes (None: all)."""
+        raise NotImplementedError
+
+    def related(self, item: Any, name: str) -> list[dict[str, Any]]:
+        """The resource objects an item's relationship `name` points at (for include)."""
+        return []
+
+
+class InMemory(Listing):
+    """A listing of items already at hand, in creation order."""
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        self.items = items
+
+    def count(self) -> int:
+        return len(self.items)
+
+    def page(self, start: int, size: int, newest_first: bool) -> list[Any]:
+        items = self.items[::-1] if newest_first else self.items
+        return list(items[start : start + size])
+
+    def scan(self) -> Iterable[Any]:
+        return self.items
+
+
+def list_response(request: web.Request, call: Call, listing: Listing) -> web.Response:
+    """A filtered, sorted, paged JSON:API list (creation order when unsorted)."""
     raw_sort = call.query.get("sort")
-    fast_sort = raw_sort in _FAST_SORTS and (creation_sorted or "created_at" not in (raw_sort or ""))
+    fast_sort = raw_sort in _FAST_SORTS and (listing.creation_sorted
+                                             or "created_at" not in (raw_sort or ""))
     descending = bool(_FAST_SORTS.get(raw_sort))
     number, size = _page(call)
     conditions = filter_params(call.raw_query)
     try:
-        flt = parse_filters(conditions, filterable) if conditions else None
+        flt = parse_filters(conditions, listing.filterable) if conditions else None
     except QueryError as err:
         raise _bad(err, f"filter[q][{err.name}]") from None
-    if raw_sort and raw_sort.rsplit(",", 1)[-1] in ("created_at", "-created_at") and "id" in sortable:
+    if raw_sort and raw_sort.rsplit(",", 1)[-1] in ("created_at", "-created_at") \
+            and "id" in listing.sortable:
         # Equal timestamps (a frozen clock) keep creation order, as the fast path does.
         raw_sort += ",-id" if raw_sort.endswith("-created_at") else ",id"
     try:
         # With a filter the rows are scanned anyway, so every given sort is applied to them.
-        order = None if (fast_sort and flt is None) or not raw_sort else parse_sort(raw_sort, sortable)
+        order = (None if (fast_sort and flt is None) or not raw_sort
+                 else parse_sort(raw_sort, listing.sortable))
     except QueryError as err:
         raise _bad(err, "sort") from None
-    wanted = sparse_fields(call, rtype, known_fields or list(filterable | sortable))
-    names = includes(call, relationships)
+    wanted = sparse_fields(call, listing.rtype,
+                           listing.known_fields or sorted(listing.filterable | listing.sortable))
+    names = includes(call, listing.relationships)
+    start = (number - 1) * size
     if flt is None and order is None:
-        # Fast path: creation order is id order, so the default sorts are slices, no scan.
-        total = len(items)
-        start = (number - 1) * size
-        # islice over the (reversed) view: O(page end), never a copy of the whole store.
-        ordered = reversed(items) if descending else iter(items)  # type: ignore[call-overload]
-        page = list(islice(ordered, start, start + size))
+        # Creation order is id order, so the default sorts are pages of storage, no scan.
+        total = listing.count()
+        page = listing.page(start, size, descending)
     else:
-        rows = [(item, attrs_of(item)) for item in items]
+        rows = [(item, listing.attributes(item)) for item in listing.scan()]
         if flt is not None:
             rows = [(item, a) for item, a in rows if flt.matches(a)]
         if order is not None:
             rows.sort(key=lambda row: order.key(row[1]))
         total = len(rows)
-        start = (number - 1) * size
         page = [item for item, _ in rows[start : start + size]]
     page_count = -(-total // size)
-    data = [render(item, wanted) for item in page]
+    data = [listing.render(item, wanted) for item in page]
     doc: dict[str, Any] = {"data": data}
-    if names and related is not None:
-        doc["included"] = _embed(data, page, names, related)
+    if names:
+        doc["included"] = _embed(data, page, names, listing.related)
     doc["meta"] = {"record_count": total, "page_count": page_count}
     base = base_url(request, request.app[SETTINGS].public_url)
     doc["links"] = dict(_links(base + request.path, tuple(call.raw_query), number, page_count, size))
@@ -223,15 +262,25 @@ def related_items(request: web.Request, call: Call, rt: ResourceType, job: Job, 
     return out
 
 
+class _Related(InMemory):
+    """A job's events, versions or event stores (already rendered)."""
+
+    def __init__(self, name: str, items: list[dict[str, Any]]) -> None:
+        super().__init__(items)
+        known = sorted({k for item in items for k in item["attributes"]} | {"id"})
+        self.rtype, self.known_fields = name, known
+        self.filterable = self.sortable = frozenset(known)
+
+    def attributes(self, item: Any) -> Mapping[str, Any]:
+        return {"id": item["id"], **item["attributes"]}
+
+    def render(self, item: Any, wanted: frozenset[str] | None) -> Any:
+        if wanted is None:
+            return item
+        return {**item, "attributes": {k: v for k, v in item["attributes"].items() if k in wanted}}
+
+
 def related_response(request: web.Request, call: Call, name: str, items: list[dict[str, Any]]
                      ) -> web.Response:
     """A list of related resource objects (already rendered), filtered, sorted and paged."""
-    known = sorted({k for item in items for k in item["attributes"]} | {"id"})
-    return list_response(
-        request, call, name, frozenset(known), frozenset(known), (),
-        items,
-        lambda item: {"id": item["id"], **item["attributes"]},
-        lambda item, wanted: item if wanted is None else {
-            **item, "attributes": {k: v for k, v in item["attributes"].items() if k in wanted}},
-        known_fields=known,
-    )
+    return list_response(request, call, _Related(name, items))

@@ -16,7 +16,7 @@ from ...records.simulation.selection import attributes_of, filterable, sortable
 from ...validation import Call
 from .handlers import cl_tenant
 from .jsonapi import base_url, resource, respond, sparse
-from .lists import list_response
+from .lists import InMemory, list_response
 
 
 def _in_id_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -57,28 +57,39 @@ async def list_records(request: web.Request, call: Call) -> web.StreamResponse:
     the last record of each chunk with sort=id&page[size]=1&page[number]=N.
     """
     rtype = _record_type(call)
-    name = rtype.name
-    catalog = packaged_catalog()
     tenant = cl_tenant(request, call)
     records = org_records(tenant)
-    rows = _in_id_order(records.list(name)) if records is not None else []
+    rows = _in_id_order(records.list(rtype.name)) if records is not None else []
     base = base_url(request, request.app[SETTINGS].public_url)
     meta = {"mode": call.principal.mode, "organization_id": call.principal.org_id}
-    resolve = resolver(records, catalog, rtype) if records is not None else None
+    return list_response(request, call, _Records(rows, rtype, records, base, meta))
 
-    def render(rec: Mapping[str, Any], wanted: frozenset[str] | None = None,
-               rt: RecordType = rtype) -> dict[str, Any]:
-        attrs = attributes_of(rt, rec)
-        return resource(base, rt.name, rec["id"], sparse(attrs, wanted), rt.relationships, meta)
 
-    def related(rec: Mapping[str, Any], rel: str) -> list[dict[str, Any]]:
-        found = resolve(rel, rec) if resolve is not None else None
+class _Records(InMemory):
+    """One type's records of an organization, as list_response pages them."""
+
+    def __init__(self, rows: list[dict[str, Any]], rtype: RecordType, records: Any, base: str,
+                 meta: dict[str, Any]) -> None:
+        super().__init__(rows)
+        self.type, self.base, self.meta = rtype, base, meta
+        self.catalog = packaged_catalog()
+        self.resolve = resolver(records, self.catalog, rtype) if records is not None else None
+        self.rtype = rtype.name
+        self.filterable, self.sortable = filterable(rtype), sortable(rtype)
+        self.relationships = tuple(rtype.relationships)
+        self.known_fields = tuple(attributes_of(rtype, {}))
+
+    def attributes(self, item: Any) -> Mapping[str, Any]:
+        return item  # type: ignore[no-any-return]
+
+    def render(self, item: Any, wanted: frozenset[str] | None, rt: RecordType | None = None
+               ) -> dict[str, Any]:
+        rt = rt or self.type
+        attrs = sparse(attributes_of(rt, item), wanted)
+        return resource(self.base, rt.name, item["id"], attrs, rt.relationships, self.meta)
+
+    def related(self, item: Any, rel: str) -> list[dict[str, Any]]:
+        found = self.resolve(rel, item) if self.resolve is not None else None
         targets = found if isinstance(found, list) else ([] if found is None else [found])
-        target_type = catalog[rtype.relationships[rel]]
-        return [render(t, None, target_type) for t in targets]
-
-    return list_response(
-        request, call, name, filterable(rtype), sortable(rtype), tuple(rtype.relationships),
-        rows, lambda rec: rec, render, related=related,
-        known_fields=list(attributes_of(rtype, {})),
-    )
+        target_type = self.catalog[self.type.relationships[rel]]
+        return [self.render(t, None, target_type) for t in targets]

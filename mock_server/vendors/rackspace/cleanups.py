@@ -226,7 +226,7 @@ def update(lc: Lifecycle, job: Job, ops: Sequence[PatchOp], now: float) -> Updat
     if is_terminal(lc, job, now):
         raise Conflict(TERMINAL_MESSAGE)
     plan, fields = job.plan, {}
-    by_agent = bool((job.extra or {}).get("agent_reports"))
+    by_agent = "agent_reports" in job.marks
     for op in ops:
         if op.path == "/state":
             plan, reported = move(lc, plan, op.value, now)
@@ -241,9 +241,9 @@ def update(lc: Lifecycle, job: Job, ops: Sequence[PatchOp], now: float) -> Updat
 
 def apply(tenant: Tenant, job: Job, update: Update, now: float) -> None:
     """Store an Update on the job."""
-    extra: dict[str, Any] = {}
+    marks = []
     if plan_errs(job.plan) and not plan_errs(update.plan):
-        extra["errorful"] = True  # errors shown so far stay
+        marks.append("errorful")  # errors shown so far stay
     if update.by_agent:
-        extra["agent_reports"] = True
-    jobs.change(tenant, job, now, plan=update.plan, fields=update.fields, extra=extra)
+        marks.append("agent_reports")  # nothing moves until the agent reports again
+    jobs.change(tenant, job, now, plan=update.plan, fields=update.fields, marks=marks)

@@ -61,7 +61,7 @@ async def list_cleanups(request: web.Request, call: Call) -> web.StreamResponse:
     scope = _scope(request, call, READ, "list cleanups")
     marker, limit = call.query.get("marker"), int(query_value(call, "limit"))
     sort_dir = query_value(call, "sort_dir")
-    rows = list(scope.tenant.of(KIND).values())  # creation order = id order
+    rows = list(scope.tenant.scan(KIND))  # creation order = id order
     try:
         page = marker_window(rows, [j.id for j in rows], marker, limit, sort_dir)
     except QueryError:

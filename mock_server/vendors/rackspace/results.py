@@ -112,7 +112,7 @@ def plan_errs(plan: Plan) -> bool:
 
 def _will_err(lc: Lifecycle, job: Job, seen: View) -> bool:
     # An agent's report may rewrite the plan; errors already shown stay ("errorful", set then).
-    return (plan_errs(job.plan) or bool((job.extra or {}).get("errorful"))
+    return (plan_errs(job.plan) or "errorful" in job.marks
             or seen.status in ("completed_with_errors", lc.failed))
 
 
