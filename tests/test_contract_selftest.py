@@ -44,11 +44,14 @@ DEFECTS: dict[str, tuple[str, str, str]] = {
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
     """Every defect run, two at a time (each is its own process with its own mock)."""
+    # Made before the threads start: the first mktemp of a worker empties its base directory,
+    # so two threads making the first ones at once could delete each other's.
+    wheres = {defect: tmp_path_factory.mktemp(defect) for defect in DEFECTS}
+
     def run(defect: str) -> subprocess.CompletedProcess[str]:
-        where = tmp_path_factory.mktemp(defect)
         only, keyword, _ = DEFECTS[defect]
         return run_contract("--defect", defect, "--seed", "1", "--max-examples", "3",
-                            "--only", only, "-k", keyword, cwd=where)
+                            "--only", only, "-k", keyword, cwd=wheres[defect])
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(DEFECTS, pool.map(run, DEFECTS), strict=True))

@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -16,7 +15,6 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def _pytest(*args: str) -> subprocess.CompletedProcess[str]:
     """pytest on examples/ in a fresh interpreter, from examples/ (its pytest.ini applies)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env["PYTEST_DEBUG_TEMPROOT"] = tempfile.mkdtemp(prefix="examples-")  # its own numbered dirs
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", *args],
         cwd=EXAMPLES, env=env, capture_output=True, text=True, timeout=300,
