@@ -22,7 +22,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-peers", action="store_true", help="skip Prism and connexion")
     parser.add_argument("--no-contract", action="store_true", help="skip timing the contract suite")
     parser.add_argument("--servers", help="comma-separated subset of "
-                        "ours,uvloop,ceiling,prism,connexion (ours always runs)")
+                        "ours,uvloop,before,ceiling,prism,connexion (ours always runs)")
+    parser.add_argument("--before", help="git revision measured as 'before the redesign' "
+                        "(default: d2c7ae6)")
     parser.add_argument("--no-scaling", action="store_true",
                         help="skip the store-size, memory and spec-generation measurements")
     parser.add_argument("--results", type=Path, default=BENCH / "RESULTS.md",
@@ -37,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         opts = replace(opts, peers=False)
     if args.servers:
         opts = replace(opts, servers=tuple(args.servers.split(",")))
+    if args.before:
+        opts = replace(opts, before=args.before)
     if args.no_scaling:
         opts = replace(opts, scaling=False)
     if args.no_contract:

@@ -36,7 +36,8 @@ class Options:
     contract: bool = True
     out: Path = OUT
     quick: bool = False
-    servers: tuple[str, ...] = ("ours", "uvloop", "ceiling", "prism", "connexion")
+    servers: tuple[str, ...] = ("ours", "uvloop", "before", "ceiling", "prism", "connexion")
+    before: str = "d2c7ae6"  # the last commit before "One authority for job state" (issue 16)
     scaling: bool = True
 
     @classmethod
@@ -338,6 +339,12 @@ def run(opts: Options) -> Report:
         contenders.append(mine)
         if report.versions.get("uvloop") and "uvloop" in opts.servers:
             contenders.append(_ours(servers.ours_uvloop(), opts, report, tok, server_core)[0])
+        if "before" in opts.servers:
+            earlier = servers.before(opts.before, opts.out)
+            if earlier is None:
+                report.skipped[servers.BEFORE] = f"git revision {opts.before} not available"
+            else:
+                contenders.append(_ours(earlier, opts, report, tok, server_core)[0])
         bodies_file = opts.out / "ceiling_bodies.json"
         bodies_file.write_text(json.dumps(bodies))
         peer_loads = build(tok, None, single, ids, running_path=running)

@@ -14,7 +14,8 @@ from .servers import BENCH, ROOT
 from .workloads import WORKLOADS
 
 OURS = "mock-server"
-SERVER_ORDER = (OURS, "mock-server+uvloop", "aiohttp ceiling", "prism", "connexion")
+BEFORE = "before the redesign"
+SERVER_ORDER = (OURS, "mock-server+uvloop", BEFORE, "aiohttp ceiling", "prism", "connexion")
 TITLES = {
     "w1": "GET one export by id",
     "w1r": "GET one running export by id (rendered on every read)",

@@ -27,6 +27,7 @@ class ServerSpec:
     argv: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    cwd: Path | None = None  # where it runs (default: this checkout)
 
 
 @dataclass(slots=True)
@@ -75,6 +76,23 @@ def ours_uvloop() -> ServerSpec:
                                              "--no-limits", "--host", HOST, "--port", "{port}"))
 
 
+BEFORE = "before the redesign"
+
+
+def before(rev: str, out: Path) -> ServerSpec | None:
+    """This server as it was at git revision `rev` (a detached worktree under `out`), measured
+    in the same run, so "no slower than before" is a ratio of one run, not of two machines."""
+    where = out / f"before-{rev}"
+    if not where.exists():
+        made = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-f",
+                               str(where), rev], capture_output=True, text=True, check=False)
+        if made.returncode != 0:
+            return None
+    return ServerSpec(BEFORE, (sys.executable, "-m", "mock_server", "serve", "--no-limits",
+                               "--host", HOST, "--port", "{port}"),
+                      env={"PYTHONPATH": str(where)}, cwd=where, note=f"git {rev}")
+
+
 def ceiling(bodies: Path) -> ServerSpec:
     """The bare aiohttp app."""
     return ServerSpec("aiohttp ceiling", (sys.executable, "-m", "bench.ceiling", "--host", HOST,
@@ -118,7 +136,7 @@ def start(spec: ServerSpec, core: int | None, logs: Path, timeout: float = 90.0)
     log = logs / f"{spec.name.replace(' ', '_').replace('+', '_')}.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), **spec.env}
     with open(log, "wb") as out:
-        proc = subprocess.Popen(pinned(argv, core), cwd=ROOT, env=env, stdout=out,
+        proc = subprocess.Popen(pinned(argv, core), cwd=spec.cwd or ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
     running = Running(spec, proc, port, log)
     deadline = time.monotonic() + timeout

@@ -205,6 +205,15 @@ def _serve(clock: VirtualClock, test: Callable[[str], Any], middleware: Any = No
     asyncio.run(main())
 
 
+async def _ended_export(session: aiohttp.ClientSession, clock: VirtualClock) -> str:
+    """The path of an export created now and ended an hour later on `clock`."""
+    body = {"data": {"type": "exports", "attributes": {"resource_type": "skus"}}}
+    async with session.post("/api/exports", json=body) as r:
+        path = f"/api/exports/{(await r.json())['data']['id']}"
+    clock.advance(3600)
+    return path
+
+
 _CL_TOKEN_CLAIMS = {"organization": {"id": "id-acme", "slug": "acme"}, "test": True,
                     "application": {"id": "app1", "kind": "integration", "client_id": "c1"}}
 
@@ -223,10 +232,7 @@ def test_a_middleware_that_did_not_declare_itself_is_never_skipped() -> None:
 
     async def test(base: str) -> None:
         async with aiohttp.ClientSession(base, headers=headers) as s:
-            body = {"data": {"type": "exports", "attributes": {"resource_type": "skus"}}}
-            async with s.post("/api/exports", json=body) as r:
-                path = f"/api/exports/{(await r.json())['data']['id']}"
-            clock.advance(3600)
+            path = await _ended_export(s, clock)
             seen = []
             for _ in range(3):
                 async with s.get(path) as r:
@@ -246,10 +252,7 @@ def test_a_token_that_expired_since_is_refused() -> None:
 
     async def test(base: str) -> None:
         async with aiohttp.ClientSession(base, headers=headers) as s:
-            body = {"data": {"type": "exports", "attributes": {"resource_type": "skus"}}}
-            async with s.post("/api/exports", json=body) as r:
-                path = f"/api/exports/{(await r.json())['data']['id']}"
-            clock.advance(3600)
+            path = await _ended_export(s, clock)
             for _ in range(2):
                 async with s.get(path) as r:
                     assert r.status == 200

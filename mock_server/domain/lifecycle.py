@@ -177,8 +177,14 @@ class Plan:
         remaining = self.total - self.done
         if remaining <= 0:
             return self.done
+        exact = remaining * self.fraction_at(now)
+        n = min(remaining, math.floor(exact))
+        run_for = self.run_end - self.run_start - self.paused
+        if run_for > 0:  # how far the float arithmetic above may be off, in items
+            noise = remaining * 16 * math.ulp(abs(self.run_end) + 1.0) / run_for
+            if noise < exact - n < 1 - noise:
+                return self.done + n  # far from any item's instant: nothing to settle
         stop = self.stops(now)
-        n = min(remaining, math.floor(remaining * self.fraction_at(now) + 1e-6))  # a first guess
         while n < remaining and self.item_instant(self.done + n + 1) <= stop:
             n += 1
         while n > 0 and self.item_instant(self.done + n) > stop:
