@@ -27,7 +27,7 @@ from aiohttp import hdrs, web
 from .domain.errors import MockError
 from .headers import NAMESPACE_HEADER
 from .keys import AUTHENTICATORS, CLOCK, JOURNAL, RENDERS
-from .middlewares import guard_of
+from .middlewares import guard_of, never
 from .qa.journal import record
 from .render_cache import Stamp
 
@@ -76,7 +76,7 @@ class FastPath:
         self._authenticators = app[AUTHENTICATORS]
         guards = [guard_of(mw) for mw in app.middlewares]
         self.enabled = all(g is not None for g in guards)  # an undeclared middleware: never skip
-        self._guards = tuple(g for g in guards if g is not None)
+        self._guards = tuple(g for g in guards if g is not None and g is not never)
 
     def _armed(self) -> bool:
         return any(armed() for armed in self._guards)

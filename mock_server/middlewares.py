@@ -25,11 +25,12 @@ _GUARD = "mock_fast_path_guard"
 M = TypeVar("M")
 
 
-def _never() -> bool:
+def never() -> bool:
+    """The condition of a middleware that never changes a kept answer."""
     return False
 
 
-def skippable(middleware: M, unless: Callable[[], bool] = _never) -> M:
+def skippable(middleware: M, unless: Callable[[], bool] = never) -> M:
     """Declare that an answer kept by the fast path is what `middleware` would give too, except
     while `unless()` is true (e.g. a fault rule is armed). A middleware not declared this way is
     never skipped: the fast path stays off for its app."""

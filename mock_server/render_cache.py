@@ -32,9 +32,8 @@ class Stamp:
     """What a rendering of an ended job was made of."""
 
     generation: int
-    tenant: tuple[str, ...]
-    kind: str
-    job_id: str
+    tenant: Tenant  # the store's while the generation holds (only a reset replaces tenants)
+    job: Job
     version: int
     ended_at: float
     window: int
@@ -44,22 +43,20 @@ class Stamp:
         """The stamp of `job` as `seen` at `now`; None while it may still change with time."""
         if seen.ended_at is None or job.version < 1:
             return None  # pending, running, stopping (or not stored yet)
-        return cls(store.generation, tenant.key, job.kind, job.id, job.version, seen.ended_at,
-                   link_window(now))
+        return cls(store.generation, tenant, job, job.version, seen.ended_at, link_window(now))
 
     @property
     def namespace(self) -> str:
         """The namespace of the job (whose clock says what `now` is for it)."""
-        return self.tenant[0]
+        return self.tenant.key[0]
 
     def holds(self, store: Store, now: float) -> bool:
         """True while the store, the job and the time still give the rendering stamped."""
         if store.generation != self.generation or now < self.ended_at \
                 or link_window(now) != self.window:
             return False
-        tenant = store.peek(self.tenant)
-        job = tenant.get(self.kind, self.job_id) if tenant is not None else None
-        return job is not None and job.version == self.version
+        job = self.job
+        return job.version == self.version and self.tenant.get(job.kind, job.id) is job
 
 
 class RenderCache:

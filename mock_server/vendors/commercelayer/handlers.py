@@ -120,8 +120,9 @@ class JobListing(Listing):
         self.cache, self.store = app[RENDERS], app[STORE]
         self.reuse = not any(name == "include" for name, _ in call.raw_query)
         p: Principal = call.principal
-        self.key = (tenant.key, rt.name, base_url(request, app[SETTINGS].public_url), p.mode,
-                    p.org_id)
+        # one string for the whole page (hashed once), then the job and the fields per item
+        self.key = "\x1f".join((*tenant.key, rt.name, base_url(request, app[SETTINGS].public_url),
+                                p.mode, p.org_id))
 
     def count(self) -> int:
         return self.tenant.count(self.rtype)
@@ -140,7 +141,7 @@ class JobListing(Listing):
         job, now = item, self.call.now
         if not self.reuse:
             return render(self.request, self.call, self.type, self.tenant, job, wanted)
-        key = ("item", *self.key, job.id, wanted)
+        key = ("item", self.key, job.id, wanted)
         body = self.cache.get(key, now)
         if body is None:
             seen = jobs.view(self.type.lifecycle, job, now)
