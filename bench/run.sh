@@ -10,7 +10,7 @@ if ! command -v wrk >/dev/null; then
   (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null || echo "bench: no wrk; falling back to the asyncio load generator" >&2
 fi
 # The measured server and the harness share the project's environment; these are bench-only.
-"$PY" -m pip install -q -e . matplotlib uvloop py-spy pyinstrument
+"$PY" -m pip install -q -e '.[test]' matplotlib uvloop py-spy pyinstrument  # test: the contract suite is timed too
 if [ ! -x bench/.node/node_modules/.bin/prism ]; then
   npm install --prefix bench/.node --no-audit --no-fund @stoplight/prism-cli >/dev/null \
     || echo "bench: Prism did not install; it will be reported as not measured" >&2

@@ -16,7 +16,7 @@ rendering is still good.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,21 +70,28 @@ class RenderCache:
         self._entries: dict[Hashable, tuple[Stamp, Any]] = {}
         self._generation = store.generation
 
-    def get(self, key: Hashable, now: float | Callable[[str], float]) -> Any | None:
-        """The rendering kept under `key` if it still holds at `now` (else it is dropped).
-        `now` is an instant, or the clock to read in the rendering's namespace."""
+    def get(self, key: Hashable, now: float) -> Any | None:
+        """The rendering kept under `key` if it still holds at `now` (else it is dropped)."""
+        found = self.entry(key)
+        if found is None:
+            return None
+        if found[0].holds(self.store, now):
+            return found[1]
+        self.drop(key)
+        return None
+
+    def entry(self, key: Hashable) -> tuple[Stamp, Any] | None:
+        """The stamp and rendering kept under `key`, not yet checked (see `Stamp.holds`): for a
+        caller that needs the rendering's namespace to know what `now` is."""
         if self._generation != self.store.generation:  # a reset: let go of everything
             self._entries.clear()
             self._generation = self.store.generation
             return None
-        found = self._entries.get(key)
-        if found is None:
-            return None
-        stamp = found[0]
-        if stamp.holds(self.store, now(stamp.namespace) if callable(now) else now):
-            return found[1]
+        return self._entries.get(key)
+
+    def drop(self, key: Hashable) -> None:
+        """Forget what is kept under `key`."""
         self._entries.pop(key, None)
-        return None
 
     def put(self, key: Hashable, stamp: Stamp, value: Any) -> None:
         """Keep a rendering under `key` (the oldest goes when full)."""

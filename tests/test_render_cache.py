@@ -37,7 +37,8 @@ def test_a_rendering_holds_until_the_job_changes_or_goes() -> None:
     assert stamp is not None
     cache.put("k", stamp, b"body")
     assert cache.get("k", 10.7) == b"body"
-    assert cache.get("k", lambda namespace: {"ns": 10.7}[namespace]) == b"body"
+    found = cache.entry("k")
+    assert found is not None and found[0].namespace == "ns" and found[1] == b"body"
     jobs.change(tenant, job, 10.8, fields={"reference": "r"})
     assert cache.get("k", 10.8) is None and len(cache) == 0
     cache.put("k", _stamp(store, tenant, job, 10.8), b"again")  # type: ignore[arg-type]
