@@ -77,33 +77,14 @@ def load_types(spec: Spec) -> dict[str, ResourceType]:
     out: dict[str, ResourceType] = {}
     for name, (schema_name, create_doc, update_doc) in JOB_SCHEMAS.items():
         schema = spec.schema(schema_name)
-        attrs = _props(spec, schema, "attributes")
-        status_field = schema.get("x-status-field", "status")
-        status = attrs[status_field]
-        statuses = tuple(status.get("enum", ()))
-        if not statuses:
-            raise SpecMismatch(f"{schema_name}.attributes.{status_field} has no enum")
-        lc = LIFECYCLES[name]
-        _check_lifecycle(schema_name, lc, statuses)
         updatable = _writable(spec, update_doc)
-        out[name] = ResourceType(
-            name=name,
-            schema_name=schema_name,
-            status_field=status_field,
-            statuses=statuses,
-            initial_status=status.get("default", statuses[0]),
-            attributes=tuple(attrs),
-            object_attributes=frozenset(
-                k for k, v in attrs.items() if _types(v) == {"object"}
-            ),
-            filterable=frozenset(schema.get("x-filterable", ())),
-            sortable=frozenset(schema.get("x-sortable", ())),
+        out[name] = _resource_type(
+            spec, name, schema_name, _props(spec, schema, "attributes"),
             creatable=_writable(spec, create_doc),
             updatable=tuple(a for a in updatable if not a.startswith("_")),
             triggers=tuple(a for a in updatable if a.startswith("_")),
             relationships=tuple(_props(spec, schema, "relationships")),
-            lifecycle=lc,
-        )
+            where=f"{schema_name}.attributes")
     for name, names in FLAT_JOB_SCHEMAS.items():
         out[name] = _flat_type(spec, name, *names)
     return out
@@ -111,17 +92,28 @@ def load_types(spec: Spec) -> dict[str, ResourceType]:
 
 def _flat_type(spec: Spec, name: str, schema_name: str, create: str, patch: str) -> ResourceType:
     """A job type whose fields sit at the top level and whose updates are JSON Patch paths."""
+    op_schema = spec.resolve(spec.schema(patch).get("items", {}))
+    paths = spec.resolve(op_schema.get("properties", {}).get("path", {})).get("enum", ())
+    return _resource_type(
+        spec, name, schema_name, _props(spec, spec.schema(schema_name)),
+        creatable=tuple(_props(spec, spec.schema(create))),
+        updatable=tuple(p.lstrip("/") for p in paths), triggers=(), relationships=(),
+        where=schema_name)
+
+
+def _resource_type(spec: Spec, name: str, schema_name: str, fields: Mapping[str, Any], *,
+                   creatable: tuple[str, ...], updatable: tuple[str, ...],
+                   triggers: tuple[str, ...], relationships: tuple[str, ...],
+                   where: str) -> ResourceType:
+    """A job type from its read fields, its status enum checked against its lifecycle."""
     schema = spec.schema(schema_name)
-    fields = _props(spec, schema)
     status_field = schema.get("x-status-field", "status")
     status = fields.get(status_field, {})
     statuses = tuple(status.get("enum", ()))
     if not statuses:
-        raise SpecMismatch(f"{schema_name}.{status_field} has no enum")
+        raise SpecMismatch(f"{where}.{status_field} has no enum")
     lc = LIFECYCLES[name]
     _check_lifecycle(schema_name, lc, statuses)
-    op_schema = spec.resolve(spec.schema(patch).get("items", {}))
-    paths = spec.resolve(op_schema.get("properties", {}).get("path", {})).get("enum", ())
     return ResourceType(
         name=name,
         schema_name=schema_name,
@@ -132,9 +124,9 @@ def _flat_type(spec: Spec, name: str, schema_name: str, create: str, patch: str)
         object_attributes=frozenset(k for k, v in fields.items() if _types(v) == {"object"}),
         filterable=frozenset(schema.get("x-filterable", ())),
         sortable=frozenset(schema.get("x-sortable", ())),
-        creatable=tuple(_props(spec, spec.schema(create))),
-        updatable=tuple(p.lstrip("/") for p in paths),
-        triggers=(),
-        relationships=(),
+        creatable=creatable,
+        updatable=updatable,
+        triggers=triggers,
+        relationships=relationships,
         lifecycle=lc,
     )
