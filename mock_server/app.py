@@ -22,6 +22,7 @@ from .keys import (
     FAULTS,
     HOOKS,
     JOURNAL,
+    KEEPER,
     RATE_LIMITER,
     RENDERS,
     RS_AGENTS,
@@ -44,6 +45,8 @@ from .scenarios.attach import enrich, scenario_hook
 from .scenarios.scenario import ScenarioBook
 from .settings import Settings
 from .spec.load import Operation, Spec
+from .state import Keeper, open_backend
+from .state.durable import DurableStore
 from .timefmt import parse_time
 from .validation import Call, check_accept, check_params, parse_body
 from .vendors.commercelayer.auth import principal as cl_principal
@@ -121,6 +124,13 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     spec = Spec.from_file(settings.spec_path)
     start = parse_time(settings.start) if settings.start else None
     clock = clock or VirtualClock(start=start, speed=settings.speed, frozen=settings.frozen)
+    keeper = None
+    if settings.state:  # StateError: in use, too new, unreachable (said in one line)
+        if store is not None:
+            raise ValueError("give either a store or a state setting, not both")
+        keeper = Keeper(open_backend(settings.state))
+        keeper.keep("clock", clock.anchors, clock.restore)  # time goes on where it was
+        store = DurableStore(settings.seed)
     source = settings.config_file or "<config>"
     journal = Journal(settings.journal_size)
     faults = FaultSet.from_config(settings.seed, settings.extra.get("faults"), source)
@@ -132,6 +142,8 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     middlewares = [namespace_path_middleware, journal_middleware(journal, clock),
                    fault_middleware(faults, limiter, clock), error_middleware,
                    link_base_middleware(settings.public_url)]
+    if keeper is not None:  # a write is answered once committed (errors rendered outside it)
+        middlewares.insert(middlewares.index(error_middleware) + 1, keeper.middleware())
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[SPEC] = spec
@@ -151,4 +163,24 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app[CONTROLS] = Controls(settings=settings, clock=clock, store=app[STORE], journal=journal,
                              faults=faults, limiter=limiter, book=book)
     _register(app, spec, api.load_all())
+    if keeper is not None:
+        _keep(app, keeper)
     return app
+
+
+def _keep(app: web.Application, keeper: Keeper) -> None:
+    """Restore what the state kept and keep writing it (state/keeper.py)."""
+    store = app[STORE]
+    assert isinstance(store, DurableStore)
+
+    def issued(value: int) -> None:
+        store.ids.issued = max(store.ids.issued, int(value))
+
+    keeper.keep("ids", lambda: store.ids.issued, issued)
+    keeper.keep("faults", app[FAULTS].state, app[FAULTS].restore)
+    keeper.keep("scenarios", app[SCENARIOS].state, app[SCENARIOS].restore)
+    keeper.keep("rate_limits", app[RATE_LIMITER].state, app[RATE_LIMITER].restore)
+    keeper.attach(store, app[JOURNAL])
+    app[KEEPER] = keeper
+    app.on_startup.append(keeper.start)
+    app.on_cleanup.append(keeper.close)

@@ -20,6 +20,8 @@ examples:
   mock-server serve                              http://127.0.0.1:8080, built-in demo data
   mock-server serve --port 0 --speed 60          any free port; a virtual minute per second
   mock-server serve --config mock.yaml           every key: mock-server.example.yaml
+  mock-server serve --state mock.db              keep jobs, clock, rules across restarts
+  mock-server state info --state mock.db         what a state file holds
   mock-server contract --base-url URL --client-id ID    check a server against openapi.yaml
   mock-server spec --check                       is openapi.yaml up to date?
 
@@ -44,6 +46,20 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
                    help="lift the job size and 10-at-once limits (load tests)")
     p.add_argument("--rate-limits", action="store_true", default=None,
                    help="enforce the vendor's rate limits (off by default)")
+    p.add_argument("--state", metavar="FILE|URL",
+                   help="keep state across restarts: an SQLite file (mock.db), or "
+                        "postgresql://user@host/db shared by replicas (default: memory only)")
+
+
+def _state_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("state", help="look at or reset kept state (--state FILE|URL)",
+                       description="Look at or reset the state a `serve --state` keeps. A state "
+                                   "file is locked while a server uses it.")
+    p.add_argument("action", choices=("info", "reset"),
+                   help="info: what is stored; reset: forget every job, record, rule, "
+                        "journal entry and the clock")
+    p.add_argument("--state", metavar="FILE|URL",
+                   help="the state file or database URL (default: MOCK_SERVER_STATE)")
 
 
 def _spec_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -60,8 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{serve,spec,contract}")
+    sub = parser.add_subparsers(dest="command", required=True,
+                                metavar="{serve,state,spec,contract}")
     _serve_parser(sub)
+    _state_parser(sub)
     _spec_parser(sub)
     c = sub.add_parser("contract", help="check a server (default: this mock) against openapi.yaml; "
                        "`mock-server contract --help` lists the flags",
@@ -131,6 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .serving import run
 
         return run(args)
+    if args.command == "state":
+        from .state.command import run as state_run
+
+        return state_run(args)
     raise AssertionError(f"unhandled command {args.command}")  # argparse allows no other
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .scenarios.scenario import ScenarioBook
     from .settings import Settings
     from .spec.load import Spec
+    from .state import Keeper
     from .vendors.rackspace.agents import AgentBook
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -34,6 +35,7 @@ HOOKS: web.AppKey[Hooks] = web.AppKey("hooks")
 AUTHENTICATORS: web.AppKey[dict[str, Callable[[Mapping[str, str], float], Any]]] = web.AppKey(
     "authenticators")
 RENDERS: web.AppKey[RenderCache] = web.AppKey("renders")  # rendered answers of ended jobs
+KEEPER: web.AppKey[Keeper] = web.AppKey("keeper")  # durable state (absent: memory only)
 RS_AGENTS: web.AppKey[AgentBook] = web.AppKey("rs_agents")  # Rackspace agents (config `agents:`)
 JOURNAL: web.AppKey[Journal] = web.AppKey("journal")  # QA controls (/_mock/ and pytest)
 FAULTS: web.AppKey[FaultSet] = web.AppKey("faults")

@@ -25,6 +25,7 @@ from .namespace_path import PREFIX
 from .qa.controls import Controls
 from .scenarios.scenario import Scenario, parse
 from .settings import ConfigError, Settings
+from .state import StateError
 from .vendors.commercelayer.auth import issue, stable_id
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return base.with_overrides(
         host=args.host, port=args.port, seed=args.seed, speed=args.speed, frozen=args.frozen,
         start=args.start, public_url=args.public_url, limits=args.limits, rate_limits=args.rate_limits,
-        fixtures=args.fixtures,
+        fixtures=args.fixtures, state=args.state,
     )
 
 
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = settings_from_args(args)
         asyncio.run(_serve(settings))
-    except ConfigError as exc:
+    except (ConfigError, StateError) as exc:
         print(f"mock-server: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -59,6 +59,7 @@ class Settings:
     journal_size: int = 1000
     rate_limits: bool = False
     organization: str = "acme"  # org slug for tokens issued by POST /oauth/token
+    state: str | None = None  # where state is kept: an SQLite file or postgresql://… (None: memory)
     timings: Mapping[str, Timing] = field(default_factory=lambda: dict(DEFAULT_TIMINGS))
     extra: Mapping[str, Any] = field(default_factory=dict)  # sections owned by other modules
     config_file: str | None = None  # where the settings were read (named in config errors)
@@ -125,7 +126,7 @@ _TYPES: dict[str, type] = {
 
 def _typed(name: str, value: Any, source: str) -> Any:
     kind = _TYPES.get(name, str)
-    if value is None and name in ("public_url", "spec_path", "fixtures", "start"):
+    if value is None and name in ("public_url", "spec_path", "fixtures", "start", "state"):
         return None
     try:
         if kind is bool and isinstance(value, str):

@@ -84,6 +84,25 @@ class VirtualClock:
                 del self._own[ns]
             return len(doomed)
 
+    def anchors(self) -> dict[str, object]:
+        """What this clock's time is computed from, its namespaces' own clocks included: a
+        durable store keeps it, so time goes on (never back) after a restart."""
+        with self._lock:
+            own = {ns: c.anchors() for ns, c in self._own.items()}
+            return {"real": self._anchor_real, "virtual": self._anchor_virtual,
+                    "speed": self._speed, "frozen": self._frozen, "own": own}
+
+    def restore(self, anchors: dict[str, object]) -> None:
+        """Take over kept anchors (see `anchors`); namespaces' own clocks are made again."""
+        with self._lock:
+            self._anchor_real = float(anchors["real"])  # type: ignore[arg-type]
+            self._anchor_virtual = float(anchors["virtual"])  # type: ignore[arg-type]
+            self._speed = float(anchors["speed"])  # type: ignore[arg-type]
+            self._frozen = bool(anchors["frozen"])
+            self._own = {}
+        for ns, kept in dict(anchors.get("own") or {}).items():  # type: ignore[call-overload]
+            self.own(ns).restore(kept)
+
     def _now_locked(self) -> float:
         if self._frozen:
             return self._anchor_virtual

@@ -144,6 +144,12 @@ class TenantRecords(Protocol):
     def wake(self, job: Job) -> None:
         """The job's plan changed: look at when its effects are due again."""
 
+    def tracks(self, job: Job) -> bool:
+        """True while the job's item effects still run (a durable store keeps this)."""
+
+    def track(self, job: Job) -> None:
+        """Apply a job's item effects from now on (a job restored from storage)."""
+
 
 class VersionConflict(RuntimeError):
     """A job was put back after someone else changed or removed it."""
@@ -225,6 +231,8 @@ class Store:
         """`loader` fills a tenant the first time it is used (the records simulation's fixtures)."""
         self.seed = seed
         self.loader = loader
+        # Gives a tenant restored from storage its empty records (the records simulation's).
+        self.reviver: Callable[[Tenant], None] | None = None
         self.ids = IdSequence(seed)  # outlives every tenant: a reset never rewinds it
         self.feed = ChangeFeed()  # every job change and clock move (changes.py)
         self._tenants: dict[TenantKey, Tenant] = {}

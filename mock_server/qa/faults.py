@@ -275,10 +275,29 @@ class FaultSet:
     def _arm(self, rule: FaultRule) -> FaultRule:
         rule = replace(rule, id=f"f{self._next}")
         self._next += 1
+        self._rules.append(self._armed(rule))
+        return rule
+
+    def _armed(self, rule: FaultRule, hits: int = 0) -> _Armed:
         spec = json.dumps({**rule.as_dict(), "id": None, "namespace": None}, sort_keys=True)
         key = f"rule-seed:{rule.seed}" if rule.seed is not None else f"{self.seed}:{spec}"
-        self._rules.append(_Armed(rule, random.Random(key)))
-        return rule
+        return _Armed(rule, random.Random(key), hits)
+
+    def state(self) -> dict[str, Any]:
+        """Every rule with its id and hits, and the next id (what a durable store keeps)."""
+        with self._lock:
+            return {"next": self._next, "rules": [{**a.rule.as_dict(), "hits": a.hits}
+                                                  for a in self._rules]}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Take over kept rules (see `state`); each rule's random stream starts again."""
+        with self._lock:
+            armed = []
+            for kept in state["rules"]:
+                given = {k: v for k, v in kept.items() if k not in ("id", "hits", "namespace")}
+                rule = replace(_rule(given), id=kept["id"], namespace=kept.get("namespace"))
+                armed.append(self._armed(rule, kept.get("hits", 0)))
+            self._rules, self._next = armed, int(state["next"])
 
     def add(self, rule: FaultRule | Mapping[str, Any], namespace: str | None = None) -> FaultRule:
         """Add a rule (a FaultRule or its admin-body mapping); `namespace` makes it private."""

@@ -170,6 +170,8 @@ class Journal:
         self._by_ns: dict[str, deque[Entry]] = {}
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
+        self.last = 0  # seq of the newest entry
+        self.cleared: list[str | None] | None = None  # a durable store's: namespaces cleared
 
     def add(self, namespace: str, method: str, path: str, *, at: float, query: str = "",
             operation: str | None = None, request_headers: Headers = (), request_body: Body = None,
@@ -184,7 +186,35 @@ class Journal:
             if ring is None:
                 ring = self._by_ns[namespace] = deque(maxlen=self.size)
             ring.append(entry)
+            self.last = entry.seq
             return entry
+
+    def since(self, seq: int) -> tuple[list[Entry], dict[str, int], list[str | None]]:
+        """For a durable store: entries after `seq`, each namespace's oldest kept seq, and the
+        namespaces cleared since the last call (taken)."""
+        with self._lock:
+            fresh = []
+            if self.last > seq:
+                for ring in self._by_ns.values():
+                    for e in reversed(ring):
+                        if e.seq <= seq:
+                            break
+                        fresh.append(e)
+            oldest = {ns: ring[0].seq for ns, ring in self._by_ns.items() if ring}
+            cleared, self.cleared = self.cleared or [], []
+        fresh.sort(key=lambda e: e.seq)
+        return fresh, oldest, cleared
+
+    def restore(self, entries: Iterable[Entry]) -> None:
+        """Take over kept entries (oldest first); new ones continue their numbering."""
+        with self._lock:
+            for entry in entries:
+                ring = self._by_ns.get(entry.namespace)
+                if ring is None:
+                    ring = self._by_ns[entry.namespace] = deque(maxlen=self.size)
+                ring.append(entry)
+                self.last = max(self.last, entry.seq)
+            self._seq = itertools.count(self.last + 1)
 
     def _all(self, namespace: str | None) -> Iterator[Entry]:
         with self._lock:
@@ -208,6 +238,8 @@ class Journal:
             dropped = sum(len(self._by_ns[ns]) for ns in doomed)
             for ns in doomed:
                 del self._by_ns[ns]
+            if self.cleared is not None:
+                self.cleared.append(namespace)
             return dropped
 
 

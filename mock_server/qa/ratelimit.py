@@ -158,6 +158,21 @@ class RateLimiter:
             for key in [k for k in self._logs if namespace is None or k[0] == namespace]:
                 del self._logs[key]
 
+    def state(self) -> dict[str, Any]:
+        """The switch and the counts in each window (what a durable store keeps)."""
+        with self._lock:
+            return {"enabled": self.enabled,
+                    "logs": [[list(k), list(log.times)] for k, log in self._logs.items() if log.times]}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Take over a kept switch and counts (see `state`)."""
+        with self._lock:
+            self.enabled = bool(state["enabled"])
+            self._logs = {}
+            for key, times in state.get("logs", ()):
+                log = self._logs[tuple(key)] = SlidingLog()
+                log.times.extend(times)
+
     def _scaled(self, window: Window, mode: str) -> Window:
         if mode == "live":
             return window

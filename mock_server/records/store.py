@@ -46,7 +46,7 @@ def _show(rtype: RecordType, key: _Key) -> dict[str, Any]:
 class RecordStore:
     """Target records of one tenant: type -> id -> record (plain dicts, insertion-ordered)."""
 
-    __slots__ = ("catalog", "seed", "tenant", "_data", "_keys", "_counter")
+    __slots__ = ("catalog", "seed", "tenant", "_data", "_keys", "_counter", "dirty")
 
     def __init__(self, catalog: Catalog, *, seed: int = 0, tenant: str = "") -> None:
         self.catalog = catalog
@@ -55,6 +55,9 @@ class RecordStore:
         self._data: dict[str, dict[str, Record]] = {}
         self._keys: dict[str, dict[_Key, str]] = {}  # type -> unique key -> id
         self._counter = 0
+        # A durable store's: (type, id) of each record changed since it last looked, in order
+        # (None while nobody keeps them); ("*", "") when every record was dropped.
+        self.dirty: dict[tuple[str, str], None] | None = None
 
     @classmethod
     def generated(cls, catalog: Catalog, seed: int, tenant: str, *,
@@ -74,10 +77,21 @@ class RecordStore:
         keys = self._keys.setdefault(rtype, {})
         for record in records:
             table[record["id"]] = record
+            if self.dirty is not None:
+                self.dirty[(rtype, record["id"])] = None
             key = _key(rt, record)
             if key is not None:
                 keys[key] = record["id"]
             self._counter = max(self._counter, id_sequence(record["id"]))
+
+    @property
+    def counter(self) -> int:
+        """How many record ids this store made (a durable store keeps it)."""
+        return self._counter
+
+    @counter.setter
+    def counter(self, value: int) -> None:
+        self._counter = max(self._counter, value)
 
     def new_id(self, rtype: str) -> str:
         """A fresh id that sorts after every id this store has seen (sort=id = creation order)."""
@@ -145,6 +159,8 @@ class RecordStore:
                 raise DuplicateKey(f"{rtype}: {_show(rt, new)} is already taken")
             existing.update(values)
             existing["updated_at"] = now_iso
+            if self.dirty is not None:
+                self.dirty[(rtype, existing["id"])] = None
             if old != new:
                 if old is not None:
                     keys.pop(old, None)
@@ -166,6 +182,8 @@ class RecordStore:
                 raise DuplicateKey(f"{rtype}: {_show(rt, key)} is already taken")
             keys[key] = rid
         table[rid] = record
+        if self.dirty is not None:
+            self.dirty[(rtype, rid)] = None
         return record, True
 
     def delete(self, rtype: str, rid: str) -> Removed:
@@ -183,6 +201,8 @@ class RecordStore:
             if record is None:
                 continue
             victims.append(record)
+            if self.dirty is not None:
+                self.dirty[(rtype, rid)] = None
             key = _key(rt, record)
             if key is not None and keys.get(key) == rid:
                 del keys[key]
@@ -216,3 +236,5 @@ class RecordStore:
         """Forget every record (the id counter keeps counting, so ids are never reused)."""
         self._data.clear()
         self._keys.clear()
+        if self.dirty is not None:
+            self.dirty[("*", "")] = None

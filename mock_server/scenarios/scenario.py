@@ -262,6 +262,7 @@ class ScenarioBook:
                  rules: list[Rule] | None = None) -> None:
         self.presets: dict[str, Scenario] = dict(presets or {})
         self.rules: list[Rule] = list(rules or [])
+        self.configured = len(self.rules)  # the first rules come from the config
 
     @classmethod
     def from_config(cls, extra: Mapping[str, Any], source: str = "<config>") -> ScenarioBook:
@@ -285,6 +286,7 @@ class ScenarioBook:
                 book.add_rule(**_rule_args(item))
             except (ScenarioError, TypeError) as exc:
                 raise ConfigError(f"{source}: rules[{i}]: {exc}") from None
+        book.configured = len(book.rules)
         return book
 
     def add_rule(self, match: Mapping[str, Any], scenario: Any, namespace: str | None = None
@@ -301,11 +303,23 @@ class ScenarioBook:
         self.rules.append(rule)
         return rule
 
+    def state(self) -> list[dict[str, Any]]:
+        """The rules added after the config's (what a durable store keeps)."""
+        return [{"match": {"type": list(r.types), **dict(r.match)}, "scenario": r.scenario.as_dict(),
+                 "namespace": r.namespace} for r in self.rules[self.configured:]]
+
+    def restore(self, state: list[dict[str, Any]]) -> None:
+        """Take over kept rules (see `state`) after the config's."""
+        del self.rules[self.configured:]
+        for kept in state:
+            self.add_rule(kept["match"], kept["scenario"], kept.get("namespace"))
+
     def clear(self, namespace: str | None = None) -> int:
         """Drop one namespace's private rules (or every private rule); config rules stay."""
         before = len(self.rules)
-        self.rules = [r for r in self.rules
-                      if r.namespace is None or namespace not in (None, r.namespace)]
+        kept = [r for i, r in enumerate(self.rules) if i < self.configured
+                or r.namespace is None or namespace not in (None, r.namespace)]
+        self.rules = kept
         return before - len(self.rules)
 
     def for_job(self, kind: str, attrs: Mapping[str, Any], namespace: str | None = None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ...keys import CLOCK, HOOKS, SETTINGS, SPEC, STORE, TYPES
 from .files import Signer
-from .fixtures import Fixture, FixtureError, load_fixture, load_tenant
+from .fixtures import Fixture, FixtureError, load_fixture, load_tenant, revive_tenant
 from .org import Backend, OrgRecords, packaged_catalog
 from .part import SIZERS, enrich, on_create
 from .settle import settle
@@ -39,6 +39,7 @@ def install(app: web.Application) -> Backend:
     )
     fixture = load_fixture(settings.fixtures, backend, app[SPEC])  # FixtureError: bad file
     app[STORE].loader = partial(load_tenant, backend, fixture)
+    app[STORE].reviver = partial(revive_tenant, backend)
     hooks = app[HOOKS]
     hooks.sizers.update({kind: partial(size, backend) for kind, size in SIZERS.items()})
     hooks.register("records", on_create=partial(on_create, backend),

@@ -271,6 +271,13 @@ def populate(backend: Backend, fixture: Fixture, tenant: Tenant, now: float, job
                                f"{exc}") from None
 
 
+def revive_tenant(backend: Backend, tenant: Tenant) -> None:
+    """Store reviver: a Commerce Layer tenant restored from storage gets empty records (its
+    stored ones are loaded into them)."""
+    if len(tenant.key) >= 4 and tenant.key[1] == "cl":
+        tenant.records = OrgRecords(backend.catalog, seed=backend.settings.seed)
+
+
 def load_tenant(backend: Backend, fixture: Fixture, tenant: Tenant) -> None:
     """Store loader: a new Commerce Layer tenant gets the fixture (Rackspace ones get nothing)."""
     if len(tenant.key) < 4 or tenant.key[1] != "cl":

@@ -50,6 +50,10 @@ class OrgRecords(RecordStore):
         self.running[job.id] = job
         self.schedule(job.id, -math.inf)
 
+    def tracks(self, job: Job) -> bool:
+        """True while the job's item effects still run."""
+        return job.id in self.running
+
     def wake(self, job: Job) -> None:
         """The job's plan changed (a scenario, a release, an advance): look at it again."""
         if job.id in self.running:

@@ -1,0 +1,202 @@
+"""DurableStore: the in-memory Store that notes what changed, so a backend can write it.
+
+Requests keep working on memory (the same objects, the same speed); every job added, put or
+removed, every tenant created and every namespace cleared is marked. `collect()` turns the marks
+into a `Batch` of stored bytes, taken on the event loop between two requests, so a batch never
+holds half of a change. `restore()` fills a fresh store from what a backend loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..domain.store import Job, Store, Tenant, TenantKey
+from . import codec
+
+JobKey = tuple[TenantKey, str, str]  # (tenant, kind, id)
+WIPED = ("*", "")  # in a records store's dirty set: every record was dropped
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one transaction writes: the current form of everything marked since the last one."""
+
+    cleared: list[str | None] = field(default_factory=list)  # namespaces (None: all), first
+    tenants: list[tuple[TenantKey, int]] = field(default_factory=list)  # (key, record counter)
+    jobs: list[tuple[TenantKey, str, str, bytes | None]] = field(default_factory=list)  # None: gone
+    records: list[tuple[TenantKey, str, str, bytes | None]] = field(default_factory=list)
+    wiped: list[TenantKey] = field(default_factory=list)  # tenants whose records all went
+    meta: dict[str, bytes] = field(default_factory=dict)  # server-wide values that changed
+    journal: list[tuple[int, str, bytes]] = field(default_factory=list)  # (seq, namespace, entry)
+    journal_oldest: dict[str, int] = field(default_factory=dict)  # namespace → oldest kept seq
+    journal_cleared: list[str | None] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.cleared or self.tenants or self.jobs or self.records or self.wiped
+                    or self.meta or self.journal or self.journal_cleared)
+
+
+@dataclass(slots=True)
+class Loaded:
+    """What a backend read back, in the order it was written."""
+
+    meta: dict[str, bytes]
+    tenants: list[tuple[TenantKey, int]]
+    jobs: Iterable[tuple[TenantKey, bytes]]
+    records: Iterable[tuple[TenantKey, str, bytes]]
+    journal: Iterable[bytes]
+
+
+class Marks:
+    """What changed since the last batch (insertion-ordered sets)."""
+
+    __slots__ = ("jobs", "tenants", "cleared", "wake")
+
+    def __init__(self) -> None:
+        self.jobs: dict[JobKey, None] = {}
+        self.tenants: dict[TenantKey, None] = {}
+        self.cleared: list[str | None] = []
+        self.wake: Callable[[], None] = _nothing  # the writer's: something is waiting
+
+    def job(self, key: TenantKey, kind: str, job_id: str) -> None:
+        """Note a changed job."""
+        self.jobs[(key, kind, job_id)] = None
+        self.wake()
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass(slots=True)
+class DurableTenant(Tenant):
+    """A tenant whose job writes are noted for the backend."""
+
+    marks: Marks = field(default_factory=Marks)
+
+    def add(self, job: Job) -> Job:
+        """Store a new job (noted)."""
+        self.marks.job(self.key, job.kind, job.id)
+        return Tenant.add(self, job)
+
+    def put(self, job: Job, expected: int) -> None:
+        """Store a changed job (noted)."""
+        Tenant.put(self, job, expected)
+        self.marks.job(self.key, job.kind, job.id)
+
+    def remove(self, kind: str, job_id: str) -> Job | None:
+        """Delete a job (noted)."""
+        self.marks.job(self.key, kind, job_id)
+        return Tenant.remove(self, kind, job_id)
+
+
+class DurableStore(Store):
+    """The in-memory Store, marking every change for `collect`."""
+
+    def __init__(self, seed: int, loader: Callable[[Tenant], None] | None = None) -> None:
+        super().__init__(seed, loader)
+        self.marks = Marks()
+
+    def new_tenant(self, key: TenantKey) -> Tenant:
+        """An empty tenant that notes its writes; the tenant itself is noted too."""
+        self.marks.tenants[key] = None
+        self.marks.wake()
+        return DurableTenant(key, self.ids, self.feed, marks=self.marks)
+
+    def tenant(self, key: TenantKey) -> Tenant:
+        """The tenant for a key; a new one's records are noted from the start."""
+        found = self._tenants.get(key)
+        if found is not None:
+            return found
+        found = super().tenant(key)
+        records = found.records
+        if records is not None and getattr(records, "dirty", ()) is None:
+            records.dirty = {WIPED: None}  # type: ignore[attr-defined]  # write them all
+        return found
+
+    def clear(self, namespace: str | None = None) -> int:
+        """Forget tenants (noted: their rows go first in the next batch)."""
+        dropped = super().clear(namespace)
+        self.marks.cleared.append(namespace)
+        self.marks.wake()
+        return dropped
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def collect(self, batch: Batch) -> None:
+        """Move every mark into `batch` as stored bytes (on the loop: no change is half in)."""
+        marks = self.marks
+        batch.cleared, marks.cleared = marks.cleared, []
+        touched: dict[TenantKey, Tenant] = {}
+        for key in marks.tenants:
+            tenant = self.peek(key)
+            if tenant is not None:
+                touched[key] = tenant
+        marks.tenants = {}
+        for key, kind, job_id in marks.jobs:
+            tenant = self.peek(key)
+            job = tenant.get(kind, job_id) if tenant is not None else None
+            if job is None or tenant is None:
+                batch.jobs.append((key, kind, job_id, None))
+                continue
+            touched[key] = tenant
+            records = tenant.records
+            tracked = records is not None and records.tracks(job)
+            batch.jobs.append((key, kind, job_id, codec.encode_job(job, tracked)))
+        marks.jobs = {}
+        for key, tenant in touched.items():
+            records = tenant.records
+            dirty = getattr(records, "dirty", None)
+            batch.tenants.append((key, getattr(records, "counter", 0)))
+            if not dirty:
+                continue
+            records.dirty = {}  # type: ignore[union-attr]
+            if WIPED in dirty:
+                batch.wiped.append(key)
+                dirty = {(t, r["id"]): None for t in records.types()  # type: ignore[union-attr]
+                         for r in records.list(t)}  # type: ignore[union-attr]
+            for rtype, rid in dirty:
+                rec = records.get(rtype, rid)  # type: ignore[union-attr]
+                batch.records.append((key, rtype, rid, None if rec is None else codec.dumps(rec)))
+
+    def retry(self, batch: Batch) -> None:
+        """A batch that could not be written: mark what it held again."""
+        self.marks.cleared[:0] = batch.cleared
+        for key, kind, job_id, _ in batch.jobs:
+            self.marks.jobs[(key, kind, job_id)] = None
+        for key, _ in batch.tenants:
+            tenant = self.peek(key)
+            if tenant is not None and getattr(tenant.records, "dirty", None) is not None:
+                tenant.records.dirty[WIPED] = None  # type: ignore[union-attr]
+            self.marks.tenants[key] = None
+
+    # ---- reading back --------------------------------------------------------------------
+
+    def restore(self, loaded: Loaded) -> None:
+        """Take over what a backend loaded: tenants with their records and jobs, unmarked."""
+        for key, counter in loaded.tenants:
+            tenant = DurableTenant(key, self.ids, self.feed, marks=self.marks)
+            if self.reviver is not None:
+                self.reviver(tenant)
+            if tenant.records is not None:
+                tenant.records.counter = counter  # type: ignore[attr-defined]
+            self._tenants[key] = tenant
+        by_type: dict[tuple[TenantKey, str], list[dict[str, Any]]] = {}
+        for key, rtype, raw in loaded.records:
+            by_type.setdefault((key, rtype), []).append(codec.loads(raw))
+        for (key, rtype), recs in by_type.items():
+            records = self._tenants[key].records
+            if records is not None:
+                records.load(rtype, recs)  # type: ignore[attr-defined]
+        for key, raw in loaded.jobs:
+            tenant = self._tenants[key]
+            job, tracked = codec.decode_job(raw)
+            Tenant.add(tenant, job)
+            if tracked and tenant.records is not None:
+                tenant.records.track(job)
+        for tenant in self._tenants.values():
+            if tenant.records is not None:
+                tenant.records.dirty = {}  # type: ignore[attr-defined]
+        self.marks.jobs, self.marks.tenants, self.marks.cleared = {}, {}, []
