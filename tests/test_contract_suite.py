@@ -83,6 +83,13 @@ def test_full_suite_passes_against_a_separately_started_mock(separate_mock: str,
     assert "Contract check of " + separate_mock in done.stdout
 
 
+def test_full_suite_passes_against_a_mock_on_a_state_file(tmp_path: Path) -> None:
+    for url in _serve("--state", str(tmp_path / "mock.db")):
+        done = run_contract("--base-url", url, "--client-id", "ci", "--rackspace-token",
+                            "ci-token", "--seed", "6", cwd=tmp_path)
+    _passed(done)
+
+
 def test_lifecycle_polls_in_real_time_without_clock_control(tmp_path: Path) -> None:
     """--clock real: what a real server gets; jobs are polled until terminal within the budget."""
     done = run_contract("--clock", "real", "--poll-interval", "0.5", "--poll-budget", "60", "-v",
