@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +29,7 @@ from .keys import (
     RS_AGENTS,
     SCENARIOS,
     SETTINGS,
+    SHARED,
     SPEC,
     STORE,
     TYPES,
@@ -47,6 +49,8 @@ from .settings import Settings
 from .spec.load import Operation, Spec
 from .state import Keeper, open_backend
 from .state.durable import DurableStore
+from .state.postgres import PostgresState
+from .state.shared import SharedKeeper
 from .timefmt import parse_time
 from .validation import Call, check_accept, check_params, parse_body
 from .vendors.commercelayer.auth import principal as cl_principal
@@ -104,16 +108,37 @@ def _route(op: Operation, handler: Handler) -> Handler:
     return serve
 
 
-def _register(app: web.Application, spec: Spec, handlers: dict[str, Handler]) -> None:
+def _register(app: web.Application, spec: Spec, handlers: dict[str, Handler],
+              shared: SharedKeeper | None) -> None:
     missing = sorted(set(spec.operations) - set(handlers))
     if missing:
         raise RuntimeError(f"operations without a handler: {', '.join(missing)}")
     # Literal paths before templated ones, so /api/imports wins over /api/{resourceType}.
     ops = sorted(spec.operations.values(), key=lambda o: (o.path.count("{"), o.path))
     for op in ops:
-        app.router.add_route(
-            op.method.upper(), op.path, _route(op, handlers[op.operation_id]), name=op.operation_id
-        )
+        handler = handlers[op.operation_id]
+        if shared is not None:  # replicas: a tenant's changes under its lock (state/shared.py)
+            keys = [TENANT_KEYS[s] for s in op.security if s in TENANT_KEYS]
+            handler = shared.route(keys[0] if keys else _no_tenant,
+                                   admin=op.path.startswith("/_mock"))(handler)
+        app.router.add_route(op.method.upper(), op.path, _route(op, handler),
+                             name=op.operation_id)
+
+
+def _no_tenant(call: Call) -> None:
+    return None
+
+
+def _cl_tenant(call: Call) -> tuple[str, ...]:
+    return ("cl", call.principal.org_slug, call.principal.mode)
+
+
+def _rs_tenant(call: Call) -> tuple[str, ...]:
+    return ("rs", call.principal.project(call.path.get("project_id")))
+
+
+# Whose data an authenticated call works on, by security scheme (handlers.tenant_of agrees).
+TENANT_KEYS = {"bearerAuth": _cl_tenant, "rackspaceToken": _rs_tenant}
 
 
 def create_app(settings: Settings | None = None, clock: VirtualClock | None = None,
@@ -123,14 +148,21 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     settings = settings or Settings()
     spec = Spec.from_file(settings.spec_path)
     start = parse_time(settings.start) if settings.start else None
-    clock = clock or VirtualClock(start=start, speed=settings.speed, frozen=settings.frozen)
-    keeper = None
+    keeper: Keeper | SharedKeeper | None = None
+    real = time.time
     if settings.state:  # StateError: in use, too new, unreachable (said in one line)
-        if store is not None:
-            raise ValueError("give either a store or a state setting, not both")
-        keeper = Keeper(open_backend(settings.state))
-        keeper.keep("clock", clock.anchors, clock.restore)  # time goes on where it was
+        if store is not None or clock is not None:
+            raise ValueError("a state setting keeps its own store and clock: give neither")
+        backend = open_backend(settings.state)
+        if isinstance(backend, PostgresState):
+            keeper, real = SharedKeeper(backend, settings.journal_size), backend.wall
+        else:
+            keeper = Keeper(backend)
         store = DurableStore(settings.seed)
+    clock = clock or VirtualClock(start=start, speed=settings.speed, frozen=settings.frozen,
+                                  real=real)
+    if keeper is not None:
+        keeper.keep("clock", clock.anchors, clock.restore)  # time goes on where it was
     source = settings.config_file or "<config>"
     journal = Journal(settings.journal_size)
     faults = FaultSet.from_config(settings.seed, settings.extra.get("faults"), source)
@@ -142,7 +174,7 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     middlewares = [namespace_path_middleware, journal_middleware(journal, clock),
                    fault_middleware(faults, limiter, clock), error_middleware,
                    link_base_middleware(settings.public_url)]
-    if keeper is not None:  # a write is answered once committed (errors rendered outside it)
+    if isinstance(keeper, Keeper):  # a write is answered once committed (errors outside it)
         middlewares.insert(middlewares.index(error_middleware) + 1, keeper.middleware())
     app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
     app[SETTINGS] = settings
@@ -162,25 +194,31 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app[HOOKS].register("scenarios", on_create=scenario_hook(book), enrich=enrich)
     app[CONTROLS] = Controls(settings=settings, clock=clock, store=app[STORE], journal=journal,
                              faults=faults, limiter=limiter, book=book)
-    _register(app, spec, api.load_all())
+    shared = keeper if isinstance(keeper, SharedKeeper) else None
+    _register(app, spec, api.load_all(), shared)
     if keeper is not None:
         _keep(app, keeper)
     return app
 
 
-def _keep(app: web.Application, keeper: Keeper) -> None:
-    """Restore what the state kept and keep writing it (state/keeper.py)."""
+def _keep(app: web.Application, keeper: Keeper | SharedKeeper) -> None:
+    """Restore what the state kept and keep writing it (state/)."""
     store = app[STORE]
     assert isinstance(store, DurableStore)
 
     def issued(value: int) -> None:
         store.ids.issued = max(store.ids.issued, int(value))
 
-    keeper.keep("ids", lambda: store.ids.issued, issued)
+    if isinstance(keeper, Keeper):  # replicas take ids from the database's sequence instead
+        keeper.keep("ids", lambda: store.ids.issued, issued)
     keeper.keep("faults", app[FAULTS].state, app[FAULTS].restore)
     keeper.keep("scenarios", app[SCENARIOS].state, app[SCENARIOS].restore)
     keeper.keep("rate_limits", app[RATE_LIMITER].state, app[RATE_LIMITER].restore)
     keeper.attach(store, app[JOURNAL])
-    app[KEEPER] = keeper
+    if isinstance(keeper, SharedKeeper):
+        keeper.fixture_jobs = store.loader_jobs
+        app[SHARED] = keeper
+    else:
+        app[KEEPER] = keeper
     app.on_startup.append(keeper.start)
     app.on_cleanup.append(keeper.close)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .settings import Settings
     from .spec.load import Spec
     from .state import Keeper
+    from .state.shared import SharedKeeper
     from .vendors.rackspace.agents import AgentBook
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -35,7 +36,8 @@ HOOKS: web.AppKey[Hooks] = web.AppKey("hooks")
 AUTHENTICATORS: web.AppKey[dict[str, Callable[[Mapping[str, str], float], Any]]] = web.AppKey(
     "authenticators")
 RENDERS: web.AppKey[RenderCache] = web.AppKey("renders")  # rendered answers of ended jobs
-KEEPER: web.AppKey[Keeper] = web.AppKey("keeper")  # durable state (absent: memory only)
+KEEPER: web.AppKey[Keeper] = web.AppKey("keeper")  # a state file (absent: memory only)
+SHARED: web.AppKey[SharedKeeper] = web.AppKey("shared")  # replicas on PostgreSQL
 RS_AGENTS: web.AppKey[AgentBook] = web.AppKey("rs_agents")  # Rackspace agents (config `agents:`)
 JOURNAL: web.AppKey[Journal] = web.AppKey("journal")  # QA controls (/_mock/ and pytest)
 FAULTS: web.AppKey[FaultSet] = web.AppKey("faults")

@@ -19,6 +19,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
@@ -34,6 +35,8 @@ from .results import ExportFile, Run
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # ASCII order
 
 TenantKey = tuple[str, ...]  # (namespace, vendor, tenant id[, mode])
+# Id numbers a shared database reserved for the current request (replicas never collide).
+RESERVED: ContextVar[list[int] | None] = ContextVar("reserved_job_ids", default=None)
 
 
 def _b62(n: int, width: int) -> str:
@@ -62,9 +65,15 @@ class IdSequence:
 
     def next(self, key: TenantKey, rackspace: bool = False) -> str:
         """A fresh id that sorts after every earlier one (so sort=id is creation order)."""
-        with self._lock:
-            self.issued += 1
-            n = self.issued
+        reserved = RESERVED.get()
+        if reserved is not None:  # numbers a shared database handed out to this request
+            if not reserved:
+                raise RuntimeError("no job id was reserved for this request")
+            n = reserved.pop(0)
+        else:
+            with self._lock:
+                self.issued += 1
+                n = self.issued
         digest = hashlib.sha256(f"{self.seed}/{'/'.join(key)}/{n}".encode()).digest()
         if rackspace:  # UUID-v1-looking, as the Rackspace examples show
             hexed = digest.hex()
@@ -150,6 +159,12 @@ class TenantRecords(Protocol):
     def track(self, job: Job) -> None:
         """Apply a job's item effects from now on (a job restored from storage)."""
 
+    def untrack(self, job_id: str) -> None:
+        """Stop applying a job's item effects (it was replaced or removed from storage)."""
+
+    def due_by(self, now: float) -> bool:
+        """True when some job effect is due by `now` (reading then changes the records)."""
+
 
 class VersionConflict(RuntimeError):
     """A job was put back after someone else changed or removed it."""
@@ -233,6 +248,7 @@ class Store:
         self.loader = loader
         # Gives a tenant restored from storage its empty records (the records simulation's).
         self.reviver: Callable[[Tenant], None] | None = None
+        self.loader_jobs = 0  # at most how many jobs `loader` creates in a tenant
         self.ids = IdSequence(seed)  # outlives every tenant: a reset never rewinds it
         self.feed = ChangeFeed()  # every job change and clock move (changes.py)
         self._tenants: dict[TenantKey, Tenant] = {}

@@ -9,10 +9,10 @@ from aiohttp import web
 from ..domain.errors import NotFound, Unprocessable
 from ..handlers import handles
 from ..headers import NAMESPACE_HEADER
-from ..keys import CONTROLS, FAULTS, JOURNAL, RATE_LIMITER
+from ..keys import CONTROLS, FAULTS, JOURNAL, RATE_LIMITER, SHARED
 from ..validation import Call
 from .faults import FaultError
-from .journal import Query
+from .journal import Entry, Query
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
@@ -140,10 +140,18 @@ def _query(request: web.Request, call: Call) -> Query:
                  operation=q.get("operation"), body=q.get("body"))
 
 
+async def _entries(request: web.Request, query: Query) -> list[Entry]:
+    """Matching journal entries: this server's, or every replica's when they share a database."""
+    shared = request.app.get(SHARED)
+    if shared is None:
+        return request.app[JOURNAL].entries(query)
+    return [e for e in await shared.journal(query.namespace) if query.matches(e)]
+
+
 @handles("adminListRequests")
 async def list_requests(request: web.Request, call: Call) -> web.StreamResponse:
     """GET /_mock/requests: journal entries, oldest first (`limit` keeps the newest N)."""
-    entries = request.app[JOURNAL].entries(_query(request, call))
+    entries = await _entries(request, _query(request, call))
     limit = call.query.get("limit")
     shown = entries[-limit:] if limit else entries
     return _json({"count": len(entries), "requests": [e.as_dict() for e in shown]})
@@ -152,7 +160,7 @@ async def list_requests(request: web.Request, call: Call) -> web.StreamResponse:
 @handles("adminCountRequests")
 async def count_requests(request: web.Request, call: Call) -> web.StreamResponse:
     """GET /_mock/requests/count."""
-    return _json({"count": request.app[JOURNAL].count(_query(request, call))})
+    return _json({"count": len(await _entries(request, _query(request, call)))})
 
 
 @handles("adminClearRequests")

@@ -84,6 +84,32 @@ class RecordStore:
                 keys[key] = record["id"]
             self._counter = max(self._counter, id_sequence(record["id"]))
 
+    def put(self, rtype: str, record: Record) -> None:
+        """Store a record as given, replacing the one with its id (a shared store's copy)."""
+        rt = self.catalog[rtype]
+        table = self._table(rtype)
+        keys = self._keys.setdefault(rtype, {})
+        old = table.get(record["id"])
+        if old is not None:
+            old_key = _key(rt, old)
+            if old_key is not None and keys.get(old_key) == old["id"]:
+                del keys[old_key]
+        table[record["id"]] = record
+        key = _key(rt, record)
+        if key is not None:
+            keys[key] = record["id"]
+        self._counter = max(self._counter, id_sequence(record["id"]))
+
+    def drop(self, rtype: str, rid: str) -> None:
+        """Forget one record as a shared store's copy says (no cascade: its rows say so too)."""
+        rt = self.catalog[rtype]
+        record = self._data.get(rtype, {}).pop(rid, None)
+        if record is not None:
+            key = _key(rt, record)
+            keys = self._keys.get(rtype, {})
+            if key is not None and keys.get(key) == rid:
+                del keys[key]
+
     @property
     def counter(self) -> int:
         """How many record ids this store made (a durable store keeps it)."""

@@ -75,6 +75,7 @@ class DurableTenant(Tenant):
     """A tenant whose job writes are noted for the backend."""
 
     marks: Marks = field(default_factory=Marks)
+    rev: int = 0  # the shared database's revision this copy is at (postgres.py)
 
     def add(self, job: Job) -> Job:
         """Store a new job (noted)."""
@@ -125,17 +126,25 @@ class DurableStore(Store):
 
     # ---- writing -------------------------------------------------------------------------
 
-    def collect(self, batch: Batch) -> None:
-        """Move every mark into `batch` as stored bytes (on the loop: no change is half in)."""
+    def collect(self, batch: Batch, only: TenantKey | None = None) -> None:
+        """Move every mark (or those of tenant `only`) into `batch` as stored bytes (on the
+        loop: no change is half in)."""
         marks = self.marks
-        batch.cleared, marks.cleared = marks.cleared, []
+        if only is None:
+            batch.cleared, marks.cleared = marks.cleared, []
         touched: dict[TenantKey, Tenant] = {}
-        for key in marks.tenants:
+        for key in [k for k in marks.tenants if only is None or k == only]:
+            del marks.tenants[key]
             tenant = self.peek(key)
             if tenant is not None:
                 touched[key] = tenant
-        marks.tenants = {}
-        for key, kind, job_id in marks.jobs:
+        if only is None:
+            changed, marks.jobs = list(marks.jobs), {}
+        else:
+            changed = [m for m in marks.jobs if m[0] == only]
+            for m in changed:
+                del marks.jobs[m]
+        for key, kind, job_id in changed:
             tenant = self.peek(key)
             job = tenant.get(kind, job_id) if tenant is not None else None
             if job is None or tenant is None:
@@ -145,7 +154,6 @@ class DurableStore(Store):
             records = tenant.records
             tracked = records is not None and records.tracks(job)
             batch.jobs.append((key, kind, job_id, codec.encode_job(job, tracked)))
-        marks.jobs = {}
         for key, tenant in touched.items():
             records = tenant.records
             dirty = getattr(records, "dirty", None)
@@ -173,6 +181,49 @@ class DurableStore(Store):
             self.marks.tenants[key] = None
 
     # ---- reading back --------------------------------------------------------------------
+
+    def absorb(self, key: TenantKey, counter: int, rev: int,
+               jobs: Iterable[tuple[str, str, bytes | None]],
+               records: Iterable[tuple[str, str, bytes | None]]) -> Tenant:
+        """Bring one tenant's copy up to a shared database's revision `rev`: the rows written
+        since the copy's own (None: deleted), unmarked, in the order they were written."""
+        tenant = self._tenants.get(key)
+        if tenant is None:
+            tenant = DurableTenant(key, self.ids, self.feed, marks=self.marks)
+            if self.reviver is not None:
+                self.reviver(tenant)
+            if tenant.records is not None:
+                tenant.records.dirty = {}  # type: ignore[attr-defined]
+            self._tenants[key] = tenant
+        kept = tenant.records
+        for rtype, rid, raw in records:
+            if kept is None:
+                break
+            if raw is None:
+                kept.drop(rtype, rid)  # type: ignore[attr-defined]
+            else:
+                kept.put(rtype, codec.loads(raw))  # type: ignore[attr-defined]
+        if kept is not None:
+            kept.counter = counter  # type: ignore[attr-defined]
+        for kind, job_id, raw in jobs:
+            if kept is not None:
+                kept.untrack(job_id)
+            if raw is None:
+                Tenant.remove(tenant, kind, job_id)
+                continue
+            job, tracked = codec.decode_job(raw)
+            rows = tenant.jobs.setdefault(kind, {})
+            rows[job_id] = job  # replaces the old object in place (its kept renders go stale)
+            if tracked and kept is not None:
+                kept.track(job)
+        tenant.rev = rev  # type: ignore[attr-defined]
+        return tenant
+
+    def forget(self, namespace: str | None) -> None:
+        """Drop tenants as a reset through another replica did (nothing marked)."""
+        cleared = list(self.marks.cleared)
+        Store.clear(self, namespace)
+        self.marks.cleared = cleared
 
     def restore(self, loaded: Loaded) -> None:
         """Take over what a backend loaded: tenants with their records and jobs, unmarked."""

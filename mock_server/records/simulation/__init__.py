@@ -40,6 +40,7 @@ def install(app: web.Application) -> Backend:
     fixture = load_fixture(settings.fixtures, backend, app[SPEC])  # FixtureError: bad file
     app[STORE].loader = partial(load_tenant, backend, fixture)
     app[STORE].reviver = partial(revive_tenant, backend)
+    app[STORE].loader_jobs = len(fixture.jobs)
     hooks = app[HOOKS]
     hooks.sizers.update({kind: partial(size, backend) for kind, size in SIZERS.items()})
     hooks.register("records", on_create=partial(on_create, backend),

@@ -50,6 +50,10 @@ class OrgRecords(RecordStore):
         self.running[job.id] = job
         self.schedule(job.id, -math.inf)
 
+    def due_by(self, now: float) -> bool:
+        """True when some job effect is due by `now`."""
+        return bool(self.queue) and self.queue[0][0] <= now
+
     def tracks(self, job: Job) -> bool:
         """True while the job's item effects still run."""
         return job.id in self.running

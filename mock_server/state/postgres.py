@@ -1,0 +1,426 @@
+"""State in PostgreSQL (asyncpg), shared by every replica that names the same database.
+
+The same rows as a state file (one per job, record, tenant and journal entry, plus `meta`), and
+what replicas need on top:
+
+- each tenant has a revision; a row carries the revision that wrote it (deleted rows stay as
+  tombstones with a NULL body), so a replica catches up on a tenant by reading rows newer than
+  its copy;
+- a write to a tenant holds that tenant's advisory lock (`pg_advisory_xact_lock`) from before it
+  reads until it commits, so the settle and lifecycle code runs on an up-to-date copy, one
+  writer at a time, unchanged; admin changes (clock, rules, resets) hold the exclusive lock
+  every tenant write shares;
+- job id numbers come from one sequence (`mock_job_ids`): ids never collide;
+- every commit sends `NOTIFY mock_state` saying what changed, and replicas `LISTEN`;
+- real time is the database's: each replica measures its clock's offset at connect, so a
+  virtual clock running at speed 60 does not multiply the replicas' clock skew.
+
+asyncpg runs on a loop of its own thread; `call` runs a coroutine there from synchronous code
+(start-up, `mock-server state`), `run` awaits one from the server's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .durable import Batch, Loaded
+from .errors import StateError
+from .sqlite import tenant_key, tenant_text
+
+T = TypeVar("T")
+SCHEMA = 1
+CHANNEL = "mock_state"
+TENANT_LOCKS = 1  # advisory lock class of tenants (hashtext of the tenant key)
+GLOBAL_LOCK = (2, 0)  # shared by tenant writes, exclusive for admin changes
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS mock_meta (name text PRIMARY KEY, value bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS mock_tenants (tenant text PRIMARY KEY, namespace text NOT NULL,
+    counter bigint NOT NULL DEFAULT 0, rev bigint NOT NULL DEFAULT 0,
+    seq bigserial NOT NULL);
+CREATE TABLE IF NOT EXISTS mock_jobs (tenant text NOT NULL, kind text NOT NULL, id text NOT NULL,
+    namespace text NOT NULL, rev bigint NOT NULL, seq bigserial NOT NULL, body bytea,
+    PRIMARY KEY (tenant, kind, id));
+CREATE INDEX IF NOT EXISTS mock_jobs_rev ON mock_jobs (tenant, rev);
+CREATE INDEX IF NOT EXISTS mock_jobs_namespace ON mock_jobs (namespace);
+CREATE TABLE IF NOT EXISTS mock_records (tenant text NOT NULL, type text NOT NULL,
+    id text NOT NULL, namespace text NOT NULL, rev bigint NOT NULL, seq bigserial NOT NULL,
+    body bytea, PRIMARY KEY (tenant, type, id));
+CREATE INDEX IF NOT EXISTS mock_records_rev ON mock_records (tenant, rev);
+CREATE INDEX IF NOT EXISTS mock_records_namespace ON mock_records (namespace);
+CREATE TABLE IF NOT EXISTS mock_journal (id bigserial PRIMARY KEY, namespace text NOT NULL,
+    body bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS mock_journal_namespace ON mock_journal (namespace, id);
+CREATE SEQUENCE IF NOT EXISTS mock_job_ids;
+"""
+
+
+@dataclass(slots=True)
+class Caught:
+    """A tenant's rows newer than a copy's revision (bodies None: deleted)."""
+
+    exists: bool
+    counter: int = 0
+    rev: int = 0
+    jobs: list[tuple[str, str, bytes | None]] = field(default_factory=list)
+    records: list[tuple[str, str, bytes | None]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Tx:
+    """An open transaction holding a tenant's lock (or the exclusive admin lock)."""
+
+    conn: Any
+    tr: Any
+    key: tuple[str, ...] | None
+    rev: int = 0
+    ids: list[int] = field(default_factory=list)
+
+
+class PostgresState:
+    """One PostgreSQL database shared by replicas."""
+
+    kind = "postgresql"
+
+    def __init__(self, url: str, pool_size: int = 8) -> None:
+        try:
+            import asyncpg
+        except ImportError:
+            raise StateError("--state postgresql://… needs asyncpg: pip install "
+                             "'async-job-mock[postgres]'") from None
+        self.url = url
+        self._asyncpg = asyncpg
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="mock-postgres",
+                                        daemon=True)
+        self._thread.start()
+        self._pool: Any = None
+        self._listener: Any = None
+        self.offset = 0.0  # database time minus this machine's
+        try:
+            self.call(self._open(pool_size))
+        except StateError:
+            self.close()
+            raise
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            self.close()
+            raise StateError(f"cannot use PostgreSQL at {_safe(url)}: {exc}") from None
+
+    # ---- plumbing ------------------------------------------------------------------------
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the database loop from synchronous code."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await a coroutine on the database loop from another loop."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
+
+    async def _open(self, pool_size: int) -> None:
+        self._pool = await self._asyncpg.create_pool(self.url, min_size=1, max_size=pool_size,
+                                                     command_timeout=60)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(3, 0)")  # one migrator at a time
+            await self._migrate(conn)
+        async with self._pool.acquire() as conn:
+            best = None
+            for _ in range(5):  # the round trip with the least delay gives the best offset
+                t0 = time.time()
+                db_now = await conn.fetchval("SELECT extract(epoch FROM clock_timestamp())")
+                t1 = time.time()
+                if best is None or t1 - t0 < best[0]:
+                    best = (t1 - t0, float(db_now) - (t0 + t1) / 2)
+            assert best is not None
+            self.offset = best[1]
+
+    async def _migrate(self, conn: Any) -> None:
+        exists = await conn.fetchval("SELECT to_regclass('mock_meta') IS NOT NULL")
+        if not exists:
+            await conn.execute(TABLES)
+            await conn.execute("INSERT INTO mock_meta VALUES ('schema', $1)", str(SCHEMA).encode())
+            return
+        raw = await conn.fetchval("SELECT value FROM mock_meta WHERE name='schema'")
+        version = int(raw) if raw is not None else 0
+        if version > SCHEMA:
+            raise StateError(f"the database at {_safe(self.url)} was written by a newer "
+                             f"mock-server (state schema {version}, this one knows {SCHEMA}): "
+                             f"upgrade async-job-mock on every replica")
+        if version < SCHEMA:
+            raise StateError(f"the database at {_safe(self.url)} has state schema {version}, "
+                             f"which this mock-server cannot migrate: `mock-server state reset "
+                             f"--state URL` starts it afresh")
+
+    def wall(self) -> float:
+        """The database's time, as this machine reads it (the replicas' one real time)."""
+        return time.time() + self.offset
+
+    # ---- the Backend protocol (start-up, `mock-server state`, the journal writer) ---------
+
+    def load(self) -> Loaded:
+        """Everything stored (tombstones left out), in the order it was written."""
+        return self.call(self._load())
+
+    async def _load(self) -> Loaded:
+        async with self._pool.acquire() as conn:
+            meta = {r["name"]: bytes(r["value"]) for r in
+                    await conn.fetch("SELECT name, value FROM mock_meta")}
+            tenants = [(tenant_key(r["tenant"]), r["counter"]) for r in
+                       await conn.fetch("SELECT tenant, counter FROM mock_tenants ORDER BY seq")]
+            jobs = [(tenant_key(r["tenant"]), bytes(r["body"])) for r in await conn.fetch(
+                "SELECT tenant, body FROM mock_jobs WHERE body IS NOT NULL ORDER BY seq")]
+            records = [(tenant_key(r["tenant"]), r["type"], bytes(r["body"])) for r in
+                       await conn.fetch("SELECT tenant, type, body FROM mock_records "
+                                        "WHERE body IS NOT NULL ORDER BY seq")]
+        return Loaded(meta, tenants, jobs, records, [])
+
+    async def revisions(self) -> dict[tuple[str, ...], int]:
+        """Every tenant's revision."""
+        async with self._pool.acquire() as conn:
+            return {tenant_key(r["tenant"]): r["rev"] for r in
+                    await conn.fetch("SELECT tenant, rev FROM mock_tenants")}
+
+    def write(self, batch: Batch) -> None:
+        """Commit what is written outside a tenant's transaction (the journal)."""
+        self.call(self._write_journal(batch))
+
+    async def _write_journal(self, batch: Batch) -> None:
+        if not batch.journal:
+            return
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SET LOCAL synchronous_commit = off")  # a journal, not a promise
+            await conn.executemany("INSERT INTO mock_journal (namespace, body) VALUES ($1, $2)",
+                                   [(ns, body) for _, ns, body in batch.journal])
+
+    async def trim_journal(self, namespace: str, size: int) -> None:
+        """Keep the newest `size` entries of a namespace."""
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "DELETE FROM mock_journal WHERE namespace=$1 AND id <= (SELECT id FROM "
+                "mock_journal WHERE namespace=$1 ORDER BY id DESC OFFSET $2 LIMIT 1)",
+                namespace, size)
+
+    async def journal(self, namespace: str | None) -> list[tuple[int, bytes]]:
+        """Journal entries of every replica (of one namespace), oldest first."""
+        async with self._pool.acquire() as conn:
+            if namespace is None:
+                rows = await conn.fetch("SELECT id, body FROM mock_journal ORDER BY id")
+            else:
+                rows = await conn.fetch("SELECT id, body FROM mock_journal WHERE namespace=$1 "
+                                        "ORDER BY id", namespace)
+        return [(r["id"], bytes(r["body"])) for r in rows]
+
+    def info(self) -> dict[str, Any]:
+        """What the database holds, for `mock-server state info`."""
+        return self.call(self._info())
+
+    async def _info(self) -> dict[str, Any]:
+        async with self._pool.acquire() as conn:
+            count = {t: await conn.fetchval(f"SELECT count(*) FROM mock_{t}")  # noqa: S608
+                     for t in ("tenants", "journal")}
+            count["records"] = await conn.fetchval(
+                "SELECT count(*) FROM mock_records WHERE body IS NOT NULL")
+            by_kind = {r["kind"]: r["n"] for r in await conn.fetch(
+                "SELECT kind, count(*) n FROM mock_jobs WHERE body IS NOT NULL GROUP BY kind "
+                "ORDER BY kind")}
+            namespaces = [r["namespace"] for r in await conn.fetch(
+                "SELECT DISTINCT namespace FROM mock_tenants ORDER BY namespace")]
+            schema = await conn.fetchval("SELECT value FROM mock_meta WHERE name='schema'")
+        return {"backend": "postgresql", "url": _safe(self.url), "schema": int(schema),
+                "namespaces": namespaces, "jobs": by_kind, **count}
+
+    def reset(self) -> None:
+        """Forget everything stored (the schema stays; id numbers keep counting)."""
+        self.call(self._reset())
+
+    async def _reset(self) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *GLOBAL_LOCK)
+            await conn.execute("TRUNCATE mock_jobs, mock_records, mock_tenants, mock_journal")
+            await conn.execute("DELETE FROM mock_meta WHERE name != 'schema'")
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL,
+                               json.dumps({"r": "", "c": [None]}))
+
+    def close(self) -> None:
+        """Close the connections and the database loop."""
+        if self._loop.is_running():
+            if self._pool is not None or self._listener is not None:
+                try:
+                    self.call(self._close())
+                except Exception:  # noqa: BLE001 - closing what may already be broken
+                    pass
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        if not self._loop.is_running() and not self._loop.is_closed():
+            self._loop.close()
+
+    async def _close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
+        if self._pool is not None:
+            await asyncio.wait_for(self._pool.close(), 10)
+            self._pool = None
+
+    # ---- what replicas share ---------------------------------------------------------------
+
+    async def listen(self, heard: Any) -> None:
+        """Call `heard(payload dict)` (on the database loop) for every change notice."""
+        self._listener = await self._asyncpg.connect(self.url)
+
+        def on_notice(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
+            heard(json.loads(payload))
+
+        await self._listener.add_listener(CHANNEL, on_notice)
+
+    async def catch_up(self, key: tuple[str, ...], since: int, conn: Any = None) -> Caught:
+        """A tenant's rows written after revision `since`."""
+        if conn is None:
+            async with self._pool.acquire() as own:
+                return await self._caught(own, key, since)
+        return await self._caught(conn, key, since)
+
+    async def _caught(self, conn: Any, key: tuple[str, ...], since: int) -> Caught:
+        text = tenant_text(key)
+        row = await conn.fetchrow("SELECT counter, rev FROM mock_tenants WHERE tenant=$1", text)
+        if row is None:
+            return Caught(False)
+        caught = Caught(True, row["counter"], row["rev"])
+        if row["rev"] > since:
+            caught.records = [(r["type"], r["id"], None if r["body"] is None else bytes(r["body"]))
+                              for r in await conn.fetch(
+                                  "SELECT type, id, body FROM mock_records WHERE tenant=$1 AND "
+                                  "rev>$2 ORDER BY seq", text, since)]
+            caught.jobs = [(r["kind"], r["id"], None if r["body"] is None else bytes(r["body"]))
+                           for r in await conn.fetch(
+                               "SELECT kind, id, body FROM mock_jobs WHERE tenant=$1 AND rev>$2 "
+                               "ORDER BY seq", text, since)]
+        return caught
+
+    async def begin(self, key: tuple[str, ...] | None, since: int, ids: int
+                    ) -> tuple[Tx, Caught | None]:
+        """Open a transaction holding tenant `key`'s lock (None: the exclusive admin lock), with
+        the tenant's rows newer than `since` and `ids` reserved job id numbers."""
+        conn = await self._pool.acquire()
+        tr = conn.transaction()
+        try:
+            await tr.start()
+            caught = None
+            if key is None:
+                await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *GLOBAL_LOCK)
+            else:
+                await conn.execute("SELECT pg_advisory_xact_lock_shared($1, $2), "
+                                   "pg_advisory_xact_lock($3, hashtext($4))", *GLOBAL_LOCK,
+                                   TENANT_LOCKS, tenant_text(key))
+                caught = await self._caught(conn, key, since)
+            tx = Tx(conn, tr, key, caught.rev if caught is not None else 0)
+            if ids:
+                tx.ids = [r[0] for r in await conn.fetch(
+                    "SELECT nextval('mock_job_ids') FROM generate_series(1, $1)", ids)]
+            return tx, caught
+        except BaseException:
+            await self._end(conn, tr, commit=False)
+            raise
+
+    async def _end(self, conn: Any, tr: Any, commit: bool) -> None:
+        try:
+            if commit:
+                await tr.commit()
+            else:
+                await tr.rollback()
+        finally:
+            await self._pool.release(conn)
+
+    async def commit(self, tx: Tx, batch: Batch, me: str) -> dict[tuple[str, ...], int]:
+        """Write a batch in the open transaction, tell the replicas, commit; returns the new
+        revision of every tenant written."""
+        conn = tx.conn
+        try:
+            revs = await self._apply(conn, batch)
+            notice: dict[str, Any] = {"r": me}
+            if batch.cleared:
+                notice["c"] = batch.cleared
+            if batch.meta:
+                notice["m"] = sorted(batch.meta)
+            if tx.key is None:
+                notice["all"] = 1
+            elif tx.key in revs:
+                notice["t"], notice["v"] = tenant_text(tx.key), revs[tx.key]
+            if len(notice) > 1:
+                await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(notice))
+        except BaseException:
+            await self._end(conn, tx.tr, commit=False)
+            raise
+        await self._end(conn, tx.tr, commit=True)
+        return revs
+
+    async def rollback(self, tx: Tx) -> None:
+        """Give up an open transaction."""
+        await self._end(tx.conn, tx.tr, commit=False)
+
+    async def _apply(self, conn: Any, batch: Batch) -> dict[tuple[str, ...], int]:
+        for ns in batch.cleared:
+            for table in ("mock_jobs", "mock_records", "mock_tenants"):
+                if ns is None:
+                    await conn.execute(f"DELETE FROM {table}")  # noqa: S608
+                else:
+                    await conn.execute(f"DELETE FROM {table} WHERE namespace=$1", ns)  # noqa: S608
+        touched = {key for key, _ in batch.tenants}
+        touched |= {row[0] for row in batch.jobs} | {row[0] for row in batch.records}
+        touched |= set(batch.wiped)
+        counters = dict(batch.tenants)
+        revs: dict[tuple[str, ...], int] = {}
+        for key in touched:
+            text = tenant_text(key)
+            revs[key] = await conn.fetchval(
+                "INSERT INTO mock_tenants (tenant, namespace, counter, rev) VALUES ($1, $2, $3, 1) "
+                "ON CONFLICT (tenant) DO UPDATE SET rev = mock_tenants.rev + 1, counter = "
+                "greatest(mock_tenants.counter, excluded.counter) RETURNING rev",
+                text, key[0], counters.get(key, 0))
+        for key in batch.wiped:
+            await conn.execute("UPDATE mock_records SET body=NULL, rev=$2 WHERE tenant=$1",
+                               tenant_text(key), revs[key])
+        if batch.jobs:
+            await conn.executemany(
+                "INSERT INTO mock_jobs (tenant, kind, id, namespace, rev, body) VALUES "
+                "($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, kind, id) DO UPDATE SET "
+                "body=excluded.body, rev=excluded.rev",
+                [(tenant_text(k), kind, jid, k[0], revs[k], body)
+                 for k, kind, jid, body in batch.jobs])
+        if batch.records:
+            await conn.executemany(
+                "INSERT INTO mock_records (tenant, type, id, namespace, rev, body) VALUES "
+                "($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, type, id) DO UPDATE SET "
+                "body=excluded.body, rev=excluded.rev",
+                [(tenant_text(k), rtype, rid, k[0], revs[k], body)
+                 for k, rtype, rid, body in batch.records])
+        for name, value in batch.meta.items():
+            await conn.execute("INSERT INTO mock_meta VALUES ($1, $2) ON CONFLICT (name) DO "
+                               "UPDATE SET value=excluded.value", name, value)
+        for ns in batch.journal_cleared:
+            if ns is None:
+                await conn.execute("DELETE FROM mock_journal")
+            else:
+                await conn.execute("DELETE FROM mock_journal WHERE namespace=$1", ns)
+        return revs
+
+    async def meta(self) -> dict[str, bytes]:
+        """The server-wide values."""
+        async with self._pool.acquire() as conn:
+            return {r["name"]: bytes(r["value"]) for r in
+                    await conn.fetch("SELECT name, value FROM mock_meta")}
+
+
+def _safe(url: str) -> str:
+    """A URL without its password (for messages)."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}@{host}"

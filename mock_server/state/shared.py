@@ -1,0 +1,290 @@
+"""SharedKeeper: several replicas on one PostgreSQL database behave as one server.
+
+Each replica keeps a copy of every tenant in memory and serves reads from it. A request that
+changes a tenant (a write, a read that applies due job effects, the first use of a tenant) runs
+inside a transaction holding that tenant's lock: the copy catches up on what other replicas
+wrote, the handler runs unchanged, and what it changed is written, announced and committed
+before the answer goes out. Admin changes (clock, rules, resets, job scenarios) hold the lock
+every tenant write shares. Other replicas hear each commit (LISTEN) and catch up at once, so
+their reads, render caches and fast paths see it; a read that finds no job catches up once
+before answering 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+
+from ..domain.errors import MockError, NotFound
+from ..domain.store import RESERVED, TenantKey
+from ..qa.journal import Journal
+from . import codec
+from .durable import Batch, DurableStore
+from .errors import NotSaved
+from .postgres import Caught, PostgresState, tenant_key
+from .writer import GroupCommit
+
+log = logging.getLogger("mock_server.state")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+Handler = Callable[[web.Request, Any], Awaitable[web.StreamResponse]]
+
+
+class SharedKeeper:
+    """Keeps one replica's copy in step with the shared database."""
+
+    def __init__(self, backend: PostgresState, journal_size: int) -> None:
+        self.backend = backend
+        self.me = uuid.uuid4().hex[:12]  # who sent a change notice
+        self.journal_size = journal_size
+        self._values: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
+        self._written: dict[str, bytes] = {}
+        self._store: DurableStore | None = None
+        self._journal: Journal | None = None
+        self._journal_seq = 0
+        self._locks: dict[TenantKey, asyncio.Lock] = {}
+        self._admin = asyncio.Lock()
+        self._latest: dict[TenantKey, int] = {}  # newest revision heard of, per tenant
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.fixture_jobs = 0  # ids a new tenant's fixture takes
+        self.commits: GroupCommit[Batch] = GroupCommit(self._collect_journal, backend.write,
+                                                       lambda batch: None)
+
+    # ---- set-up ----------------------------------------------------------------------------
+
+    def keep(self, name: str, get: Callable[[], Any], restore: Callable[[Any], None]) -> None:
+        """Share a server-wide value: restored now, written by admin changes, followed after."""
+        self._values[name] = (get, restore)
+        raw = self.backend.call(self.backend.meta()).get(name)
+        if raw is not None:
+            restore(codec.loads(raw))
+            self._written[name] = raw
+
+    def attach(self, store: DurableStore, journal: Journal) -> None:
+        """Copy every stored tenant into `store`; `journal`'s entries go to the database."""
+        self._store, self._journal = store, journal
+        for key in self.backend.call(self.backend.revisions()):
+            self._absorb(key, self.backend.call(self.backend.catch_up(key, 0)))
+        store.marks.jobs, store.marks.tenants, store.marks.cleared = {}, {}, []
+        journal.cleared = []  # clears are noted from now on
+
+    async def start(self, app: web.Application | None = None) -> None:
+        """Listen for other replicas' changes and start the journal writer."""
+        self._loop = asyncio.get_running_loop()
+        await self.backend.run(self.backend.listen(self._heard))
+        self.commits.start()
+
+    async def close(self, app: web.Application | None = None) -> None:
+        """Write the journal's last entries and close the database connections."""
+        try:
+            await self.commits.close()
+        finally:
+            self.backend.close()
+
+    # ---- the journal: each replica writes its own, anyone lists all ------------------------
+
+    def _collect_journal(self) -> Batch:
+        batch = Batch()
+        if self._journal is not None:
+            fresh, _, cleared = self._journal.since(self._journal_seq)
+            self._journal.cleared = cleared + (self._journal.cleared or [])  # admin changes'
+            if fresh:
+                batch.journal = [(e.seq, e.namespace, codec.encode_entry(e)) for e in fresh]
+                self._journal_seq = fresh[-1].seq
+        return batch
+
+    async def journal(self, namespace: str | None) -> list[Any]:
+        """Every replica's journal entries (numbered in the database's order), oldest first."""
+        await self.commits.flush()
+        for ns in {namespace} if namespace is not None else set():
+            await self.backend.run(self.backend.trim_journal(ns, self.journal_size))
+        rows = await self.backend.run(self.backend.journal(namespace))
+        return [replace(codec.decode_entry(raw), seq=seq) for seq, raw in rows]
+
+    # ---- requests --------------------------------------------------------------------------
+
+    def route(self, key_of: Callable[[Any], TenantKey | None], admin: bool) -> Callable[[Handler], Handler]:
+        """Wrap an operation's handler: `key_of(call)` names its tenant (None: no tenant)."""
+
+        def wrap(handler: Handler) -> Handler:
+            async def serve(request: web.Request, call: Any) -> web.StreamResponse:
+                if admin:
+                    if request.method in SAFE_METHODS:
+                        return await handler(request, call)
+                    return await self._locked(None, request, call, handler)
+                key = key_of(call)
+                if key is None:
+                    return await handler(request, call)
+                key = (call.namespace, *key)
+                return await self._serve(key, request, call, handler)
+
+            return serve
+
+        return wrap
+
+    async def _serve(self, key: TenantKey, request: web.Request, call: Any,
+                     handler: Handler) -> web.StreamResponse:
+        store = self._store
+        assert store is not None
+        tenant = store.peek(key)
+        if request.method in SAFE_METHODS and tenant is not None:
+            if self._latest.get(key, 0) > tenant.rev:  # type: ignore[attr-defined]
+                await self._follow(key)
+            records = tenant.records
+            if records is None or not records.due_by(call.now):
+                try:
+                    return await handler(request, call)  # a read of an up-to-date copy
+                except NotFound:
+                    await self._follow(key)  # written through another replica just now?
+                    return await handler(request, call)
+        return await self._locked(key, request, call, handler)
+
+    async def _locked(self, key: TenantKey | None, request: web.Request, call: Any,
+                      handler: Handler) -> web.StreamResponse:
+        store = self._store
+        assert store is not None
+        local = self._admin if key is None else self._locks.setdefault(key, asyncio.Lock())
+        async with local:
+            tenant = store.peek(key) if key is not None else None
+            since = tenant.rev if tenant is not None else 0  # type: ignore[attr-defined]
+            ids = 0
+            if key is not None:  # a create takes one; a tenant's first use, its fixture's jobs
+                ids = (request.method == "POST") + (self.fixture_jobs if tenant is None else 0)
+            tx, caught = await self.backend.run(self.backend.begin(key, since, ids))
+            try:
+                if key is None:
+                    await self._follow_all()
+                elif caught is not None and caught.exists:
+                    self._absorb(key, caught)
+                token = RESERVED.set(list(tx.ids))  # ids only from the database's sequence
+                try:
+                    resp = await handler(request, call)
+                finally:
+                    RESERVED.reset(token)
+            except MockError:
+                await self._commit(tx, key)  # effects applied before the refusal stay
+                raise
+            except BaseException:
+                await self.backend.run(self.backend.rollback(tx))
+                self._drop(key)  # the copy may hold what was never committed
+                raise
+            await self._commit(tx, key)
+            return resp
+
+    async def _commit(self, tx: Any, key: TenantKey | None) -> None:
+        store = self._store
+        assert store is not None
+        batch = Batch()
+        store.collect(batch, only=key)
+        if key is None:
+            for name, (get, _) in self._values.items():
+                raw = codec.dumps(get())
+                if self._written.get(name) != raw:
+                    batch.meta[name] = self._written[name] = raw
+            if self._journal is not None:
+                _, _, batch.journal_cleared = self._journal.since(self._journal.last)
+        try:
+            revs = await self.backend.run(self.backend.commit(tx, batch, self.me))
+        except Exception as exc:  # noqa: BLE001 - the client must not take it as done
+            log.error("mock-server: state not written: %s", exc)
+            self._drop(key)
+            raise NotSaved(f"The change could not be saved ({exc}); read the resource again "
+                           f"before retrying.") from None
+        for k, rev in revs.items():
+            tenant = store.peek(k)
+            if tenant is not None:
+                tenant.rev = rev  # type: ignore[attr-defined]
+            self._latest[k] = max(self._latest.get(k, 0), rev)
+
+    def _drop(self, key: TenantKey | None) -> None:
+        """Forget a copy that may differ from the database (it is read again on next use)."""
+        store = self._store
+        assert store is not None
+        if key is None:
+            store.forget(None)
+        else:
+            tenant = store.peek(key)
+            if tenant is not None:
+                tenant.rev = -1  # type: ignore[attr-defined]
+                self._latest[key] = max(self._latest.get(key, 0), 0)
+                store._tenants.pop(key, None)  # noqa: SLF001
+
+    # ---- following other replicas ------------------------------------------------------------
+
+    def _absorb(self, key: TenantKey, caught: Caught) -> None:
+        store = self._store
+        assert store is not None
+        if not caught.exists:
+            return
+        store.absorb(key, caught.counter, caught.rev, caught.jobs, caught.records)
+        self._latest[key] = max(self._latest.get(key, 0), caught.rev)
+
+    async def _follow(self, key: TenantKey) -> None:
+        """Catch one tenant's copy up with the database."""
+        store = self._store
+        assert store is not None
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            tenant = store.peek(key)
+            since = tenant.rev if tenant is not None else 0  # type: ignore[attr-defined]
+            caught = await self.backend.run(self.backend.catch_up(key, since))
+            tenant = store.peek(key)
+            if since == (tenant.rev if tenant is not None else 0):  # type: ignore[attr-defined]
+                self._absorb(key, caught)
+
+    async def _follow_all(self) -> None:
+        """Catch every tenant up, and forget the ones a reset dropped (admin changes)."""
+        store = self._store
+        assert store is not None
+        revs = await self.backend.run(self.backend.revisions())
+        for tenant in list(store.tenants()):
+            if tenant.key not in revs:
+                store._tenants.pop(tenant.key, None)  # noqa: SLF001
+        for key, rev in revs.items():
+            tenant = store.peek(key)
+            if tenant is None or tenant.rev < rev:  # type: ignore[attr-defined]
+                self._absorb(key, await self.backend.run(self.backend.catch_up(
+                    key, tenant.rev if tenant is not None else 0)))  # type: ignore[attr-defined]
+        meta = await self.backend.run(self.backend.meta())
+        for name, (_, restore) in self._values.items():
+            raw = meta.get(name)
+            if raw is not None and self._written.get(name) != raw:
+                restore(codec.loads(raw))
+                self._written[name] = raw
+
+    def _heard(self, notice: dict[str, Any]) -> None:
+        """A change notice (on the database loop): catch up on the server's loop."""
+        if notice.get("r") == self.me or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._react, notice)
+
+    def _react(self, notice: dict[str, Any]) -> None:
+        store = self._store
+        assert store is not None
+        if "t" in notice:
+            key = tenant_key(notice["t"])
+            self._latest[key] = max(self._latest.get(key, 0), int(notice["v"]))
+            task = asyncio.ensure_future(self._follow(key))
+        else:
+            for ns in notice.get("c", ()):
+                store.forget(ns)
+                if self._journal is not None:
+                    self._journal.clear(ns)
+            task = asyncio.ensure_future(self._follow_admin())
+        task.add_done_callback(_report)
+
+    async def _follow_admin(self) -> None:
+        async with self._admin:
+            await self._follow_all()
+
+
+def _report(task: asyncio.Future[Any]) -> None:
+    with contextlib.suppress(asyncio.CancelledError):
+        exc = task.exception()
+        if exc is not None:
+            log.error("mock-server: could not follow another replica: %s", exc)
