@@ -14,4 +14,5 @@ settings.load_profile("repeatable")
 # Its caches (derived from the source alone) stay out of the checkout.
 set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "async-job-mock-hypothesis"))
 
-pytest_plugins = ["tests.fixtures.http", "tests.fixtures.qa", "tests.fixtures.records"]
+pytest_plugins = ["tests.fixtures.http", "tests.fixtures.qa", "tests.fixtures.records",
+                  "tests.fixtures.postgres"]

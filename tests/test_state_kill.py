@@ -89,3 +89,8 @@ def kill_and_check(state: str, seed: int) -> None:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_sigkill_loses_no_acknowledged_write_on_a_state_file(seed: int, tmp_path: Path) -> None:
     kill_and_check(str(tmp_path / "mock.db"), seed)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_sigkill_loses_no_acknowledged_write_on_postgresql(seed: int, pg_url: str) -> None:
+    kill_and_check(pg_url, seed)

@@ -409,6 +409,14 @@ class PostgresState:
                 await conn.execute("DELETE FROM mock_journal WHERE namespace=$1", ns)
         return revs
 
+    async def adopt(self, name: str, value: bytes) -> bytes:
+        """A server-wide value: the stored one, else `value` stored now (the first replica's
+        settings win, so replicas started together agree)."""
+        async with self._pool.acquire() as conn:
+            await conn.execute("INSERT INTO mock_meta VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                               name, value)
+            return bytes(await conn.fetchval("SELECT value FROM mock_meta WHERE name=$1", name))
+
     async def meta(self) -> dict[str, bytes]:
         """The server-wide values."""
         async with self._pool.acquire() as conn:

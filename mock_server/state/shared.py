@@ -53,18 +53,20 @@ class SharedKeeper:
         self._latest: dict[TenantKey, int] = {}  # newest revision heard of, per tenant
         self._loop: asyncio.AbstractEventLoop | None = None
         self.fixture_jobs = 0  # ids a new tenant's fixture takes
+        # the journal goes out within 50 ms: another replica's listing shows it that soon
         self.commits: GroupCommit[Batch] = GroupCommit(self._collect_journal, backend.write,
-                                                       lambda batch: None)
+                                                       lambda batch: None, idle=0.05)
 
     # ---- set-up ----------------------------------------------------------------------------
 
     def keep(self, name: str, get: Callable[[], Any], restore: Callable[[Any], None]) -> None:
         """Share a server-wide value: restored now, written by admin changes, followed after."""
         self._values[name] = (get, restore)
-        raw = self.backend.call(self.backend.meta()).get(name)
-        if raw is not None:
+        mine = codec.dumps(get())
+        raw = self.backend.call(self.backend.adopt(name, mine))
+        if raw != mine:
             restore(codec.loads(raw))
-            self._written[name] = raw
+        self._written[name] = raw
 
     def attach(self, store: DurableStore, journal: Journal) -> None:
         """Copy every stored tenant into `store`; `journal`'s entries go to the database."""
@@ -114,8 +116,9 @@ class SharedKeeper:
 
         def wrap(handler: Handler) -> Handler:
             async def serve(request: web.Request, call: Any) -> web.StreamResponse:
-                if admin:
+                if admin:  # rare: reads catch up on everything first, so they agree at once
                     if request.method in SAFE_METHODS:
+                        await self._follow_admin()
                         return await handler(request, call)
                     return await self._locked(None, request, call, handler)
                 key = key_of(call)

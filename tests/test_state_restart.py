@@ -1,0 +1,153 @@
+"""State that survives a restart, on a state file and on PostgreSQL: what a client saw before a
+restart is what it sees after it — jobs at the same status at the same virtual time, records,
+the clock, ids, fault and scenario rules, the rate-limit switch and the journal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from mock_server import MockServer, Settings
+
+from .fixtures.http import JSONAPI, START_ISO, make_token
+
+CL = {"Authorization": f"Bearer {make_token()}", "Accept": JSONAPI, "Content-Type": JSONAPI}
+RS = {"X-Auth-Token": "t", "Content-Type": "application/json", "Accept": "application/json"}
+AGENT = "8f135b4f-7a69-4b8a-947f-5e80d772fd97"
+
+
+def _settings(path: str | Path, **more: Any) -> Settings:
+    # links name one public URL, so answers before and after a restart (another port) compare
+    given: dict[str, Any] = {"port": 0, "seed": 7, "frozen": True, "start": START_ISO,
+                             "state": str(path), "public_url": "http://mock.test", **more}
+    return Settings(**given)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the state is kept: a file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "mock.db")
+    return request.getfixturevalue("pg_url")  # type: ignore[no-any-return]
+
+
+def _serve(path: str | Path, **more: Any) -> MockServer:
+    return MockServer(_settings(path, **more))
+
+
+def _import(url: str, *codes: str, **attrs: Any) -> dict[str, Any]:
+    inputs = [{"code": c, "name": f"Item {c}"} for c in codes]
+    body = {"data": {"type": "imports", "attributes": {"resource_type": "skus", "inputs": inputs,
+                                                        **attrs}}}
+    r = requests.post(f"{url}/api/imports", headers=CL, data=json.dumps(body), timeout=10)
+    assert r.status_code == 201, r.text
+    return r.json()["data"]  # type: ignore[no-any-return]
+
+
+def _get(url: str, path: str, headers: dict[str, str] = CL) -> requests.Response:
+    return requests.get(url + path, headers=headers, timeout=10)
+
+
+def _clock(url: str, **body: Any) -> dict[str, Any]:
+    r = requests.post(f"{url}/_mock/clock", json=body, timeout=10) if body else \
+        requests.get(f"{url}/_mock/clock", timeout=10)
+    assert r.ok, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_jobs_records_and_the_clock_survive_a_restart(state: str) -> None:
+    with _serve(state) as s:
+        done = _import(s.url, "KEEP1", "KEEP2")
+        _clock(s.url, advance=3600)  # the import has ended: its records exist
+        running = _import(s.url, "LATER1")
+        export = requests.post(f"{s.url}/api/exports", headers=CL, timeout=10, data=json.dumps(
+            {"data": {"type": "exports", "attributes": {"resource_type": "skus"}}})).json()["data"]
+        before = {j["id"]: _get(s.url, f"/api/imports/{j['id']}").json()["data"]
+                  for j in (done, running)}
+        clock = _clock(s.url)
+        skus = _get(s.url, "/api/skus?filter[q][code_start]=KEEP").json()
+    with _serve(state) as s:
+        assert _clock(s.url) == clock  # frozen: exactly the same instant
+        for job_id, seen in before.items():
+            assert _get(s.url, f"/api/imports/{job_id}").json()["data"] == seen
+        assert _get(s.url, "/api/skus?filter[q][code_start]=KEEP").json() == skus
+        assert _get(s.url, f"/api/exports/{export['id']}").status_code == 200
+        # time goes on from where it was, and the running import ends as it would have
+        _clock(s.url, advance=3600)
+        ended = _get(s.url, f"/api/imports/{running['id']}").json()["data"]["attributes"]
+        assert ended["status"] == "completed" and ended["processed_count"] == 1
+        assert _get(s.url, "/api/skus?filter[q][code_eq]=LATER1").json()["meta"][
+            "record_count"] == 1
+
+
+def test_a_running_clock_never_goes_back_after_a_restart(state: str) -> None:
+    with _serve(state, frozen=False, speed=60) as s:
+        after = _clock(s.url, advance=3600)["epoch"]
+    with _serve(state, frozen=False, speed=1) as s:
+        now = _clock(s.url)
+        assert now["epoch"] >= after and now["speed"] == 60 and not now["frozen"]
+
+
+def test_ids_stay_unique_and_deletes_stay_deleted(state: str) -> None:
+    with _serve(state) as s:
+        first = _import(s.url, "A1")
+        _clock(s.url, advance=3600)
+        gone = _import(s.url, "A2")
+        _clock(s.url, advance=3600)
+        r = requests.delete(f"{s.url}/api/imports/{gone['id']}", headers=CL, timeout=10)
+        assert r.status_code == 204
+    with _serve(state) as s:
+        assert _get(s.url, f"/api/imports/{gone['id']}").status_code == 404
+        again = _import(s.url, "A3")
+        assert again["id"] not in (first["id"], gone["id"])
+        ids = [j["id"] for j in _get(s.url, "/api/imports?sort=created_at").json()["data"]]
+        assert ids[-2:] == [first["id"], again["id"]]  # creation order kept
+
+
+def test_rules_switches_and_the_journal_survive_a_restart(state: str) -> None:
+    with _serve(state) as s:
+        fault = requests.post(f"{s.url}/_mock/faults", timeout=10, json={
+            "path": "/api/exports", "method": "POST", "status": 503, "times": 5}).json()
+        assert requests.put(f"{s.url}/_mock/rate_limits", json={"enabled": True},
+                            timeout=10).ok
+        job = _import(s.url, "J1")
+        r = requests.post(f"{s.url}/_mock/jobs/imports/{job['id']}/scenario", timeout=10,
+                          json={"interrupt_at": 50})
+        assert r.ok, r.text
+        journal = requests.get(f"{s.url}/_mock/requests", timeout=10).json()
+    with _serve(state) as s:
+        faults = requests.get(f"{s.url}/_mock/faults", timeout=10).json()
+        assert [f["id"] for f in faults["rules"]] == [fault["id"]]
+        assert requests.get(f"{s.url}/_mock/rate_limits", timeout=10).json()["enabled"] is True
+        r = requests.post(f"{s.url}/api/exports", headers=CL, timeout=10, data=json.dumps(
+            {"data": {"type": "exports", "attributes": {"resource_type": "skus"}}}))
+        assert r.status_code == 503  # the kept rule fires
+        kept = requests.get(f"{s.url}/_mock/requests", timeout=10).json()
+        assert kept["requests"][:len(journal["requests"])] == journal["requests"]
+        assert [e["path"] for e in journal["requests"]] == ["/api/imports"]
+        _clock(s.url, advance=3600)
+        assert _get(s.url, f"/api/imports/{job['id']}").json()["data"]["attributes"][
+            "status"] == "interrupted"  # the kept scenario
+
+
+def test_a_reset_namespace_stays_reset(state: str) -> None:
+    with _serve(state) as s:
+        job = _import(s.url, "R1")
+        assert requests.post(f"{s.url}/_mock/reset", json={"namespace": "default"},
+                             timeout=10).ok
+    with _serve(state) as s:
+        assert _get(s.url, f"/api/imports/{job['id']}").status_code == 404
+
+
+def test_rackspace_cleanups_survive_a_restart(state: str) -> None:
+    with _serve(state) as s:
+        r = requests.post(f"{s.url}/v2/123456/cleanups", headers=RS, timeout=10,
+                          json={"agent_id": AGENT, "state": "start_requested"})
+        assert r.status_code == 201, r.text
+        seen = _get(s.url, "/v2/123456/cleanups", RS).json()
+    with _serve(state) as s:
+        assert _get(s.url, "/v2/123456/cleanups", RS).json() == seen
