@@ -1,0 +1,241 @@
+"""Two replicas on one PostgreSQL database behave as one server: a job created through one is
+read, patched, interrupted and deleted through the other; the clock, fault rules and the journal
+are shared; ids never collide; and 100 clients spread over both lose and duplicate nothing.
+
+A read through one replica sees a write made through the other once its change notice arrived
+(well under a millisecond here), so reads of another replica's writes go through `eventually`;
+admin reads catch up first and agree at once."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import pytest
+import requests
+
+from mock_server import MockServer, Settings
+
+from .fixtures.durability import CL, Child
+from .fixtures.http import START_ISO
+
+T = TypeVar("T")
+ORDER = {"pending": 0, "in_progress": 1, "completed": 2, "interrupted": 2}
+
+
+def eventually(probe: Callable[[], T], ok: Callable[[T], bool], within: float = 5.0) -> T:
+    """`probe()` until `ok` says yes (a change notice is on its way), at most `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        value = probe()
+        if ok(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def pair(pg_url: str) -> Iterator[tuple[MockServer, MockServer]]:
+    settings = Settings(port=0, seed=7, frozen=True, start=START_ISO, state=pg_url,
+                        public_url="http://mock.test", limits=False)
+    with MockServer(settings) as a, MockServer(settings) as b:
+        yield a, b
+
+
+def _create(url: str, code: str, **attrs: Any) -> requests.Response:
+    return requests.post(f"{url}/api/imports", headers=CL, timeout=30, data=json.dumps(
+        {"data": {"type": "imports", "attributes": {
+            "resource_type": "skus", "inputs": [{"code": code, "name": code}], **attrs}}}))
+
+
+def _patch(url: str, job_id: str, **attrs: Any) -> requests.Response:
+    return requests.patch(f"{url}/api/imports/{job_id}", headers=CL, timeout=30, data=json.dumps(
+        {"data": {"type": "imports", "id": job_id, "attributes": attrs}}))
+
+
+def _job(url: str, job_id: str) -> requests.Response:
+    return requests.get(f"{url}/api/imports/{job_id}", headers=CL, timeout=30)
+
+
+def test_a_job_lives_across_replicas(pair: tuple[MockServer, MockServer]) -> None:
+    a, b = pair
+    created = _create(a.url, "X1", metadata={"by": "a"})
+    assert created.status_code == 201
+    job_id = created.json()["data"]["id"]
+    seen = _job(b.url, job_id)  # at once: a replica that finds no job catches up before a 404
+    assert seen.status_code == 200 and seen.json()["data"] == created.json()["data"]
+    assert _patch(b.url, job_id, metadata={"by": "b"}).status_code == 200
+    after = eventually(lambda: _job(a.url, job_id).json()["data"]["attributes"]["metadata"],
+                       lambda m: m == {"by": "b"})
+    assert after == {"by": "b"}
+    assert _patch(b.url, job_id, _interrupt=True).status_code == 200
+    status = eventually(lambda: _job(a.url, job_id).json()["data"]["attributes"]["status"],
+                        lambda s: s == "interrupted")
+    assert status == "interrupted"
+    assert requests.delete(f"{a.url}/api/imports/{job_id}", headers=CL,
+                           timeout=30).status_code == 204
+    assert eventually(lambda: _job(b.url, job_id).status_code, lambda s: s == 404) == 404
+
+
+def test_the_clock_rules_and_journal_are_shared(pair: tuple[MockServer, MockServer]) -> None:
+    a, b = pair
+    moved = requests.post(f"{a.url}/_mock/clock", json={"advance": 3600}, timeout=30).json()
+    assert requests.get(f"{b.url}/_mock/clock", timeout=30).json() == moved
+    job_id = _create(b.url, "C1").json()["data"]["id"]
+    requests.post(f"{b.url}/_mock/clock", json={"advance": 3600}, timeout=30)
+    assert eventually(lambda: _job(a.url, job_id).json()["data"]["attributes"]["status"],
+                      lambda s: s == "completed") == "completed"
+    rule = requests.post(f"{a.url}/_mock/faults", json={"path": "/api/exports", "status": 503},
+                         timeout=30).json()
+    assert [r["id"] for r in requests.get(f"{b.url}/_mock/faults",
+                                          timeout=30).json()["rules"]] == [rule["id"]]
+    export = {"data": {"type": "exports", "attributes": {"resource_type": "skus"}}}
+    refused = requests.post(f"{b.url}/api/exports", headers=CL, data=json.dumps(export),
+                            timeout=30)
+    assert refused.status_code == 503  # the rule added through A fires on B
+    paths = eventually(
+        lambda: [(e["method"], e["path"]) for e in
+                 requests.get(f"{a.url}/_mock/requests", timeout=30).json()["requests"]],
+        lambda seen: ("POST", "/api/exports") in seen)
+    assert paths[0] == ("POST", "/api/imports") and ("GET", f"/api/imports/{job_id}") in paths
+    assert ("POST", "/api/exports") in paths  # served by B, listed by A
+    assert requests.post(f"{b.url}/_mock/reset", json={}, timeout=30).ok
+    assert requests.get(f"{a.url}/_mock/faults", timeout=30).json()["rules"] == []
+    assert eventually(lambda: _job(a.url, job_id).status_code, lambda s: s == 404) == 404
+
+
+def test_concurrent_creates_through_both_replicas_get_distinct_ids(
+        pair: tuple[MockServer, MockServer]) -> None:
+    a, b = pair
+    made: list[str] = []
+    lock = threading.Lock()
+
+    def create(url: str, n: int) -> None:
+        for i in range(10):
+            r = _create(url, f"ID{n}-{i}")
+            assert r.status_code == 201, r.text
+            with lock:
+                made.append(r.json()["data"]["id"])
+
+    threads = [threading.Thread(target=create, args=(s.url, n))
+               for n, s in enumerate([a, b, a, b, a, b])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(made) == 60 and len(set(made)) == 60
+    for server in (a, b):
+        ids = eventually(lambda server=server: _all_ids(server.url), lambda ids: set(made) <= ids)
+        assert set(made) <= ids
+
+
+def _all_ids(url: str) -> set[str]:
+    r = requests.get(f"{url}/api/imports?page[size]=25&page[number]=1", headers=CL, timeout=30)
+    pages = r.json()["meta"]["page_count"]
+    out = {j["id"] for j in r.json()["data"]}
+    for page in range(2, pages + 1):
+        out |= {j["id"] for j in requests.get(
+            f"{url}/api/imports?page[size]=25&page[number]={page}", headers=CL,
+            timeout=30).json()["data"]}
+    return out
+
+
+@pytest.fixture
+def processes(pg_url: str) -> Iterator[tuple[Child, Child]]:
+    a = Child("--state", pg_url, "--frozen")
+    b = Child("--state", pg_url)
+    try:
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_a_hundred_clients_over_two_replica_processes(processes: tuple[Child, Child]) -> None:
+    """Each client creates, polls, interrupts and deletes through either replica at random."""
+    urls = [p.url for p in processes]
+    requests.post(f"{urls[0]}/_mock/clock", json={"resume": True, "speed": 60}, timeout=30)
+    created: dict[str, str] = {}  # id → the client that made it
+    deleted: set[str] = set()
+    problems: list[str] = []
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        rng = random.Random(n)
+        http = requests.Session()
+        http.headers.update(CL)
+        mine: list[str] = []
+        seen: dict[str, int] = {}
+        for step in range(6):
+            url = rng.choice(urls)
+            if not mine or rng.random() < 0.4:
+                r = http.post(f"{url}/api/imports", timeout=60, data=json.dumps({"data": {
+                    "type": "imports", "attributes": {"resource_type": "skus", "inputs": [
+                        {"code": f"H{n}-{step}", "name": "h"}]}}}))
+                if r.status_code != 201:
+                    problems.append(f"create {r.status_code} {r.text[:200]}")
+                    continue
+                job_id = r.json()["data"]["id"]
+                mine.append(job_id)
+                with lock:
+                    created[job_id] = str(n)
+                continue
+            job_id = rng.choice(mine)
+            before = seen.get(job_id, 0)
+
+            def read(url: str = url, job_id: str = job_id) -> requests.Response:
+                return http.get(f"{url}/api/imports/{job_id}", timeout=60)
+
+            # a write through the other replica shows once its notice arrived: until then a
+            # read may lag, but it must catch up, and a replica never goes back on itself
+            r = eventually(read, lambda r, before=before: r.status_code == 200 and ORDER[
+                r.json()["data"]["attributes"]["status"]] >= before)
+            if r.status_code != 200:
+                problems.append(f"read {job_id}: {r.status_code}")
+                continue
+            status = r.json()["data"]["attributes"]["status"]
+            if ORDER[status] < before:
+                problems.append(f"{job_id} moved backwards to {status}")
+            seen[job_id] = ORDER[status]
+            if status in ("pending", "in_progress") and rng.random() < 0.5:
+                r = http.patch(f"{url}/api/imports/{job_id}", timeout=60, data=json.dumps(
+                    {"data": {"type": "imports", "id": job_id, "attributes": {"_interrupt": True}}}))
+                if r.status_code not in (200, 422):
+                    problems.append(f"interrupt {r.status_code}")
+            elif status in ("completed", "interrupted"):
+                r = http.delete(f"{url}/api/imports/{job_id}", timeout=60)
+                if r.status_code != 204:
+                    problems.append(f"delete {r.status_code} {r.text[:200]}")
+                    continue
+                mine.remove(job_id)
+                with lock:
+                    deleted.add(job_id)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert not problems, problems[:10]
+    assert len(created) >= 100 and deleted
+
+    def listed(url: str) -> list[str]:
+        out: list[str] = []
+        page = 1
+        while True:
+            data = requests.get(f"{url}/api/imports?page[size]=25&page[number]={page}",
+                                headers=CL, timeout=30).json()["data"]
+            out.extend(j["id"] for j in data)
+            if len(data) < 25:
+                return out
+            page += 1
+
+    for url in urls:
+        ids = eventually(lambda url=url: listed(url),
+                         lambda ids: set(ids) & set(created) == set(created) - deleted)
+        assert len(ids) == len(set(ids)), "a job is listed twice"
+        assert set(ids) & set(created) == set(created) - deleted, url
+        assert len(ids) == len(created) - len(deleted) + len(set(ids) - set(created))
