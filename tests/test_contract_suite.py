@@ -16,6 +16,8 @@ import yaml
 from contract_tests.model import load_spec
 
 from .contract_run import run_contract
+from .fixtures.durability import Child
+from .fixtures.proxy import RoundRobin
 from .stateless_server import StatelessServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +89,20 @@ def test_full_suite_passes_against_a_mock_on_a_state_file(tmp_path: Path) -> Non
     for url in _serve("--state", str(tmp_path / "mock.db")):
         done = run_contract("--base-url", url, "--client-id", "ci", "--rackspace-token",
                             "ci-token", "--seed", "6", cwd=tmp_path)
+    _passed(done)
+
+
+def test_full_suite_passes_against_two_replicas_behind_a_round_robin_proxy(
+        pg_url: str, tmp_path: Path) -> None:
+    a, b = Child("--state", pg_url), Child("--state", pg_url)
+    try:
+        with RoundRobin([a.url, b.url]) as proxy:
+            done = run_contract("--base-url", proxy.url, "--client-id", "ci",
+                                "--rackspace-token", "ci-token", "--seed", "7", cwd=tmp_path)
+            assert min(proxy.sent.values()) > 100  # both replicas served the suite
+    finally:
+        a.stop()
+        b.stop()
     _passed(done)
 
 
