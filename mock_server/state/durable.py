@@ -219,6 +219,11 @@ class DurableStore(Store):
         tenant.rev = rev  # type: ignore[attr-defined]
         return tenant
 
+    def drop(self, key: TenantKey) -> None:
+        """Forget one tenant's copy (nothing marked); renderings made from it go stale."""
+        if self._tenants.pop(key, None) is not None:
+            self.generation += 1
+
     def forget(self, namespace: str | None) -> None:
         """Drop tenants as a reset through another replica did (nothing marked)."""
         cleared = list(self.marks.cleared)

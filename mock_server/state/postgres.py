@@ -11,7 +11,9 @@ what replicas need on top:
   writer at a time, unchanged; admin changes (clock, rules, resets) hold the exclusive lock
   every tenant write shares;
 - job id numbers come from one sequence (`mock_job_ids`): ids never collide;
-- every commit sends `NOTIFY mock_state` saying what changed, and replicas `LISTEN`;
+- every commit sends `NOTIFY mock_state` saying what changed; replicas `LISTEN`, catch up and
+  acknowledge, and the writer answers its client once every live replica has (the replicas
+  are the listening connections `pg_stat_activity` shows);
 - real time is the database's: each replica measures its clock's offset at connect, so a
   virtual clock running at speed 60 does not multiply the replicas' clock skew.
 
@@ -38,6 +40,7 @@ SCHEMA = 1
 CHANNEL = "mock_state"
 TENANT_LOCKS = 1  # advisory lock class of tenants (hashtext of the tenant key)
 GLOBAL_LOCK = (2, 0)  # shared by tenant writes, exclusive for admin changes
+REPLICA = "mock-server replica "  # application_name of each replica's listening connection
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS mock_meta (name text PRIMARY KEY, value bytea NOT NULL);
@@ -269,14 +272,29 @@ class PostgresState:
 
     # ---- what replicas share ---------------------------------------------------------------
 
-    async def listen(self, heard: Any) -> None:
-        """Call `heard(payload dict)` (on the database loop) for every change notice."""
-        self._listener = await self._asyncpg.connect(self.url)
+    async def listen(self, heard: Any, me: str) -> None:
+        """Call `heard(payload dict)` (on the database loop) for every change notice; the
+        listening connection names replica `me` (`peers` finds it while it lives)."""
+        self._listener = await self._asyncpg.connect(
+            self.url, server_settings={"application_name": f"{REPLICA}{me}"})
 
         def on_notice(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
             heard(json.loads(payload))
 
         await self._listener.add_listener(CHANNEL, on_notice)
+
+    async def peers(self, me: str) -> set[str]:
+        """The other replicas listening on this database now."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch("SELECT application_name FROM pg_stat_activity WHERE "
+                                    "datname = current_database() AND application_name LIKE $1",
+                                    REPLICA + "%")
+        return {r[0][len(REPLICA):] for r in rows} - {me}
+
+    async def notify(self, notice: dict[str, Any]) -> None:
+        """Send a notice to every replica."""
+        async with self._pool.acquire() as conn:
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(notice))
 
     async def catch_up(self, key: tuple[str, ...], since: int, conn: Any = None) -> Caught:
         """A tenant's rows written after revision `since`."""
@@ -336,13 +354,15 @@ class PostgresState:
         finally:
             await self._pool.release(conn)
 
-    async def commit(self, tx: Tx, batch: Batch, me: str) -> dict[tuple[str, ...], int]:
-        """Write a batch in the open transaction, tell the replicas, commit; returns the new
-        revision of every tenant written."""
+    async def commit(self, tx: Tx, batch: Batch, me: str, token: str
+                     ) -> tuple[dict[tuple[str, ...], int], bool]:
+        """Write a batch in the open transaction, tell the replicas (a notice they acknowledge
+        with `token`), commit; returns the new revision of every tenant written, and whether a
+        notice went out."""
         conn = tx.conn
         try:
             revs = await self._apply(conn, batch)
-            notice: dict[str, Any] = {"r": me}
+            notice: dict[str, Any] = {"r": me, "k": token}
             if batch.cleared:
                 notice["c"] = batch.cleared
             if batch.meta:
@@ -351,13 +371,14 @@ class PostgresState:
                 notice["all"] = 1
             elif tx.key in revs:
                 notice["t"], notice["v"] = tenant_text(tx.key), revs[tx.key]
-            if len(notice) > 1:
+            told = len(notice) > 2
+            if told:
                 await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(notice))
         except BaseException:
             await self._end(conn, tx.tr, commit=False)
             raise
         await self._end(conn, tx.tr, commit=True)
-        return revs
+        return revs, told
 
     async def rollback(self, tx: Tx) -> None:
         """Give up an open transaction."""

@@ -5,9 +5,10 @@ changes a tenant (a write, a read that applies due job effects, the first use of
 inside a transaction holding that tenant's lock: the copy catches up on what other replicas
 wrote, the handler runs unchanged, and what it changed is written, announced and committed
 before the answer goes out. Admin changes (clock, rules, resets, job scenarios) hold the lock
-every tenant write shares. Other replicas hear each commit (LISTEN) and catch up at once, so
-their reads, render caches and fast paths see it; a read that finds no job catches up once
-before answering 404.
+every tenant write shares. Other replicas hear each commit (LISTEN), catch up and acknowledge;
+the writer answers once every live replica has acknowledged, so a client that got its answer
+reads the change through any replica. A replica that does not acknowledge within ACK_WAIT is
+looked up again (a killed one is gone from `pg_stat_activity`) and no longer waited for.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .writer import GroupCommit
 
 log = logging.getLogger("mock_server.state")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ACK_WAIT = 2.0  # seconds a writer waits for another replica to acknowledge a change
 Handler = Callable[[web.Request, Any], Awaitable[web.StreamResponse]]
 
 
@@ -52,6 +54,9 @@ class SharedKeeper:
         self._admin = asyncio.Lock()
         self._latest: dict[TenantKey, int] = {}  # newest revision heard of, per tenant
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._peers: set[str] = set()  # the other live replicas
+        self._acks: dict[str, tuple[set[str], asyncio.Event]] = {}  # token → (still to ack, done)
+        self._tokens = 0
         self.fixture_jobs = 0  # ids a new tenant's fixture takes
         # the journal goes out within 50 ms: another replica's listing shows it that soon
         self.commits: GroupCommit[Batch] = GroupCommit(self._collect_journal, backend.write,
@@ -79,13 +84,16 @@ class SharedKeeper:
     async def start(self, app: web.Application | None = None) -> None:
         """Listen for other replicas' changes and start the journal writer."""
         self._loop = asyncio.get_running_loop()
-        await self.backend.run(self.backend.listen(self._heard))
+        await self.backend.run(self.backend.listen(self._heard, self.me))
+        self._peers = await self.backend.run(self.backend.peers(self.me))
+        await self.backend.run(self.backend.notify({"r": self.me, "hello": 1}))
         self.commits.start()
 
     async def close(self, app: web.Application | None = None) -> None:
         """Write the journal's last entries and close the database connections."""
         try:
             await self.commits.close()
+            await self.backend.run(self.backend.notify({"r": self.me, "bye": 1}))
         finally:
             self.backend.close()
 
@@ -104,6 +112,14 @@ class SharedKeeper:
     async def journal(self, namespace: str | None) -> list[Any]:
         """Every replica's journal entries (numbered in the database's order), oldest first."""
         await self.commits.flush()
+        if self._peers:  # every replica writes what it journaled so far, then says so
+            self._tokens += 1
+            token = f"{self.me}.{self._tokens}"
+            done = asyncio.Event()
+            done.token = token  # type: ignore[attr-defined]
+            self._acks[token] = (set(self._peers), done)
+            await self.backend.run(self.backend.notify({"r": self.me, "k": token, "flush": 1}))
+            await self._acknowledged(self._acks[token][0], done)
         for ns in {namespace} if namespace is not None else set():
             await self.backend.run(self.backend.trim_journal(ns, self.journal_size))
         rows = await self.backend.run(self.backend.journal(namespace))
@@ -150,37 +166,48 @@ class SharedKeeper:
 
     async def _locked(self, key: TenantKey | None, request: web.Request, call: Any,
                       handler: Handler) -> web.StreamResponse:
+        """Serve in a transaction holding the tenant's lock (None: the admin lock); answer once
+        it is committed and every live replica has it."""
         store = self._store
         assert store is not None
         local = self._admin if key is None else self._locks.setdefault(key, asyncio.Lock())
-        async with local:
-            tenant = store.peek(key) if key is not None else None
-            since = tenant.rev if tenant is not None else 0  # type: ignore[attr-defined]
-            ids = 0
-            if key is not None:  # a create takes one; a tenant's first use, its fixture's jobs
-                ids = (request.method == "POST") + (self.fixture_jobs if tenant is None else 0)
-            tx, caught = await self.backend.run(self.backend.begin(key, since, ids))
-            try:
-                if key is None:
-                    await self._follow_all()
-                elif caught is not None and caught.exists:
-                    self._absorb(key, caught)
-                token = RESERVED.set(list(tx.ids))  # ids only from the database's sequence
+        ack: tuple[set[str], asyncio.Event] | None = None
+        try:
+            async with local:  # one transaction per tenant at a time in this replica
+                tenant = store.peek(key) if key is not None else None
+                since = tenant.rev if tenant is not None else 0  # type: ignore[attr-defined]
+                ids = 0
+                if key is not None:  # a create takes one id; a tenant's first use, its fixture's
+                    ids = (request.method == "POST") + (self.fixture_jobs if tenant is None else 0)
+                tx, caught = await self.backend.run(self.backend.begin(key, since, ids))
                 try:
-                    resp = await handler(request, call)
-                finally:
-                    RESERVED.reset(token)
-            except MockError:
-                await self._commit(tx, key)  # effects applied before the refusal stay
-                raise
-            except BaseException:
-                await self.backend.run(self.backend.rollback(tx))
-                self._drop(key)  # the copy may hold what was never committed
-                raise
-            await self._commit(tx, key)
+                    if key is None:
+                        await self._follow_all()
+                    elif caught is not None and caught.exists:
+                        self._absorb(key, caught)
+                    elif tenant is not None and since > 0:
+                        store.drop(key)  # reset through another replica: start afresh
+                    token = RESERVED.set(list(tx.ids))  # ids only from the database's sequence
+                    try:
+                        resp = await handler(request, call)
+                    finally:
+                        RESERVED.reset(token)
+                except MockError:
+                    ack = await self._commit(tx, key)  # effects applied before a refusal stay
+                    raise
+                except BaseException:
+                    await self.backend.run(self.backend.rollback(tx))
+                    self._drop(key)  # the copy may hold what was never committed
+                    raise
+                ack = await self._commit(tx, key)
             return resp
+        finally:
+            if ack is not None:  # outside the lock: the other replicas take theirs to follow
+                await self._acknowledged(*ack)
 
-    async def _commit(self, tx: Any, key: TenantKey | None) -> None:
+    async def _commit(self, tx: Any, key: TenantKey | None
+                      ) -> tuple[set[str], asyncio.Event] | None:
+        """Write what the request changed; returns what to wait for (the replicas' acks)."""
         store = self._store
         assert store is not None
         batch = Batch()
@@ -192,9 +219,15 @@ class SharedKeeper:
                     batch.meta[name] = self._written[name] = raw
             if self._journal is not None:
                 _, _, batch.journal_cleared = self._journal.since(self._journal.last)
+        self._tokens += 1
+        token = f"{self.me}.{self._tokens}"
+        waiting = set(self._peers)
+        done = asyncio.Event()
+        self._acks[token] = (waiting, done)
         try:
-            revs = await self.backend.run(self.backend.commit(tx, batch, self.me))
+            revs, told = await self.backend.run(self.backend.commit(tx, batch, self.me, token))
         except Exception as exc:  # noqa: BLE001 - the client must not take it as done
+            del self._acks[token]
             log.error("mock-server: state not written: %s", exc)
             self._drop(key)
             raise NotSaved(f"The change could not be saved ({exc}); read the resource again "
@@ -204,6 +237,25 @@ class SharedKeeper:
             if tenant is not None:
                 tenant.rev = rev  # type: ignore[attr-defined]
             self._latest[k] = max(self._latest.get(k, 0), rev)
+        if not told or not waiting:
+            del self._acks[token]
+            return None
+        done.token = token  # type: ignore[attr-defined]
+        return waiting, done
+
+    async def _acknowledged(self, waiting: set[str], done: asyncio.Event) -> None:
+        """Wait until every live replica has the change (a dead one is dropped after a while)."""
+        try:
+            await asyncio.wait_for(done.wait(), ACK_WAIT)
+        except TimeoutError:
+            live = await self.backend.run(self.backend.peers(self.me))
+            gone = waiting - live
+            log.warning("mock-server: replica(s) %s did not acknowledge a change in %s s%s",
+                        ", ".join(sorted(waiting)), ACK_WAIT,
+                        "; they are gone" if gone == waiting else "")
+            self._peers &= live
+        finally:
+            self._acks.pop(done.token, None)  # type: ignore[attr-defined]
 
     def _drop(self, key: TenantKey | None) -> None:
         """Forget a copy that may differ from the database (it is read again on next use)."""
@@ -212,11 +264,7 @@ class SharedKeeper:
         if key is None:
             store.forget(None)
         else:
-            tenant = store.peek(key)
-            if tenant is not None:
-                tenant.rev = -1  # type: ignore[attr-defined]
-                self._latest[key] = max(self._latest.get(key, 0), 0)
-                store._tenants.pop(key, None)  # noqa: SLF001
+            store.drop(key)
 
     # ---- following other replicas ------------------------------------------------------------
 
@@ -229,30 +277,40 @@ class SharedKeeper:
         self._latest[key] = max(self._latest.get(key, 0), caught.rev)
 
     async def _follow(self, key: TenantKey) -> None:
-        """Catch one tenant's copy up with the database."""
+        """Catch one tenant's copy up with the database. No lock: a transaction of this
+        replica on the tenant holds the database's lock, so its copy is already as new."""
         store = self._store
         assert store is not None
-        async with self._locks.setdefault(key, asyncio.Lock()):
+        for _ in range(3):
             tenant = store.peek(key)
             since = tenant.rev if tenant is not None else 0  # type: ignore[attr-defined]
             caught = await self.backend.run(self.backend.catch_up(key, since))
             tenant = store.peek(key)
-            if since == (tenant.rev if tenant is not None else 0):  # type: ignore[attr-defined]
-                self._absorb(key, caught)
+            if since != (tenant.rev if tenant is not None else 0):  # type: ignore[attr-defined]
+                continue  # the copy moved meanwhile: look again
+            if caught.rev > since or not caught.exists:
+                if caught.exists:
+                    self._absorb(key, caught)
+                elif tenant is not None and not self._busy(key):
+                    store.drop(key)
+            return
+
+    def _busy(self, key: TenantKey) -> bool:
+        lock = self._locks.get(key)
+        return lock is not None and lock.locked()
 
     async def _follow_all(self) -> None:
-        """Catch every tenant up, and forget the ones a reset dropped (admin changes)."""
+        """Catch every tenant up, and the server-wide values (admin changes, resets)."""
         store = self._store
         assert store is not None
         revs = await self.backend.run(self.backend.revisions())
         for tenant in list(store.tenants()):
-            if tenant.key not in revs:
-                store._tenants.pop(tenant.key, None)  # noqa: SLF001
+            if tenant.key not in revs and tenant.rev > 0 and not self._busy(tenant.key):  # type: ignore[attr-defined]
+                store.drop(tenant.key)  # a reset dropped it
         for key, rev in revs.items():
             tenant = store.peek(key)
             if tenant is None or tenant.rev < rev:  # type: ignore[attr-defined]
-                self._absorb(key, await self.backend.run(self.backend.catch_up(
-                    key, tenant.rev if tenant is not None else 0)))  # type: ignore[attr-defined]
+                await self._follow(key)
         meta = await self.backend.run(self.backend.meta())
         for name, (_, restore) in self._values.items():
             raw = meta.get(name)
@@ -269,17 +327,46 @@ class SharedKeeper:
     def _react(self, notice: dict[str, Any]) -> None:
         store = self._store
         assert store is not None
-        if "t" in notice:
+        sender = notice["r"]
+        if "ack" in notice:
+            found = self._acks.get(notice["ack"])
+            if found is not None:
+                found[0].discard(sender)
+                if not found[0]:
+                    found[1].set()
+            return
+        if "hello" in notice or "bye" in notice:
+            if "hello" in notice:
+                self._peers.add(sender)
+            else:
+                self._peers.discard(sender)
+                for waiting, done in self._acks.values():
+                    waiting.discard(sender)
+                    if not waiting:
+                        done.set()
+            return
+        if "flush" in notice:
+            task = asyncio.ensure_future(self.commits.flush())
+        elif "t" in notice:
             key = tenant_key(notice["t"])
             self._latest[key] = max(self._latest.get(key, 0), int(notice["v"]))
             task = asyncio.ensure_future(self._follow(key))
         else:
             for ns in notice.get("c", ()):
-                store.forget(ns)
-                if self._journal is not None:
+                for tenant in list(store.tenants(ns)):
+                    if not self._busy(tenant.key):  # a busy one finds out in its transaction
+                        store.drop(tenant.key)
+                if self._journal is not None:  # the database's rows went with the reset
+                    noted, self._journal.cleared = self._journal.cleared, None
                     self._journal.clear(ns)
+                    self._journal.cleared = noted
             task = asyncio.ensure_future(self._follow_admin())
         task.add_done_callback(_report)
+        if "k" in notice:  # the writer answers its client once every replica has it
+            self._peers.add(sender)
+            task.add_done_callback(lambda _: asyncio.ensure_future(self.backend.run(
+                self.backend.notify({"r": self.me, "ack": notice["k"]}))).add_done_callback(
+                    _report))
 
     async def _follow_admin(self) -> None:
         async with self._admin:
