@@ -22,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-peers", action="store_true", help="skip Prism and connexion")
     parser.add_argument("--no-contract", action="store_true", help="skip timing the contract suite")
     parser.add_argument("--servers", help="comma-separated subset of "
-                        "ours,uvloop,before,ceiling,prism,connexion (ours always runs)")
+                        "ours,uvloop,before,ceiling,prism,connexion,state (ours always runs)")
     parser.add_argument("--before", help="git revision measured as 'before the redesign' "
                         "(default: d2c7ae6)")
     parser.add_argument("--no-scaling", action="store_true",

@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,8 @@ class Options:
     contract: bool = True
     out: Path = OUT
     quick: bool = False
-    servers: tuple[str, ...] = ("ours", "uvloop", "before", "ceiling", "prism", "connexion")
+    servers: tuple[str, ...] = ("ours", "uvloop", "before", "ceiling", "prism", "connexion",
+                                "state")
     before: str = "d2c7ae6"  # the last commit before "One authority for job state" (issue 16)
     scaling: bool = True
 
@@ -131,6 +133,12 @@ class Contender:
     run: Running
     loads: dict[str, Workload]
     best: dict[str, Result] = field(default_factory=dict)
+    pids: Callable[[], list[int]] | None = None  # every process it runs on (default: run's)
+    urls: list[str] | None = None  # replicas driven at once (default: run's url)
+
+    def processes(self) -> list[int]:
+        """The processes whose CPU time is the server's."""
+        return self.pids() if self.pids is not None else [self.run.proc.pid]
 
 
 def _ours(spec: ServerSpec, opts: Options, report: Report, tok: str, server_core: int | None,
@@ -202,8 +210,8 @@ def compare(contenders: list[Contender], opts: Options, report: Report,
             for c, wl in live:
                 if wl != name:
                     continue
-                r = measure(c.run.url, c.loads[wl], c.run.spec.name, opts.seconds, load_core,
-                            opts.warmup, c.run.proc.pid)
+                r = measure(c.urls or c.run.url, c.loads[wl], c.run.spec.name, opts.seconds,
+                            load_core, opts.warmup, c.processes())
                 print(f"  {wl} {c.run.spec.name:20s} {r.rps:9.0f} req/s  p50 {r.p50_ms:7.2f} ms  "
                       f"p99 {r.p99_ms:7.2f} ms  cpu {r.cpu_us or 0:6.0f} µs/req  "
                       f"errors {r.errors}", flush=True)
@@ -334,6 +342,7 @@ def run(opts: Options) -> Report:
     tok = token()
 
     contenders: list[Contender] = []
+    rig = None
     try:
         mine, (single, running), ids, bodies = _ours(servers.ours(), opts, report, tok, server_core)
         contenders.append(mine)
@@ -361,10 +370,19 @@ def run(opts: Options) -> Report:
             peer = _peer(server_spec, name, peer_loads, opts, report, server_core)
             if peer is not None:
                 contenders.append(peer)
+        if "state" in opts.servers:
+            from . import state
+
+            kept, rig = state.contenders(
+                opts, report, tok, server_core,
+                lambda spec: _ours(spec, opts, report, tok, server_core)[0])
+            contenders.extend(kept)
         compare(contenders, opts, report, load_core)
     finally:
         for c in contenders:
             servers.stop(c.run)
+        if rig is not None:
+            rig.stop()
     if opts.scaling:
         scaling_and_memory(opts, report, tok, server_core, load_core)
         print("spec generation", flush=True)

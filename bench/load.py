@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -160,16 +161,40 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(url: str, workload: Workload, server: str, seconds: float, core: int | None,
-            warmup: float = 1.0, pid: int | None = None) -> Result:
-    """Warm up, then measure one cell with the best load generator available."""
-    drive = (lambda s: run_wrk(url, workload, server, s, core)) if have_wrk() else (
-        lambda s: run_python(url, workload, server, s))
+def run_wrk_spread(urls: Sequence[str], workload: Workload, server: str, seconds: float,
+                   core: int | None) -> Result:
+    """Drive several replicas at once, as a load balancer would: one wrk per URL, the
+    connections shared out; requests and errors add up, latency is the worst of them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    each = max(1, CONNECTIONS // len(urls))
+    with ThreadPoolExecutor(len(urls)) as pool:
+        parts = list(pool.map(lambda u: run_wrk(u, workload, server, seconds, core, each), urls))
+    n = sum(p.requests for p in parts)
+    return replace(parts[0], rps=sum(p.rps for p in parts), requests=n,
+                   errors=sum(p.errors for p in parts), p50_ms=max(p.p50_ms for p in parts),
+                   p99_ms=max(p.p99_ms for p in parts))
+
+
+def measure(url: str | Sequence[str], workload: Workload, server: str, seconds: float,
+            core: int | None, warmup: float = 1.0, pid: int | Sequence[int] | None = None
+            ) -> Result:
+    """Warm up, then measure one cell with the best load generator available; `url`: the
+    server, or its replicas (driven at once); `pid`: the server's process (or processes:
+    replicas and their database), whose CPU time is summed."""
+    if not isinstance(url, str):
+        urls = list(url)
+        drive = (lambda s: run_wrk_spread(urls, workload, server, s, core)) if have_wrk() \
+            else (lambda s: run_python(urls[0], workload, server, s))
+    else:
+        drive = (lambda s, url=url: run_wrk(url, workload, server, s, core)) if have_wrk() \
+            else (lambda s, url=url: run_python(url, workload, server, s))
     if warmup > 0:
         drive(warmup)
-    before = cpu_seconds(pid) if pid else 0.0
+    pids = [] if pid is None else [pid] if isinstance(pid, int) else list(pid)
+    before = {p: cpu_seconds(p) for p in pids}
     result = drive(seconds)
-    if pid and result.requests:
-        spent = cpu_seconds(pid) - before
+    if pids and result.requests:
+        spent = sum(cpu_seconds(p) - t for p, t in before.items())
         result = replace(result, cpu_us=1e6 * spent / result.requests)
     return result

@@ -156,6 +156,45 @@ def cpu_ratio_table(cells: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+# (backend, workload) → the least "memory CPU / backend CPU" per request (issue: durable state)
+STATE_TARGETS = {("SQLite", "w1"): 0.8, ("SQLite", "w1r"): 0.8, ("SQLite", "w3"): 0.5,
+                 ("PostgreSQL", "w1"): 0.7, ("PostgreSQL", "w1r"): 0.7}
+REPLICAS_TARGET = 1.2  # two replicas' CPU per request (with PostgreSQL) over one replica's
+
+
+def state_table(cells: list[dict[str, Any]]) -> list[str]:
+    """Memory against each state backend: CPU per request of every server-side process, as a
+    throughput ratio (memory µs / backend µs), and what a second replica costs."""
+    from .state import PG_ONE, PG_TWO, SQLITE
+
+    names = {"SQLite": SQLITE, "PostgreSQL": PG_ONE}
+    out = ["| workload | memory µs/req | SQLite µs/req (× memory) | PostgreSQL, 1 replica µs/req "
+           "(× memory) | 2 replicas µs/req (÷ 1 replica) |", "|---|---|---|---|---|"]
+    for wl in WORKLOADS:
+        mine = _cell(cells, OURS, wl)
+        if not mine or not mine.get("cpu_us"):
+            continue
+        row = [wl, f"{mine['cpu_us']:.0f} ({mine['rps']:,.0f} req/s)"]
+        for label, server in names.items():
+            c = _cell(cells, server, wl)
+            if not c or not c.get("cpu_us") or not c["valid"]:
+                row.append("n/a")
+                continue
+            ratio = mine["cpu_us"] / c["cpu_us"]
+            target = STATE_TARGETS.get((label, wl))
+            mark = "" if target is None else f", target ≥ {target:g}× {'✅' if ratio >= target else '❌'}"
+            row.append(f"{c['cpu_us']:.0f} ({ratio:.2f}×{mark}; {c['rps']:,.0f} req/s)")
+        one, two = _cell(cells, PG_ONE, wl), _cell(cells, PG_TWO, wl)
+        if one and two and one.get("cpu_us") and two.get("cpu_us") and two["valid"]:
+            ratio = two["cpu_us"] / one["cpu_us"]
+            row.append(f"{two['cpu_us']:.0f} ({ratio:.2f}×, target ≤ {REPLICAS_TARGET:g}× "
+                       f"{'✅' if ratio <= REPLICAS_TARGET else '❌'}; {two['rps']:,.0f} req/s)")
+        else:
+            row.append("n/a")
+        out.append("| " + " | ".join(row) + " |")
+    return out
+
+
 def scaling_lines(scaling: list[dict[str, Any]]) -> list[str]:
     """w2 at each store size, relative to the smallest."""
     if not scaling:
@@ -244,6 +283,15 @@ def render(report: dict[str, Any], notes: str = "") -> str:
         *cpu_ratio_table(report["cells"]),
         "",
     ]
+    if any(c["server"].startswith(OURS + " · ") for c in report["cells"]):
+        lines += ["## State backends (`--state`)", "",
+                  "CPU time per request of every server-side process: the replica(s) and, for "
+                  "PostgreSQL, the database server (fsync on; all pinned to the server core; the "
+                  "two replicas are driven at once, a wrk each with half the connections, as "
+                  "a load balancer spreads them). A ratio below 1× "
+                  "means the backend spends more CPU per request than memory. Writes are "
+                  "committed before they are answered; with two replicas also acknowledged by "
+                  "the other one.", "", *state_table(report["cells"]), ""]
     if report["skipped"]:
         lines += ["Not measured:", ""]
         lines += [f"- {name}: {why}" for name, why in report["skipped"].items()]

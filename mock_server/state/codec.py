@@ -163,10 +163,11 @@ def _pairs(headers: Any) -> list[list[str]]:
 
 
 def encode_entry(e: Entry) -> bytes:
-    """A journal entry's stored bytes (headers as pairs, bodies as text or base64)."""
+    """A journal entry's stored bytes: headers as pairs, bodies as the text the admin API shows
+    (at most BODY_CAP characters: what is kept is what can be seen)."""
     return dumps([e.seq, e.at, e.namespace, e.method, e.path, e.query, e.operation,
-                  _pairs(e.raw_request_headers), e.raw_request_body, e.status,
-                  _pairs(e.raw_response_headers), e.raw_response_body, e.duration_ms, e.fault])
+                  _pairs(e.raw_request_headers), e.request_body, e.status,
+                  _pairs(e.raw_response_headers), e.response_body, e.duration_ms, e.fault])
 
 
 def decode_entry(raw: bytes | str | memoryview) -> Entry:

@@ -197,8 +197,8 @@ class PostgresState:
             return
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SET LOCAL synchronous_commit = off")  # a journal, not a promise
-            await conn.executemany("INSERT INTO mock_journal (namespace, body) VALUES ($1, $2)",
-                                   [(ns, body) for _, ns, body in batch.journal])
+            await conn.copy_records_to_table("mock_journal", columns=("namespace", "body"),
+                                             records=[(ns, body) for _, ns, body in batch.journal])
 
     async def trim_journal(self, namespace: str, size: int) -> None:
         """Keep the newest `size` entries of a namespace."""

@@ -1,0 +1,82 @@
+"""The state backends measured beside memory in the same run: a state file (SQLite), one
+PostgreSQL replica, and two PostgreSQL replicas driven at once. Every server-side process
+(replicas, PostgreSQL) is pinned to the server core, and a cell's CPU time per request sums them
+all: on a 2-core machine CPU per request, not raw throughput, says what sharing costs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import servers
+from .servers import Running, ServerSpec
+
+if TYPE_CHECKING:
+    from .harness import Contender, Options, Report
+
+SQLITE = "mock-server · SQLite"
+PG_ONE = "mock-server · PostgreSQL"
+PG_TWO = "mock-server · 2 PostgreSQL replicas"
+
+
+class StateRig:
+    """What the state contenders run on, stopped together."""
+
+    def __init__(self) -> None:
+        self.postgres: list[object] = []
+        self.extra: list[Running] = []
+
+    def stop(self) -> None:
+        """Stop the replicas behind the proxy and the PostgreSQL servers."""
+        for run in self.extra:
+            servers.stop(run)
+        for pg in self.postgres:
+            pg.stop()  # type: ignore[attr-defined]
+
+
+def _database(rig: StateRig, core: int | None) -> tuple[str, Callable[[], list[int]]]:
+    """A fresh PostgreSQL server (fsync on, as a real one) and a database on it."""
+    sys.path.insert(0, str(servers.ROOT))
+    from tests.fixtures.postgres import Postgres  # the tests' throw-away server
+
+    pg = Postgres(durable=True)
+    rig.postgres.append(pg)
+    if core is not None:  # its backends are forked later and inherit this
+        for pid in pg.pids():
+            os.sched_setaffinity(pid, {core})
+    return pg.new_database(), pg.pids
+
+
+def contenders(opts: Options, report: Report, tok: str, core: int | None,
+               start: Callable[[ServerSpec], Contender]) -> tuple[list[Contender], StateRig]:
+    """Start and seed each state backend (`start` seeds one the way memory is seeded)."""
+    rig = StateRig()
+    out: list[Contender] = []
+    try:
+        db = Path(opts.out) / "bench-state.db"
+        for f in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+            f.unlink(missing_ok=True)
+        out.append(start(servers.ours(("--state", str(db)), SQLITE)))
+        url, pg_pids = _database(rig, core)
+        one = start(servers.ours(("--state", url), PG_ONE))
+        one.pids = lambda one=one: [one.run.proc.pid, *pg_pids()]
+        out.append(one)
+        # What a second replica costs: two replicas driven at once (a wrk each, the
+        # connections shared out, as a load balancer spreads them) against one.
+        url, pg_pids = _database(rig, core)
+        first = start(servers.ours(("--state", url), PG_TWO))
+        second = servers.start(servers.ours(("--state", url), f"{PG_TWO} (2)"), core,
+                               opts.out / "logs")
+        rig.extra.append(second)
+        first.urls = [first.run.url, second.url]
+        first.pids = lambda: [first.run.proc.pid, second.proc.pid, *pg_pids()]
+        out.append(first)
+    except BaseException:
+        for c in out:
+            servers.stop(c.run)
+        rig.stop()
+        raise
+    return out, rig
