@@ -155,9 +155,12 @@ def run_python(url: str, workload: Workload, server: str, seconds: float,
                   errors, "python")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, gone: float = 0.0) -> float:
+    """User + system CPU time a process has used so far (from /proc); `gone` if it exited."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return gone
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -194,7 +197,7 @@ def measure(url: str | Sequence[str], workload: Workload, server: str, seconds: 
     pids = [] if pid is None else [pid] if isinstance(pid, int) else list(pid)
     before = {p: cpu_seconds(p) for p in pids}
     result = drive(seconds)
-    if pids and result.requests:
-        spent = sum(cpu_seconds(p) - t for p, t in before.items())
+    if pids and result.requests:  # a process gone meanwhile (a database connection) adds 0
+        spent = sum(cpu_seconds(p, t) - t for p, t in before.items())
         result = replace(result, cpu_us=1e6 * spent / result.requests)
     return result

@@ -1,6 +1,7 @@
 """Two replicas on one PostgreSQL database behave as one server: a job created through one is
 read, patched, interrupted and deleted through the other; the clock, fault rules and the journal
-are shared; ids never collide; and 100 clients spread over both lose and duplicate nothing.
+and rate-limit windows are shared; ids never collide; and 100 clients spread over both lose and
+duplicate nothing.
 
 A write is answered once every replica has it, so a read through the other replica right after
 the answer sees it."""
@@ -86,6 +87,21 @@ def test_the_clock_rules_and_journal_are_shared(pair: tuple[MockServer, MockServ
     assert requests.post(f"{b.url}/_mock/reset", json={}, timeout=30).ok
     assert requests.get(f"{a.url}/_mock/faults", timeout=30).json()["rules"] == []
     assert _job(a.url, job_id).status_code == 404
+
+
+def test_rate_limit_windows_are_counted_across_replicas(
+        pair: tuple[MockServer, MockServer]) -> None:
+    a, b = pair
+    assert requests.put(f"{a.url}/_mock/rate_limits", json={"enabled": True}, timeout=30).ok
+    limits = requests.get(f"{b.url}/_mock/rate_limits", timeout=30).json()
+    assert limits["enabled"] is True
+    burst = int(limits["burst"]["cacheable"]["limit"] * limits["test_factor"])  # test mode
+    statuses = []
+    for n in range(burst + 1):  # the frozen clock keeps every request in the window
+        r = requests.get(f"{(a, b)[n % 2].url}/api/imports", headers=CL, timeout=30)
+        statuses.append(r.status_code)
+    assert statuses[:burst] == [200] * burst and statuses[burst] == 429, statuses[-3:]
+    assert r.headers["X-Ratelimit-Limit"] == str(burst) and "Retry-After" in r.headers
 
 
 def test_concurrent_creates_through_both_replicas_get_distinct_ids(

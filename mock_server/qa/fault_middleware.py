@@ -93,9 +93,13 @@ def fault_middleware(faults: FaultSet, limiter: RateLimiter, clock: VirtualClock
         org = claims.get("organization")
         slug = org.get("slug") if isinstance(org, dict) else None
         mode = "test" if claims.get("test", True) else "live"
-        verdict = limiter.check(namespace, request.path, request.method, endpoint,
-                                slug if isinstance(slug, str) else None, mode,
-                                request.remote or "", now)
+        args = (namespace, request.path, request.method, endpoint,
+                slug if isinstance(slug, str) else None, mode, request.remote or "")
+        if limiter.shared is None:
+            verdict = limiter.check(*args, now)
+        else:  # replicas: the windows are counted in the shared database
+            plan = limiter.plan(*args)
+            verdict = None if plan is None else await limiter.shared(plan, now)
         if verdict is not None and not verdict.allowed:
             request[FAULT_NOTE] = "rate_limit"
             return _limited(verdict, request.path, "the vendor's rate limit")

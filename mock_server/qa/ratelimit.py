@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -145,6 +145,9 @@ class RateLimiter:
         self.enabled = enabled
         self._logs: dict[tuple[str, ...], SlidingLog] = {}
         self._lock = threading.Lock()
+        # Replicas count in one shared place instead (state/shared.py): (plan, now) → verdict.
+        self.shared: Callable[[list[tuple[tuple[str, ...], Window]], float],
+                              Awaitable[Verdict]] | None = None
 
     def enable(self, on: bool = True) -> None:
         """Switch the vendor limits on or off (windows restart empty)."""
@@ -181,6 +184,16 @@ class RateLimiter:
     def check(self, namespace: str, path: str, method: str, endpoint: str,
               org: str | None, mode: str, client: str, now: float) -> Verdict | None:
         """The verdict for one request, or None when no vendor limit covers it."""
+        plan = self.plan(namespace, path, method, endpoint, org, mode, client)
+        if plan is None:
+            return None
+        with self._lock:
+            logs = [(self._logs.setdefault(key, SlidingLog()), window) for key, window in plan]
+            return check_windows(logs, now)
+
+    def plan(self, namespace: str, path: str, method: str, endpoint: str,
+             org: str | None, mode: str, client: str) -> list[tuple[tuple[str, ...], Window]] | None:
+        """The windows (key, limit) one request counts in, or None when no limit covers it."""
         if not self.enabled:
             return None
         plan: list[tuple[tuple[str, ...], Window]]
@@ -197,9 +210,7 @@ class RateLimiter:
             ]
         else:
             return None  # notes: rackspace_cleanups.md §8 Limits — nothing applies to cleanups
-        with self._lock:
-            logs = [(self._logs.setdefault(key, SlidingLog()), window) for key, window in plan]
-            return check_windows(logs, now)
+        return plan
 
     def as_dict(self) -> dict[str, Any]:
         """State and numbers, as the admin API shows them."""

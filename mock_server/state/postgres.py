@@ -39,6 +39,7 @@ T = TypeVar("T")
 SCHEMA = 1
 CHANNEL = "mock_state"
 TENANT_LOCKS = 1  # advisory lock class of tenants (hashtext of the tenant key)
+RATE_LOCKS = 4  # advisory lock class of rate-limit windows
 GLOBAL_LOCK = (2, 0)  # shared by tenant writes, exclusive for admin changes
 REPLICA = "mock-server replica "  # application_name of each replica's listening connection
 
@@ -61,6 +62,9 @@ CREATE TABLE IF NOT EXISTS mock_journal (id bigserial PRIMARY KEY, namespace tex
     body bytea NOT NULL);
 CREATE INDEX IF NOT EXISTS mock_journal_namespace ON mock_journal (namespace, id);
 CREATE SEQUENCE IF NOT EXISTS mock_job_ids;
+CREATE TABLE IF NOT EXISTS mock_rate (namespace text NOT NULL, key text NOT NULL,
+    at double precision NOT NULL);
+CREATE INDEX IF NOT EXISTS mock_rate_key ON mock_rate (key, at);
 """
 
 
@@ -126,8 +130,9 @@ class PostgresState:
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
 
     async def _open(self, pool_size: int) -> None:
-        self._pool = await self._asyncpg.create_pool(self.url, min_size=1, max_size=pool_size,
-                                                     command_timeout=60)
+        self._pool = await self._asyncpg.create_pool(  # connections kept: no reconnect storms
+            self.url, min_size=1, max_size=pool_size, command_timeout=60,
+            max_inactive_connection_lifetime=0)
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(3, 0)")  # one migrator at a time
             await self._migrate(conn)
@@ -244,7 +249,8 @@ class PostgresState:
     async def _reset(self) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *GLOBAL_LOCK)
-            await conn.execute("TRUNCATE mock_jobs, mock_records, mock_tenants, mock_journal")
+            await conn.execute("TRUNCATE mock_jobs, mock_records, mock_tenants, mock_journal, "
+                               "mock_rate")
             await conn.execute("DELETE FROM mock_meta WHERE name != 'schema'")
             await conn.execute("SELECT pg_notify($1, $2)", CHANNEL,
                                json.dumps({"r": "", "c": [None]}))
@@ -385,8 +391,10 @@ class PostgresState:
         await self._end(tx.conn, tx.tr, commit=False)
 
     async def _apply(self, conn: Any, batch: Batch) -> dict[tuple[str, ...], int]:
+        if "rate_limits" in batch.meta:  # switched on or off: the windows start empty
+            await conn.execute("DELETE FROM mock_rate")
         for ns in batch.cleared:
-            for table in ("mock_jobs", "mock_records", "mock_tenants"):
+            for table in ("mock_jobs", "mock_records", "mock_tenants", "mock_rate"):
                 if ns is None:
                     await conn.execute(f"DELETE FROM {table}")  # noqa: S608
                 else:
@@ -437,6 +445,29 @@ class PostgresState:
             await conn.execute("INSERT INTO mock_meta VALUES ($1, $2) ON CONFLICT DO NOTHING",
                                name, value)
             return bytes(await conn.fetchval("SELECT value FROM mock_meta WHERE name=$1", name))
+
+    async def count_rate(self, plan: list[tuple[str, str, int, float]], now: float
+                         ) -> tuple[bool, list[tuple[int, float | None]]]:
+        """Count one request in rate-limit windows shared by every replica: `plan` holds
+        (namespace, key, limit, interval) per window. Returns whether it was admitted and,
+        per window, how many requests it held before and its oldest instant."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SET LOCAL synchronous_commit = off")  # counts, not promises
+            for key in sorted({key for _, key, _, _ in plan}):
+                await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                                   RATE_LOCKS, key)
+            seen = []
+            for _, key, _, interval in plan:
+                await conn.execute("DELETE FROM mock_rate WHERE key=$1 AND at <= $2", key,
+                                   now - interval)
+                row = await conn.fetchrow("SELECT count(*) n, min(at) oldest FROM mock_rate "
+                                          "WHERE key=$1", key)
+                seen.append((int(row["n"]), row["oldest"]))
+            admitted = all(n < limit for (n, _), (_, _, limit, _) in zip(seen, plan, strict=True))
+            if admitted:
+                await conn.executemany("INSERT INTO mock_rate VALUES ($1, $2, $3)",
+                                       [(ns, key, now) for ns, key, _, _ in plan])
+        return admitted, seen
 
     async def meta(self) -> dict[str, bytes]:
         """The server-wide values."""

@@ -26,6 +26,7 @@ from aiohttp import web
 from ..domain.errors import MockError, NotFound
 from ..domain.store import RESERVED, TenantKey
 from ..qa.journal import Journal
+from ..qa.ratelimit import Verdict, Window
 from . import codec
 from .durable import Batch, DurableStore
 from .errors import NotSaved
@@ -124,6 +125,24 @@ class SharedKeeper:
             await self.backend.run(self.backend.trim_journal(ns, self.journal_size))
         rows = await self.backend.run(self.backend.journal(namespace))
         return [replace(codec.decode_entry(raw), seq=seq) for seq, raw in rows]
+
+    # ---- rate limits: windows every replica counts in ------------------------------------------
+
+    async def rate_limit(self, plan: list[tuple[tuple[str, ...], Window]], now: float
+                         ) -> Verdict:
+        """RateLimiter.shared: the verdict for one request from the shared windows (the same
+        rule as `ratelimit.check_windows`)."""
+        rows = [(key[0], "\x1f".join(key), w.limit, w.interval) for key, w in plan]
+        admitted, seen = await self.backend.run(self.backend.count_rate(rows, now))
+        if not admitted:
+            for (used, oldest), (_, window) in zip(seen, plan, strict=True):
+                if used >= window.limit:
+                    wait = oldest + window.interval - now if oldest is not None \
+                        else window.interval
+                    return Verdict(False, window.limit, window.interval, 0, max(0.0, wait))
+        worst = min(((w.limit - used - 1, w) for (used, _), (_, w) in zip(seen, plan, strict=True)),
+                    key=lambda pair: pair[0])
+        return Verdict(True, worst[1].limit, worst[1].interval, worst[0])
 
     # ---- requests --------------------------------------------------------------------------
 
