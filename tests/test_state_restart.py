@@ -151,3 +151,15 @@ def test_rackspace_cleanups_survive_a_restart(state: str) -> None:
         seen = _get(s.url, "/v2/123456/cleanups", RS).json()
     with _serve(state) as s:
         assert _get(s.url, "/v2/123456/cleanups", RS).json() == seen
+
+
+def test_the_kept_journal_stays_bounded(state: str) -> None:
+    with _serve(state, journal_size=5) as s:
+        for n in range(8):
+            _get(s.url, f"/api/imports?page[number]={n + 1}")
+        before = requests.get(f"{s.url}/_mock/requests", timeout=10).json()["requests"]
+    with _serve(state, journal_size=5) as s:
+        after = requests.get(f"{s.url}/_mock/requests", timeout=10).json()["requests"]
+    assert [e["query"] for e in before] == [f"page[number]={n}" for n in range(4, 9)] or \
+        [e["query"] for e in before] == [f"page%5Bnumber%5D={n}" for n in range(4, 9)]
+    assert after == before

@@ -41,6 +41,8 @@ CHANNEL = "mock_state"
 TENANT_LOCKS = 1  # advisory lock class of tenants (hashtext of the tenant key)
 RATE_LOCKS = 4  # advisory lock class of rate-limit windows
 GLOBAL_LOCK = (2, 0)  # shared by tenant writes, exclusive for admin changes
+TRIM_JOURNAL = ("DELETE FROM mock_journal WHERE namespace=$1 AND id <= (SELECT id FROM "
+                "mock_journal WHERE namespace=$1 ORDER BY id DESC OFFSET $2 LIMIT 1)")
 REPLICA = "mock-server replica "  # application_name of each replica's listening connection
 
 TABLES = """
@@ -110,6 +112,7 @@ class PostgresState:
         self._pool: Any = None
         self._listener: Any = None
         self.offset = 0.0  # database time minus this machine's
+        self.journal_size = 1000  # entries kept per namespace (the `journal_size` setting)
         try:
             self.call(self._open(pool_size))
         except StateError:
@@ -204,14 +207,8 @@ class PostgresState:
             await conn.execute("SET LOCAL synchronous_commit = off")  # a journal, not a promise
             await conn.copy_records_to_table("mock_journal", columns=("namespace", "body"),
                                              records=[(ns, body) for _, ns, body in batch.journal])
-
-    async def trim_journal(self, namespace: str, size: int) -> None:
-        """Keep the newest `size` entries of a namespace."""
-        async with self._pool.acquire() as conn:
-            await conn.execute(
-                "DELETE FROM mock_journal WHERE namespace=$1 AND id <= (SELECT id FROM "
-                "mock_journal WHERE namespace=$1 ORDER BY id DESC OFFSET $2 LIMIT 1)",
-                namespace, size)
+            for ns in {ns for _, ns, _ in batch.journal}:  # bounded as in memory
+                await conn.execute(TRIM_JOURNAL, ns, self.journal_size)
 
     async def journal(self, namespace: str | None) -> list[tuple[int, bytes]]:
         """Journal entries of every replica (of one namespace), oldest first."""

@@ -45,7 +45,7 @@ class SharedKeeper:
     def __init__(self, backend: PostgresState, journal_size: int) -> None:
         self.backend = backend
         self.me = uuid.uuid4().hex[:12]  # who sent a change notice
-        self.journal_size = journal_size
+        backend.journal_size = journal_size
         self._values: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
         self._written: dict[str, bytes] = {}
         self._store: DurableStore | None = None
@@ -121,10 +121,11 @@ class SharedKeeper:
             self._acks[token] = (set(self._peers), done)
             await self.backend.run(self.backend.notify({"r": self.me, "k": token, "flush": 1}))
             await self._acknowledged(self._acks[token][0], done)
-        for ns in {namespace} if namespace is not None else set():
-            await self.backend.run(self.backend.trim_journal(ns, self.journal_size))
         rows = await self.backend.run(self.backend.journal(namespace))
-        return [replace(codec.decode_entry(raw), seq=seq) for seq, raw in rows]
+        entries = [replace(codec.decode_entry(raw), seq=seq) for seq, raw in rows]
+        # replicas write their entries in batches: order by the (shared) virtual time of each
+        # request, then by when it was written
+        return sorted(entries, key=lambda e: e.at)
 
     # ---- rate limits: windows every replica counts in ------------------------------------------
 
