@@ -9,55 +9,18 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
-from mock_server import MockServer, Settings
+from mock_server import MockServer
 from mock_server.state import StateError
 
-from .fixtures.http import JSONAPI, START_ISO, make_token
-
-CL = {"Authorization": f"Bearer {make_token()}", "Accept": JSONAPI, "Content-Type": JSONAPI}
-RS = {"X-Auth-Token": "t", "Content-Type": "application/json", "Accept": "application/json"}
-AGENT = "8f135b4f-7a69-4b8a-947f-5e80d772fd97"
-
-
-def _settings(path: Path, **more: Any) -> Settings:
-    # links name one public URL, so answers before and after a restart (another port) compare
-    given: dict[str, Any] = {"port": 0, "seed": 7, "frozen": True, "start": START_ISO,
-                             "state": str(path), "public_url": "http://mock.test", **more}
-    return Settings(**given)
+from .test_state_restart import _import, _serve
 
 
 @pytest.fixture
 def state(tmp_path: Path) -> Path:
     return tmp_path / "mock.db"
-
-
-def _serve(path: Path, **more: Any) -> MockServer:
-    return MockServer(_settings(path, **more))
-
-
-def _import(url: str, *codes: str, **attrs: Any) -> dict[str, Any]:
-    inputs = [{"code": c, "name": f"Item {c}"} for c in codes]
-    body = {"data": {"type": "imports", "attributes": {"resource_type": "skus", "inputs": inputs,
-                                                        **attrs}}}
-    r = requests.post(f"{url}/api/imports", headers=CL, data=json.dumps(body), timeout=10)
-    assert r.status_code == 201, r.text
-    return r.json()["data"]  # type: ignore[no-any-return]
-
-
-def _get(url: str, path: str, headers: dict[str, str] = CL) -> requests.Response:
-    return requests.get(url + path, headers=headers, timeout=10)
-
-
-def _clock(url: str, **body: Any) -> dict[str, Any]:
-    r = requests.post(f"{url}/_mock/clock", json=body, timeout=10) if body else \
-        requests.get(f"{url}/_mock/clock", timeout=10)
-    assert r.ok, r.text
-    return r.json()  # type: ignore[no-any-return]
 
 
 def test_a_second_server_on_the_same_file_is_refused(state: Path) -> None:
