@@ -28,11 +28,11 @@ import json
 import threading
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .durable import Batch, Loaded
 from .errors import StateError
+from .pg_rows import TABLES, Caught, Tx, apply_batch, rows_since, safe_url
 from .sqlite import tenant_key, tenant_text
 
 T = TypeVar("T")
@@ -44,53 +44,6 @@ GLOBAL_LOCK = (2, 0)  # shared by tenant writes, exclusive for admin changes
 TRIM_JOURNAL = ("DELETE FROM mock_journal WHERE namespace=$1 AND id <= (SELECT id FROM "
                 "mock_journal WHERE namespace=$1 ORDER BY id DESC OFFSET $2 LIMIT 1)")
 REPLICA = "mock-server replica "  # application_name of each replica's listening connection
-
-TABLES = """
-CREATE TABLE IF NOT EXISTS mock_meta (name text PRIMARY KEY, value bytea NOT NULL);
-CREATE TABLE IF NOT EXISTS mock_tenants (tenant text PRIMARY KEY, namespace text NOT NULL,
-    counter bigint NOT NULL DEFAULT 0, rev bigint NOT NULL DEFAULT 0,
-    seq bigserial NOT NULL);
-CREATE TABLE IF NOT EXISTS mock_jobs (tenant text NOT NULL, kind text NOT NULL, id text NOT NULL,
-    namespace text NOT NULL, rev bigint NOT NULL, seq bigserial NOT NULL, body bytea,
-    PRIMARY KEY (tenant, kind, id));
-CREATE INDEX IF NOT EXISTS mock_jobs_rev ON mock_jobs (tenant, rev);
-CREATE INDEX IF NOT EXISTS mock_jobs_namespace ON mock_jobs (namespace);
-CREATE TABLE IF NOT EXISTS mock_records (tenant text NOT NULL, type text NOT NULL,
-    id text NOT NULL, namespace text NOT NULL, rev bigint NOT NULL, seq bigserial NOT NULL,
-    body bytea, PRIMARY KEY (tenant, type, id));
-CREATE INDEX IF NOT EXISTS mock_records_rev ON mock_records (tenant, rev);
-CREATE INDEX IF NOT EXISTS mock_records_namespace ON mock_records (namespace);
-CREATE TABLE IF NOT EXISTS mock_journal (id bigserial PRIMARY KEY, namespace text NOT NULL,
-    body bytea NOT NULL);
-CREATE INDEX IF NOT EXISTS mock_journal_namespace ON mock_journal (namespace, id);
-CREATE SEQUENCE IF NOT EXISTS mock_job_ids;
-CREATE TABLE IF NOT EXISTS mock_rate (namespace text NOT NULL, key text NOT NULL,
-    at double precision NOT NULL);
-CREATE INDEX IF NOT EXISTS mock_rate_key ON mock_rate (key, at);
-"""
-
-
-@dataclass(slots=True)
-class Caught:
-    """A tenant's rows newer than a copy's revision (bodies None: deleted)."""
-
-    exists: bool
-    counter: int = 0
-    rev: int = 0
-    jobs: list[tuple[str, str, bytes | None]] = field(default_factory=list)
-    records: list[tuple[str, str, bytes | None]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Tx:
-    """An open transaction holding a tenant's lock (or the exclusive admin lock)."""
-
-    conn: Any
-    tr: Any
-    key: tuple[str, ...] | None
-    rev: int = 0
-    ids: list[int] = field(default_factory=list)
-
 
 class PostgresState:
     """One PostgreSQL database shared by replicas."""
@@ -120,7 +73,7 @@ class PostgresState:
             raise
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             self.close()
-            raise StateError(f"cannot use PostgreSQL at {_safe(url)}: {exc}") from None
+            raise StateError(f"cannot use PostgreSQL at {safe_url(url)}: {exc}") from None
 
     # ---- plumbing ------------------------------------------------------------------------
 
@@ -159,11 +112,11 @@ class PostgresState:
         raw = await conn.fetchval("SELECT value FROM mock_meta WHERE name='schema'")
         version = int(raw) if raw is not None else 0
         if version > SCHEMA:
-            raise StateError(f"the database at {_safe(self.url)} was written by a newer "
+            raise StateError(f"the database at {safe_url(self.url)} was written by a newer "
                              f"mock-server (state schema {version}, this one knows {SCHEMA}): "
                              f"upgrade async-job-mock on every replica")
         if version < SCHEMA:
-            raise StateError(f"the database at {_safe(self.url)} has state schema {version}, "
+            raise StateError(f"the database at {safe_url(self.url)} has state schema {version}, "
                              f"which this mock-server cannot migrate: `mock-server state reset "
                              f"--state URL` starts it afresh")
 
@@ -236,7 +189,7 @@ class PostgresState:
             namespaces = [r["namespace"] for r in await conn.fetch(
                 "SELECT DISTINCT namespace FROM mock_tenants ORDER BY namespace")]
             schema = await conn.fetchval("SELECT value FROM mock_meta WHERE name='schema'")
-        return {"backend": "postgresql", "url": _safe(self.url), "schema": int(schema),
+        return {"backend": "postgresql", "url": safe_url(self.url), "schema": int(schema),
                 "namespaces": namespaces, "jobs": by_kind, **count}
 
     def reset(self) -> None:
@@ -303,25 +256,8 @@ class PostgresState:
         """A tenant's rows written after revision `since`."""
         if conn is None:
             async with self._pool.acquire() as own:
-                return await self._caught(own, key, since)
-        return await self._caught(conn, key, since)
-
-    async def _caught(self, conn: Any, key: tuple[str, ...], since: int) -> Caught:
-        text = tenant_text(key)
-        row = await conn.fetchrow("SELECT counter, rev FROM mock_tenants WHERE tenant=$1", text)
-        if row is None:
-            return Caught(False)
-        caught = Caught(True, row["counter"], row["rev"])
-        if row["rev"] > since:
-            caught.records = [(r["type"], r["id"], None if r["body"] is None else bytes(r["body"]))
-                              for r in await conn.fetch(
-                                  "SELECT type, id, body FROM mock_records WHERE tenant=$1 AND "
-                                  "rev>$2 ORDER BY seq", text, since)]
-            caught.jobs = [(r["kind"], r["id"], None if r["body"] is None else bytes(r["body"]))
-                           for r in await conn.fetch(
-                               "SELECT kind, id, body FROM mock_jobs WHERE tenant=$1 AND rev>$2 "
-                               "ORDER BY seq", text, since)]
-        return caught
+                return await rows_since(own, key, since)
+        return await rows_since(conn, key, since)
 
     async def begin(self, key: tuple[str, ...] | None, since: int, ids: int
                     ) -> tuple[Tx, Caught | None]:
@@ -338,7 +274,7 @@ class PostgresState:
                 await conn.execute("SELECT pg_advisory_xact_lock_shared($1, $2), "
                                    "pg_advisory_xact_lock($3, hashtext($4))", *GLOBAL_LOCK,
                                    TENANT_LOCKS, tenant_text(key))
-                caught = await self._caught(conn, key, since)
+                caught = await rows_since(conn, key, since)
             tx = Tx(conn, tr, key, caught.rev if caught is not None else 0)
             if ids:
                 tx.ids = [r[0] for r in await conn.fetch(
@@ -364,7 +300,7 @@ class PostgresState:
         notice went out."""
         conn = tx.conn
         try:
-            revs = await self._apply(conn, batch)
+            revs = await apply_batch(conn, batch)
             notice: dict[str, Any] = {"r": me, "k": token}
             if batch.cleared:
                 notice["c"] = batch.cleared
@@ -386,54 +322,6 @@ class PostgresState:
     async def rollback(self, tx: Tx) -> None:
         """Give up an open transaction."""
         await self._end(tx.conn, tx.tr, commit=False)
-
-    async def _apply(self, conn: Any, batch: Batch) -> dict[tuple[str, ...], int]:
-        if "rate_limits" in batch.meta:  # switched on or off: the windows start empty
-            await conn.execute("DELETE FROM mock_rate")
-        for ns in batch.cleared:
-            for table in ("mock_jobs", "mock_records", "mock_tenants", "mock_rate"):
-                if ns is None:
-                    await conn.execute(f"DELETE FROM {table}")  # noqa: S608
-                else:
-                    await conn.execute(f"DELETE FROM {table} WHERE namespace=$1", ns)  # noqa: S608
-        touched = {key for key, _ in batch.tenants}
-        touched |= {row[0] for row in batch.jobs} | {row[0] for row in batch.records}
-        touched |= set(batch.wiped)
-        counters = dict(batch.tenants)
-        revs: dict[tuple[str, ...], int] = {}
-        for key in touched:
-            text = tenant_text(key)
-            revs[key] = await conn.fetchval(
-                "INSERT INTO mock_tenants (tenant, namespace, counter, rev) VALUES ($1, $2, $3, 1) "
-                "ON CONFLICT (tenant) DO UPDATE SET rev = mock_tenants.rev + 1, counter = "
-                "greatest(mock_tenants.counter, excluded.counter) RETURNING rev",
-                text, key[0], counters.get(key, 0))
-        for key in batch.wiped:
-            await conn.execute("UPDATE mock_records SET body=NULL, rev=$2 WHERE tenant=$1",
-                               tenant_text(key), revs[key])
-        if batch.jobs:
-            await conn.executemany(
-                "INSERT INTO mock_jobs (tenant, kind, id, namespace, rev, body) VALUES "
-                "($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, kind, id) DO UPDATE SET "
-                "body=excluded.body, rev=excluded.rev",
-                [(tenant_text(k), kind, jid, k[0], revs[k], body)
-                 for k, kind, jid, body in batch.jobs])
-        if batch.records:
-            await conn.executemany(
-                "INSERT INTO mock_records (tenant, type, id, namespace, rev, body) VALUES "
-                "($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, type, id) DO UPDATE SET "
-                "body=excluded.body, rev=excluded.rev",
-                [(tenant_text(k), rtype, rid, k[0], revs[k], body)
-                 for k, rtype, rid, body in batch.records])
-        for name, value in batch.meta.items():
-            await conn.execute("INSERT INTO mock_meta VALUES ($1, $2) ON CONFLICT (name) DO "
-                               "UPDATE SET value=excluded.value", name, value)
-        for ns in batch.journal_cleared:
-            if ns is None:
-                await conn.execute("DELETE FROM mock_journal")
-            else:
-                await conn.execute("DELETE FROM mock_journal WHERE namespace=$1", ns)
-        return revs
 
     async def adopt(self, name: str, value: bytes) -> bytes:
         """A server-wide value: the stored one, else `value` stored now (the first replica's
@@ -471,13 +359,3 @@ class PostgresState:
         async with self._pool.acquire() as conn:
             return {r["name"]: bytes(r["value"]) for r in
                     await conn.fetch("SELECT name, value FROM mock_meta")}
-
-
-def _safe(url: str) -> str:
-    """A URL without its password (for messages)."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}@{host}"

@@ -30,7 +30,8 @@ from ..qa.ratelimit import Verdict, Window
 from . import codec
 from .durable import Batch, DurableStore
 from .errors import NotSaved
-from .postgres import Caught, PostgresState, tenant_key
+from .pg_rows import Caught
+from .postgres import PostgresState, tenant_key
 from .writer import GroupCommit
 
 log = logging.getLogger("mock_server.state")

@@ -1,0 +1,133 @@
+"""The PostgreSQL tables and the row work both a replica's transactions and its catch-up do:
+schema, a tenant's newer rows (`rows_since`), a batch written as rows (`apply_batch`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .durable import Batch
+from .sqlite import tenant_text
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS mock_meta (name text PRIMARY KEY, value bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS mock_tenants (tenant text PRIMARY KEY, namespace text NOT NULL,
+    counter bigint NOT NULL DEFAULT 0, rev bigint NOT NULL DEFAULT 0,
+    seq bigserial NOT NULL);
+CREATE TABLE IF NOT EXISTS mock_jobs (tenant text NOT NULL, kind text NOT NULL, id text NOT NULL,
+    namespace text NOT NULL, rev bigint NOT NULL, seq bigserial NOT NULL, body bytea,
+    PRIMARY KEY (tenant, kind, id));
+CREATE INDEX IF NOT EXISTS mock_jobs_rev ON mock_jobs (tenant, rev);
+CREATE INDEX IF NOT EXISTS mock_jobs_namespace ON mock_jobs (namespace);
+CREATE TABLE IF NOT EXISTS mock_records (tenant text NOT NULL, type text NOT NULL,
+    id text NOT NULL, namespace text NOT NULL, rev bigint NOT NULL, seq bigserial NOT NULL,
+    body bytea, PRIMARY KEY (tenant, type, id));
+CREATE INDEX IF NOT EXISTS mock_records_rev ON mock_records (tenant, rev);
+CREATE INDEX IF NOT EXISTS mock_records_namespace ON mock_records (namespace);
+CREATE TABLE IF NOT EXISTS mock_journal (id bigserial PRIMARY KEY, namespace text NOT NULL,
+    body bytea NOT NULL);
+CREATE INDEX IF NOT EXISTS mock_journal_namespace ON mock_journal (namespace, id);
+CREATE SEQUENCE IF NOT EXISTS mock_job_ids;
+CREATE TABLE IF NOT EXISTS mock_rate (namespace text NOT NULL, key text NOT NULL,
+    at double precision NOT NULL);
+CREATE INDEX IF NOT EXISTS mock_rate_key ON mock_rate (key, at);
+"""
+
+
+@dataclass(slots=True)
+class Caught:
+    """A tenant's rows newer than a copy's revision (bodies None: deleted)."""
+
+    exists: bool
+    counter: int = 0
+    rev: int = 0
+    jobs: list[tuple[str, str, bytes | None]] = field(default_factory=list)
+    records: list[tuple[str, str, bytes | None]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Tx:
+    """An open transaction holding a tenant's lock (or the exclusive admin lock)."""
+
+    conn: Any
+    tr: Any
+    key: tuple[str, ...] | None
+    rev: int = 0
+    ids: list[int] = field(default_factory=list)
+
+
+async def rows_since(conn: Any, key: tuple[str, ...], since: int) -> Caught:
+    text = tenant_text(key)
+    row = await conn.fetchrow("SELECT counter, rev FROM mock_tenants WHERE tenant=$1", text)
+    if row is None:
+        return Caught(False)
+    caught = Caught(True, row["counter"], row["rev"])
+    if row["rev"] > since:
+        caught.records = [(r["type"], r["id"], None if r["body"] is None else bytes(r["body"]))
+                          for r in await conn.fetch(
+                              "SELECT type, id, body FROM mock_records WHERE tenant=$1 AND "
+                              "rev>$2 ORDER BY seq", text, since)]
+        caught.jobs = [(r["kind"], r["id"], None if r["body"] is None else bytes(r["body"]))
+                       for r in await conn.fetch(
+                           "SELECT kind, id, body FROM mock_jobs WHERE tenant=$1 AND rev>$2 "
+                           "ORDER BY seq", text, since)]
+    return caught
+
+
+async def apply_batch(conn: Any, batch: Batch) -> dict[tuple[str, ...], int]:
+    if "rate_limits" in batch.meta:  # switched on or off: the windows start empty
+        await conn.execute("DELETE FROM mock_rate")
+    for ns in batch.cleared:
+        for table in ("mock_jobs", "mock_records", "mock_tenants", "mock_rate"):
+            if ns is None:
+                await conn.execute(f"DELETE FROM {table}")  # noqa: S608
+            else:
+                await conn.execute(f"DELETE FROM {table} WHERE namespace=$1", ns)  # noqa: S608
+    touched = {key for key, _ in batch.tenants}
+    touched |= {row[0] for row in batch.jobs} | {row[0] for row in batch.records}
+    touched |= set(batch.wiped)
+    counters = dict(batch.tenants)
+    revs: dict[tuple[str, ...], int] = {}
+    for key in touched:
+        text = tenant_text(key)
+        revs[key] = await conn.fetchval(
+            "INSERT INTO mock_tenants (tenant, namespace, counter, rev) VALUES ($1, $2, $3, 1) "
+            "ON CONFLICT (tenant) DO UPDATE SET rev = mock_tenants.rev + 1, counter = "
+            "greatest(mock_tenants.counter, excluded.counter) RETURNING rev",
+            text, key[0], counters.get(key, 0))
+    for key in batch.wiped:
+        await conn.execute("UPDATE mock_records SET body=NULL, rev=$2 WHERE tenant=$1",
+                           tenant_text(key), revs[key])
+    if batch.jobs:
+        await conn.executemany(
+            "INSERT INTO mock_jobs (tenant, kind, id, namespace, rev, body) VALUES "
+            "($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, kind, id) DO UPDATE SET "
+            "body=excluded.body, rev=excluded.rev",
+            [(tenant_text(k), kind, jid, k[0], revs[k], body)
+             for k, kind, jid, body in batch.jobs])
+    if batch.records:
+        await conn.executemany(
+            "INSERT INTO mock_records (tenant, type, id, namespace, rev, body) VALUES "
+            "($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, type, id) DO UPDATE SET "
+            "body=excluded.body, rev=excluded.rev",
+            [(tenant_text(k), rtype, rid, k[0], revs[k], body)
+             for k, rtype, rid, body in batch.records])
+    for name, value in batch.meta.items():
+        await conn.execute("INSERT INTO mock_meta VALUES ($1, $2) ON CONFLICT (name) DO "
+                           "UPDATE SET value=excluded.value", name, value)
+    for ns in batch.journal_cleared:
+        if ns is None:
+            await conn.execute("DELETE FROM mock_journal")
+        else:
+            await conn.execute("DELETE FROM mock_journal WHERE namespace=$1", ns)
+    return revs
+
+
+def safe_url(url: str) -> str:
+    """A URL without its password (for messages)."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}@{host}"
