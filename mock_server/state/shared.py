@@ -7,8 +7,7 @@ wrote, the handler runs unchanged, and what it changed is written, announced and
 before the answer goes out. Admin changes (clock, rules, resets, job scenarios) hold the lock
 every tenant write shares. Other replicas hear each commit (LISTEN), catch up and acknowledge;
 the writer answers once every live replica has acknowledged, so a client that got its answer
-reads the change through any replica. A replica that does not acknowledge within ACK_WAIT is
-looked up again (a killed one is gone from `pg_stat_activity`) and no longer waited for.
+reads the change through any replica (one gone from `pg_stat_activity` is no longer waited for).
 """
 
 from __future__ import annotations
