@@ -98,20 +98,15 @@ async def apply_batch(conn: Any, batch: Batch) -> dict[tuple[str, ...], int]:
     for key in batch.wiped:
         await conn.execute("UPDATE mock_records SET body=NULL, rev=$2 WHERE tenant=$1",
                            tenant_text(key), revs[key])
-    if batch.jobs:
-        await conn.executemany(
-            "INSERT INTO mock_jobs (tenant, kind, id, namespace, rev, body) VALUES "
-            "($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, kind, id) DO UPDATE SET "
-            "body=excluded.body, rev=excluded.rev",
-            [(tenant_text(k), kind, jid, k[0], revs[k], body)
-             for k, kind, jid, body in batch.jobs])
-    if batch.records:
-        await conn.executemany(
-            "INSERT INTO mock_records (tenant, type, id, namespace, rev, body) VALUES "
-            "($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, type, id) DO UPDATE SET "
-            "body=excluded.body, rev=excluded.rev",
-            [(tenant_text(k), rtype, rid, k[0], revs[k], body)
-             for k, rtype, rid, body in batch.records])
+    for table, kind, rows in (("mock_jobs", "kind", batch.jobs),
+                              ("mock_records", "type", batch.records)):
+        if rows:  # a deleted row stays as a tombstone (NULL body) other replicas catch up on
+            await conn.executemany(
+                f"INSERT INTO {table} (tenant, {kind}, id, namespace, rev, body) VALUES "  # noqa: S608
+                f"($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, {kind}, id) DO UPDATE SET "
+                "body=excluded.body, rev=excluded.rev",
+                [(tenant_text(k), sort, row_id, k[0], revs[k], body)
+                 for k, sort, row_id, body in rows])
     for name, value in batch.meta.items():
         await conn.execute("INSERT INTO mock_meta VALUES ($1, $2) ON CONFLICT (name) DO "
                            "UPDATE SET value=excluded.value", name, value)

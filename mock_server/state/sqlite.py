@@ -158,31 +158,10 @@ class SqliteState:
             db.execute("INSERT INTO tenants VALUES (?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE "
                        "SET counter=excluded.counter", (tenant_text(key), key[0], counter,
                                                          self._next()))
-        rows = []
-        gone = []
-        for key, kind, job_id, body in batch.jobs:
-            if body is None:
-                gone.append((tenant_text(key), kind, job_id))
-            else:
-                rows.append((tenant_text(key), kind, job_id, key[0], self._next(), body))
-        if gone:
-            db.executemany("DELETE FROM jobs WHERE tenant=? AND kind=? AND id=?", gone)
-        if rows:
-            db.executemany("INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
-                           "(tenant, kind, id) DO UPDATE SET body=excluded.body", rows)
+        self._rows(db, "jobs", "kind", batch.jobs)
         for key in batch.wiped:
             db.execute("DELETE FROM records WHERE tenant=?", (tenant_text(key),))
-        rows, gone = [], []
-        for key, rtype, rid, body in batch.records:
-            if body is None:
-                gone.append((tenant_text(key), rtype, rid))
-            else:
-                rows.append((tenant_text(key), rtype, rid, key[0], self._next(), body))
-        if gone:
-            db.executemany("DELETE FROM records WHERE tenant=? AND type=? AND id=?", gone)
-        if rows:
-            db.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
-                           "(tenant, type, id) DO UPDATE SET body=excluded.body", rows)
+        self._rows(db, "records", "type", batch.records)
         for name, value in batch.meta.items():
             db.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
                        "SET value=excluded.value", (name, value))
@@ -195,6 +174,21 @@ class SqliteState:
             db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?, ?)", batch.journal)
         for ns, oldest in batch.journal_oldest.items():
             db.execute("DELETE FROM journal WHERE namespace=? AND seq<?", (ns, oldest))
+
+    def _rows(self, db: sqlite3.Connection, table: str, kind: str,
+              rows: list[tuple[tuple[str, ...], str, str, bytes | None]]) -> None:
+        """Upsert (new ones at the end of the order) or delete (body None) jobs or records."""
+        kept, gone = [], []
+        for key, sort, row_id, body in rows:
+            if body is None:
+                gone.append((tenant_text(key), sort, row_id))
+            else:
+                kept.append((tenant_text(key), sort, row_id, key[0], self._next(), body))
+        if gone:
+            db.executemany(f"DELETE FROM {table} WHERE tenant=? AND {kind}=? AND id=?", gone)  # noqa: S608
+        if kept:
+            db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "  # noqa: S608
+                           f"(tenant, {kind}, id) DO UPDATE SET body=excluded.body", kept)
 
     def reset(self) -> None:
         """Forget everything stored (the schema stays)."""
