@@ -4,10 +4,14 @@ the clock, ids, fault and scenario rules, the rate-limit switch and the journal.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
+import zlib
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import requests
 
@@ -163,3 +167,49 @@ def test_the_kept_journal_stays_bounded(state: str) -> None:
     assert [e["query"] for e in before] == [f"page[number]={n}" for n in range(4, 9)] or \
         [e["query"] for e in before] == [f"page%5Bnumber%5D={n}" for n in range(4, 9)]
     assert after == before
+
+
+def _as_schema_1(state: str) -> None:
+    """Rewrite the kept journal as schema 1 stored it: one uncompressed entry per row."""
+    if not state.startswith("postgresql:"):
+        db = sqlite3.connect(state)
+        rows = [(line, ns) for ns, body in db.execute("SELECT namespace, body FROM journal")
+                for line in zlib.decompress(body).split(b"\n")]
+        db.executescript("DROP TABLE journal; CREATE TABLE journal (seq INTEGER PRIMARY KEY, "
+                         "namespace TEXT NOT NULL, body BLOB NOT NULL); "
+                         "UPDATE meta SET value=CAST('1' AS BLOB) WHERE name='schema'")
+        db.executemany("INSERT INTO journal VALUES (?, ?, ?)",
+                       [(json.loads(line)[0], ns, line) for line, ns in rows])
+        db.commit()
+        db.close()
+        return
+
+    async def rewrite() -> None:
+        conn = await asyncpg.connect(state)
+        try:
+            blocks = await conn.fetch("SELECT namespace, body FROM mock_journal ORDER BY id")
+            await conn.execute("DELETE FROM mock_journal; ALTER TABLE mock_journal DROP COLUMN n;"
+                               "UPDATE mock_meta SET value='1' WHERE name='schema'")
+            await conn.executemany("INSERT INTO mock_journal (namespace, body) VALUES ($1, $2)",
+                                   [(b["namespace"], line) for b in blocks
+                                    for line in zlib.decompress(b["body"]).split(b"\n")])
+        finally:
+            await conn.close()
+
+    asyncio.run(rewrite())
+
+
+def test_a_state_kept_by_the_previous_schema_is_migrated(state: str) -> None:
+    with _serve(state) as s:
+        job = _import(s.url, "M1")
+        _get(s.url, f"/api/imports/{job['id']}")
+        before = requests.get(f"{s.url}/_mock/requests", timeout=10).json()["requests"]
+    _as_schema_1(state)
+    with _serve(state) as s:
+        assert _get(s.url, f"/api/imports/{job['id']}").status_code == 200
+        after = requests.get(f"{s.url}/_mock/requests", timeout=10).json()["requests"]
+    assert len(after) == len(before) + 1  # the old entries, and the GET just made
+    assert [{**e, "seq": 0} for e in after[:-1]] == [{**e, "seq": 0} for e in before]
+    with _serve(state) as s:  # and the migrated state keeps working
+        assert _get(s.url, f"/api/imports/{job['id']}").status_code == 200
+        assert len(requests.get(f"{s.url}/_mock/requests", timeout=10).json()["requests"]) == 4

@@ -14,6 +14,7 @@ import pytest
 
 from mock_server import MockServer
 from mock_server.state import StateError
+from mock_server.state.sqlite import SCHEMA
 
 from .test_state_restart import _import, _serve
 
@@ -73,7 +74,7 @@ def test_state_info_and_reset(state: Path) -> None:
     assert info.returncode == 0, info.stderr
     shown = json.loads(info.stdout)
     assert shown["jobs"]["imports"] >= 1 and shown["namespaces"] == ["default"]
-    assert shown["backend"] == "sqlite" and shown["schema"] == 1
+    assert shown["backend"] == "sqlite" and shown["schema"] == SCHEMA
     reset = _cli("state", "reset", "--state", str(state))
     assert reset.returncode == 0 and "reset" in reset.stdout
     assert json.loads(_cli("state", "info", "--state", str(state)).stdout)["jobs"] == {}

@@ -1,4 +1,4 @@
-"""Stored forms: a job, a journal entry and the small server-wide values as JSON bytes, and back.
+"""Stored forms: a job, journal entries and the small server-wide values as JSON bytes, and back.
 
 Every durable backend keeps the same bytes, so a SQLite file and a PostgreSQL database hold the
 same thing. Floats round-trip exactly (shortest repr); a plan's held stages (infinite instants)
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import base64
 import math
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
@@ -176,3 +179,41 @@ def decode_entry(raw: bytes | str | memoryview) -> Entry:
      fault) = loads(raw)
     return Entry(seq, at, ns, method, path, query, op, tuple(map(tuple, req_h)), _bytes(req_b),
                  status, tuple(map(tuple, resp_h)), _bytes(resp_b), ms, fault)
+
+
+BLOCK_SIZE = 1000  # journal entries per stored block, at most
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Journal entries of one namespace stored as one row: their encodings one per line,
+    compressed (a poll's answer is kilobytes of JSON, and a busy mock answers thousands a second:
+    a row and an uncompressed body per entry cost the database more than the request did)."""
+
+    namespace: str
+    first: int  # seq of its first and last entry
+    last: int
+    count: int
+    body: bytes
+
+
+def journal_blocks(entries: Iterable[Entry]) -> list[Block]:
+    """Entries (oldest first) as blocks of one namespace each, oldest first within each."""
+    by_ns: dict[str, list[Entry]] = {}
+    for e in entries:
+        by_ns.setdefault(e.namespace, []).append(e)
+    out = []
+    for ns, group in by_ns.items():
+        for i in range(0, len(group), BLOCK_SIZE):
+            part = group[i:i + BLOCK_SIZE]
+            body = zlib.compress(b"\n".join(map(encode_entry, part)), 1)
+            out.append(Block(ns, part[0].seq, part[-1].seq, len(part), body))
+    return out
+
+
+def decode_block(raw: bytes | memoryview) -> list[Entry]:
+    """The entries of a block (also a schema-1 row: one entry, not compressed)."""
+    data = bytes(raw)
+    if data[:1] != b"[":
+        data = zlib.decompress(data)
+    return [decode_entry(line) for line in data.split(b"\n")]

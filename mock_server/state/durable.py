@@ -14,6 +14,7 @@ from typing import Any
 
 from ..domain.store import Job, Store, Tenant, TenantKey
 from . import codec
+from .codec import Block
 
 JobKey = tuple[TenantKey, str, str]  # (tenant, kind, id)
 WIPED = ("*", "")  # in a records store's dirty set: every record was dropped
@@ -29,7 +30,7 @@ class Batch:
     records: list[tuple[TenantKey, str, str, bytes | None]] = field(default_factory=list)
     wiped: list[TenantKey] = field(default_factory=list)  # tenants whose records all went
     meta: dict[str, bytes] = field(default_factory=dict)  # server-wide values that changed
-    journal: list[tuple[int, str, bytes]] = field(default_factory=list)  # (seq, namespace, entry)
+    journal: list[Block] = field(default_factory=list)  # new journal entries
     journal_oldest: dict[str, int] = field(default_factory=dict)  # namespace → oldest kept seq
     journal_cleared: list[str | None] = field(default_factory=list)
 
@@ -46,7 +47,7 @@ class Loaded:
     tenants: list[tuple[TenantKey, int]]
     jobs: Iterable[tuple[TenantKey, bytes]]
     records: Iterable[tuple[TenantKey, str, bytes]]
-    journal: Iterable[bytes]
+    journal: Iterable[bytes]  # blocks (codec.decode_block)
 
 
 class Marks:

@@ -9,6 +9,7 @@ once what it changed is committed (`middleware`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -19,7 +20,7 @@ from ..qa.journal import Journal
 from . import codec
 from .durable import Batch, DurableStore, Loaded
 from .errors import NotSaved
-from .writer import GroupCommit, StateWriteError
+from .writer import JOURNAL_EVERY, GroupCommit, StateWriteError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -56,6 +57,8 @@ class Keeper:
         self._store: DurableStore | None = None
         self._journal: Journal | None = None
         self._journal_seq = 0
+        self._journal_at = 0.0  # when the journal was last collected (monotonic)
+        self._closing = False
         self.commits: GroupCommit[Batch] = GroupCommit(self._collect, backend.write, self._retry)
 
     def kept(self, name: str) -> Any:
@@ -75,7 +78,7 @@ class Keeper:
         loaded = self.loaded
         assert loaded is not None
         store.restore(loaded)
-        journal.restore(codec.decode_entry(raw) for raw in loaded.journal)
+        journal.restore(e for raw in loaded.journal for e in codec.decode_block(raw))
         journal.cleared = []
         self._journal_seq = journal.last
         store.marks.wake = self.commits.poke
@@ -92,11 +95,13 @@ class Keeper:
             raw = codec.dumps(get())
             if self._written.get(name) != raw:
                 batch.meta[name] = self._written[name] = raw
-        if self._journal is not None:
+        now = time.monotonic()
+        if self._journal is not None and (self._closing or now - self._journal_at >= JOURNAL_EVERY):
+            self._journal_at = now
             fresh, oldest, cleared = self._journal.since(self._journal_seq)
             batch.journal_cleared = cleared
             if fresh:
-                batch.journal = [(e.seq, e.namespace, codec.encode_entry(e)) for e in fresh]
+                batch.journal = codec.journal_blocks(fresh)
                 self._journal_seq = fresh[-1].seq
                 batch.journal_oldest = {e.namespace: oldest[e.namespace] for e in fresh
                                         if e.namespace in oldest}
@@ -108,7 +113,7 @@ class Keeper:
         for name in batch.meta:
             self._written.pop(name, None)
         if batch.journal:
-            self._journal_seq = min(self._journal_seq, batch.journal[0][0] - 1)
+            self._journal_seq = min(self._journal_seq, *(b.first - 1 for b in batch.journal))
         if batch.journal_cleared and self._journal is not None:
             self._journal.cleared = batch.journal_cleared + (self._journal.cleared or [])
 
@@ -119,6 +124,7 @@ class Keeper:
 
     async def close(self, app: web.Application | None = None) -> None:
         """Write what is left and release the backend (an aiohttp on_cleanup callback)."""
+        self._closing = True  # the journal's last entries go too
         try:
             await self.commits.close()
         finally:

@@ -25,8 +25,9 @@ CREATE TABLE IF NOT EXISTS mock_records (tenant text NOT NULL, type text NOT NUL
 CREATE INDEX IF NOT EXISTS mock_records_rev ON mock_records (tenant, rev);
 CREATE INDEX IF NOT EXISTS mock_records_namespace ON mock_records (namespace);
 CREATE TABLE IF NOT EXISTS mock_journal (id bigserial PRIMARY KEY, namespace text NOT NULL,
-    body bytea NOT NULL);
+    body bytea NOT NULL, n integer NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS mock_journal_namespace ON mock_journal (namespace, id);
+ALTER TABLE mock_journal ALTER COLUMN body SET STORAGE EXTERNAL; -- compressed already
 CREATE SEQUENCE IF NOT EXISTS mock_job_ids;
 CREATE TABLE IF NOT EXISTS mock_rate (namespace text NOT NULL, key text NOT NULL,
     at double precision NOT NULL);

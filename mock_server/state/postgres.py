@@ -36,13 +36,20 @@ from .pg_rows import TABLES, Caught, Tx, apply_batch, rows_since, safe_url
 from .sqlite import tenant_key, tenant_text
 
 T = TypeVar("T")
-SCHEMA = 1
+SCHEMA = 2
+MIGRATIONS = {  # from version n to n + 1
+    # 2: the journal in blocks of `n` entries (codec.Block)
+    1: "ALTER TABLE mock_journal ADD COLUMN n integer NOT NULL DEFAULT 1; "
+       "ALTER TABLE mock_journal ALTER COLUMN body SET STORAGE EXTERNAL",
+}
 CHANNEL = "mock_state"
 TENANT_LOCKS = 1  # advisory lock class of tenants (hashtext of the tenant key)
 RATE_LOCKS = 4  # advisory lock class of rate-limit windows
 GLOBAL_LOCK = (2, 0)  # shared by tenant writes, exclusive for admin changes
-TRIM_JOURNAL = ("DELETE FROM mock_journal WHERE namespace=$1 AND id <= (SELECT id FROM "
-                "mock_journal WHERE namespace=$1 ORDER BY id DESC OFFSET $2 LIMIT 1)")
+TRIM_JOURNAL = (  # the blocks older than the newest that hold `journal_size` entries
+    "DELETE FROM mock_journal WHERE namespace=$1 AND id < (SELECT min(id) FROM (SELECT id, n, "
+    "sum(n) OVER (ORDER BY id DESC) AS upto FROM mock_journal WHERE namespace=$1) newest "
+    "WHERE upto - n < $2)")
 REPLICA = "mock-server replica "  # application_name of each replica's listening connection
 
 class PostgresState:
@@ -115,10 +122,16 @@ class PostgresState:
             raise StateError(f"the database at {safe_url(self.url)} was written by a newer "
                              f"mock-server (state schema {version}, this one knows {SCHEMA}): "
                              f"upgrade async-job-mock on every replica")
-        if version < SCHEMA:
-            raise StateError(f"the database at {safe_url(self.url)} has state schema {version}, "
-                             f"which this mock-server cannot migrate: `mock-server state reset "
-                             f"--state URL` starts it afresh")
+        while version < SCHEMA:
+            step = MIGRATIONS.get(version)
+            if step is None:
+                raise StateError(f"the database at {safe_url(self.url)} has state schema "
+                                 f"{version}, which this mock-server cannot migrate: `mock-server "
+                                 f"state reset --state URL` starts it afresh")
+            await conn.execute(step)
+            version += 1
+            await conn.execute("UPDATE mock_meta SET value=$1 WHERE name='schema'",
+                               str(version).encode())
 
     def wall(self) -> float:
         """The database's time, as this machine reads it (the replicas' one real time)."""
@@ -158,13 +171,14 @@ class PostgresState:
             return
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SET LOCAL synchronous_commit = off")  # a journal, not a promise
-            await conn.copy_records_to_table("mock_journal", columns=("namespace", "body"),
-                                             records=[(ns, body) for _, ns, body in batch.journal])
-            for ns in {ns for _, ns, _ in batch.journal}:  # bounded as in memory
+            await conn.copy_records_to_table(
+                "mock_journal", columns=("namespace", "body", "n"),
+                records=[(b.namespace, b.body, b.count) for b in batch.journal])
+            for ns in {b.namespace for b in batch.journal}:  # bounded as in memory
                 await conn.execute(TRIM_JOURNAL, ns, self.journal_size)
 
     async def journal(self, namespace: str | None) -> list[tuple[int, bytes]]:
-        """Journal entries of every replica (of one namespace), oldest first."""
+        """Journal blocks of every replica (of one namespace), oldest first."""
         async with self._pool.acquire() as conn:
             if namespace is None:
                 rows = await conn.fetch("SELECT id, body FROM mock_journal ORDER BY id")
@@ -179,8 +193,8 @@ class PostgresState:
 
     async def _info(self) -> dict[str, Any]:
         async with self._pool.acquire() as conn:
-            count = {t: await conn.fetchval(f"SELECT count(*) FROM mock_{t}")  # noqa: S608
-                     for t in ("tenants", "journal")}
+            count = {"tenants": await conn.fetchval("SELECT count(*) FROM mock_tenants"),
+                     "journal": await conn.fetchval("SELECT coalesce(sum(n), 0) FROM mock_journal")}
             count["records"] = await conn.fetchval(
                 "SELECT count(*) FROM mock_records WHERE body IS NOT NULL")
             by_kind = {r["kind"]: r["n"] for r in await conn.fetch(

@@ -31,7 +31,7 @@ from .durable import Batch, DurableStore
 from .errors import NotSaved
 from .pg_rows import Caught
 from .postgres import PostgresState, tenant_key
-from .writer import GroupCommit
+from .writer import JOURNAL_EVERY, GroupCommit
 
 log = logging.getLogger("mock_server.state")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -59,9 +59,9 @@ class SharedKeeper:
         self._acks: dict[str, tuple[set[str], asyncio.Event]] = {}  # token → (still to ack, done)
         self._tokens = 0
         self.fixture_jobs = 0  # ids a new tenant's fixture takes
-        # the journal goes out within 50 ms: another replica's listing shows it that soon
+        # the journal: a listing on any replica has every replica write theirs first
         self.commits: GroupCommit[Batch] = GroupCommit(self._collect_journal, backend.write,
-                                                       lambda batch: None, idle=0.05)
+                                                       lambda batch: None, idle=JOURNAL_EVERY)
 
     # ---- set-up ----------------------------------------------------------------------------
 
@@ -106,7 +106,7 @@ class SharedKeeper:
             fresh, _, cleared = self._journal.since(self._journal_seq)
             self._journal.cleared = cleared + (self._journal.cleared or [])  # admin changes'
             if fresh:
-                batch.journal = [(e.seq, e.namespace, codec.encode_entry(e)) for e in fresh]
+                batch.journal = codec.journal_blocks(fresh)
                 self._journal_seq = fresh[-1].seq
         return batch
 
@@ -122,10 +122,14 @@ class SharedKeeper:
             await self.backend.run(self.backend.notify({"r": self.me, "k": token, "flush": 1}))
             await self._acknowledged(self._acks[token][0], done)
         rows = await self.backend.run(self.backend.journal(namespace))
-        entries = [replace(codec.decode_entry(raw), seq=seq) for seq, raw in rows]
+        kept: dict[str, list[Any]] = {}  # numbered in the database's order, bounded as in memory
+        for row, raw in rows:
+            for i, e in enumerate(codec.decode_block(raw)):
+                kept.setdefault(e.namespace, []).append(replace(e, seq=row * codec.BLOCK_SIZE + i))
+        entries = [e for group in kept.values() for e in group[-self.backend.journal_size:]]
         # replicas write their entries in batches: order by the (shared) virtual time of each
         # request, then by when it was written
-        return sorted(entries, key=lambda e: e.at)
+        return sorted(entries, key=lambda e: (e.at, e.seq))
 
     # ---- rate limits: windows every replica counts in ------------------------------------------
 

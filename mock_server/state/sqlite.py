@@ -1,10 +1,11 @@
 """A state file: SQLite (stdlib) in WAL mode, one serving process per file.
 
-The file holds one row per job, per record and per journal entry, plus the server-wide values
-(`meta`): clock anchors, id counter, fault and scenario rules, rate-limit windows. A committed
-transaction survives SIGKILL (it is in the kernel's page cache: measured, notes §2); only a power
-loss could take the last ones (`synchronous=NORMAL`). A second process on the same file is
-refused: the file is locked while served (flock, released by the kernel when the process dies).
+The file holds one row per job, per record and per block of journal entries, plus the
+server-wide values (`meta`): clock anchors, id counter, fault and scenario rules, rate-limit
+windows. A committed transaction survives SIGKILL (it is in the kernel's page cache: measured,
+notes §2); only a power loss could take the last ones (`synchronous=NORMAL`). A second process
+on the same file is refused: the file is locked while served (flock, released by the kernel when
+the process dies).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from .durable import Batch, Loaded
 from .errors import StateError
 
-SCHEMA = 1  # bump with a migration in MIGRATIONS when the tables change
+SCHEMA = 2  # bump with a migration in MIGRATIONS when the tables change
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -34,10 +35,14 @@ CREATE TABLE IF NOT EXISTS records (tenant TEXT NOT NULL, type TEXT NOT NULL, id
     PRIMARY KEY (tenant, type, id));
 CREATE INDEX IF NOT EXISTS records_namespace ON records (namespace);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, namespace TEXT NOT NULL,
-    body BLOB NOT NULL);
+    body BLOB NOT NULL, n INTEGER NOT NULL DEFAULT 1, last INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS journal_namespace ON journal (namespace, seq);
 """
-MIGRATIONS: dict[int, str] = {}  # from version n to n + 1
+MIGRATIONS: dict[int, str] = {  # from version n to n + 1
+    # 2: the journal in blocks of entries (`seq` is a block's first entry's, `last` its last)
+    1: "ALTER TABLE journal ADD COLUMN n INTEGER NOT NULL DEFAULT 1; "
+       "ALTER TABLE journal ADD COLUMN last INTEGER NOT NULL DEFAULT 0; UPDATE journal SET last=seq",
+}
 
 
 def tenant_text(key: tuple[str, ...]) -> str:
@@ -97,7 +102,7 @@ class SqliteState:
                 raise StateError(f"{self.path} has state schema {version}, which this "
                                  f"mock-server cannot migrate: `mock-server state reset "
                                  f"--state {self.path}` starts it afresh")
-            db.executescript(f"BEGIN; {step}; UPDATE meta SET value='{version + 1}' "
+            db.executescript(f"BEGIN; {step}; UPDATE meta SET value=CAST('{version + 1}' AS BLOB) "
                              f"WHERE name='schema'; COMMIT;")
             version += 1
 
@@ -120,7 +125,8 @@ class SqliteState:
         """What the file holds, for `mock-server state info`."""
         db = self._db
         count = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
-                 for t in ("tenants", "jobs", "records", "journal")}
+                 for t in ("tenants", "jobs", "records")}
+        count["journal"] = db.execute("SELECT coalesce(sum(n), 0) FROM journal").fetchone()[0]
         by_kind = dict(db.execute("SELECT kind, count(*) FROM jobs GROUP BY kind ORDER BY kind"))
         namespaces = [n for (n,) in db.execute(
             "SELECT DISTINCT namespace FROM tenants ORDER BY namespace")]
@@ -171,9 +177,10 @@ class SqliteState:
             else:
                 db.execute("DELETE FROM journal WHERE namespace=?", (ns,))
         if batch.journal:
-            db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?, ?)", batch.journal)
-        for ns, oldest in batch.journal_oldest.items():
-            db.execute("DELETE FROM journal WHERE namespace=? AND seq<?", (ns, oldest))
+            db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?, ?)",
+                           [(b.first, b.namespace, b.body, b.count, b.last) for b in batch.journal])
+        for ns, oldest in batch.journal_oldest.items():  # blocks whose entries all fell out
+            db.execute("DELETE FROM journal WHERE namespace=? AND last<?", (ns, oldest))
 
     def _rows(self, db: sqlite3.Connection, table: str, kind: str,
               rows: list[tuple[tuple[str, ...], str, str, bytes | None]]) -> None:

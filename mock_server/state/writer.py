@@ -17,6 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
 B = TypeVar("B")
+# The journal (what was requested, not a promise made to a client) is written at most this often,
+# and at once when it is listed across replicas or the server stops: a busy mock answering
+# thousands of requests a second writes only the newest `journal_size` of each namespace, and a
+# crash loses at most this much of it.
+JOURNAL_EVERY = 1.0
 log = logging.getLogger("mock_server.state")
 
 
