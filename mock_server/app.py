@@ -217,6 +217,7 @@ def _keep(app: web.Application, keeper: Keeper | SharedKeeper) -> None:
     keeper.attach(store, app[JOURNAL])
     if isinstance(keeper, SharedKeeper):
         keeper.fixture_jobs = store.loader_jobs
+        keeper.now = app[CLOCK].now
         app[RATE_LIMITER].shared = keeper.rate_limit  # windows counted by every replica
         app[SHARED] = keeper
     else:

@@ -213,8 +213,11 @@ class DurableStore(Store):
                 Tenant.remove(tenant, kind, job_id)
                 continue
             job, tracked = codec.decode_job(raw)
-            rows = tenant.jobs.setdefault(kind, {})
-            rows[job_id] = job  # replaces the old object in place (its kept renders go stale)
+            rows = tenant.jobs.get(kind)
+            if rows is not None and job_id in rows:
+                rows[job_id] = job  # replaces the old object in place (its kept renders go stale)
+            else:
+                Tenant.add(tenant, job)  # at the end, unmarked (notes any created_at disorder)
             if tracked and kept is not None:
                 kept.track(job)
         tenant.rev = rev  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -29,6 +29,7 @@ from ..qa.ratelimit import Verdict, Window
 from . import codec
 from .durable import Batch, DurableStore
 from .errors import NotSaved
+from .groups import Handler, Item, TenantGroups, run_handlers
 from .pg_rows import Caught
 from .postgres import PostgresState, tenant_key
 from .writer import JOURNAL_EVERY, GroupCommit
@@ -36,7 +37,6 @@ from .writer import JOURNAL_EVERY, GroupCommit
 log = logging.getLogger("mock_server.state")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACK_WAIT = 2.0  # seconds a writer waits for another replica to acknowledge a change
-Handler = Callable[[web.Request, Any], Awaitable[web.StreamResponse]]
 
 
 class SharedKeeper:
@@ -51,7 +51,8 @@ class SharedKeeper:
         self._store: DurableStore | None = None
         self._journal: Journal | None = None
         self._journal_seq = 0
-        self._locks: dict[TenantKey, asyncio.Lock] = {}
+        self._groups = TenantGroups(self._run_group)
+        self.now: Callable[[str], float] = lambda namespace: 0.0  # the virtual clock's, set by the app
         self._admin = asyncio.Lock()
         self._latest: dict[TenantKey, int] = {}  # newest revision heard of, per tenant
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -160,7 +161,7 @@ class SharedKeeper:
                     if request.method in SAFE_METHODS:
                         await self._follow_admin()
                         return await handler(request, call)
-                    return await self._locked(None, request, call, handler)
+                    return await self._admin_change(request, call, handler)
                 key = key_of(call)
                 if key is None:
                     return await handler(request, call)
@@ -186,44 +187,56 @@ class SharedKeeper:
                 except NotFound:
                     await self._follow(key)  # written through another replica just now?
                     return await handler(request, call)
-        return await self._locked(key, request, call, handler)
+        return await self._groups.submit(key, request, call, handler)
 
-    async def _locked(self, key: TenantKey | None, request: web.Request, call: Any,
-                      handler: Handler) -> web.StreamResponse:
-        """Serve in a transaction holding the tenant's lock (None: the admin lock); answer once
-        it is committed and every live replica has it."""
+    async def _run_group(self, key: TenantKey, group: list[Item]) -> None:
+        """One transaction holding the tenant's lock for a group of requests; each is answered
+        once it is committed and every live replica has it."""
         store = self._store
         assert store is not None
-        local = self._admin if key is None else self._locks.setdefault(key, asyncio.Lock())
+        tenant = store.peek(key)
+        since = tenant.rev if tenant is not None else 0  # type: ignore[attr-defined]
+        # a create takes one id; a tenant's first use, its fixture's
+        ids = sum(item.creates for item in group) + (self.fixture_jobs if tenant is None else 0)
+        tx, caught = await self.backend.run(self.backend.begin(key, since, ids))
+        try:
+            if caught is not None and caught.exists:
+                self._absorb(key, caught)
+            elif tenant is not None and since > 0:
+                store.drop(key)  # reset through another replica: start afresh
+            await run_handlers(group, list(tx.ids), self.now)  # ids from the database's sequence
+        except BaseException:
+            await self.backend.run(self.backend.rollback(tx))
+            self._drop(key)  # the copy may hold what was never committed
+            raise
+        ack = await self._commit(tx, key)
+        acked = asyncio.ensure_future(self._acknowledged(*ack)) if ack is not None else None
+        for item in group:
+            item.settle(acked)
+
+    async def _admin_change(self, request: web.Request, call: Any,
+                            handler: Handler) -> web.StreamResponse:
+        """Serve an admin change holding the lock every tenant write shares; answer once it is
+        committed and every live replica has it."""
         ack: tuple[set[str], asyncio.Event] | None = None
         try:
-            async with local:  # one transaction per tenant at a time in this replica
-                tenant = store.peek(key) if key is not None else None
-                since = tenant.rev if tenant is not None else 0  # type: ignore[attr-defined]
-                ids = 0
-                if key is not None:  # a create takes one id; a tenant's first use, its fixture's
-                    ids = (request.method == "POST") + (self.fixture_jobs if tenant is None else 0)
-                tx, caught = await self.backend.run(self.backend.begin(key, since, ids))
+            async with self._admin:
+                tx, _ = await self.backend.run(self.backend.begin(None, 0, 0))
                 try:
-                    if key is None:
-                        await self._follow_all()
-                    elif caught is not None and caught.exists:
-                        self._absorb(key, caught)
-                    elif tenant is not None and since > 0:
-                        store.drop(key)  # reset through another replica: start afresh
-                    token = RESERVED.set(list(tx.ids))  # ids only from the database's sequence
+                    await self._follow_all()
+                    token = RESERVED.set([])  # job ids come only from the database's sequence
                     try:
                         resp = await handler(request, call)
                     finally:
                         RESERVED.reset(token)
                 except MockError:
-                    ack = await self._commit(tx, key)  # effects applied before a refusal stay
+                    ack = await self._commit(tx, None)
                     raise
                 except BaseException:
                     await self.backend.run(self.backend.rollback(tx))
-                    self._drop(key)  # the copy may hold what was never committed
+                    self._drop(None)
                     raise
-                ack = await self._commit(tx, key)
+                ack = await self._commit(tx, None)
             return resp
         finally:
             if ack is not None:  # outside the lock: the other replicas take theirs to follow
@@ -320,8 +333,7 @@ class SharedKeeper:
             return
 
     def _busy(self, key: TenantKey) -> bool:
-        lock = self._locks.get(key)
-        return lock is not None and lock.locked()
+        return self._groups.busy(key)
 
     async def _follow_all(self) -> None:
         """Catch every tenant up, and the server-wide values (admin changes, resets)."""
