@@ -55,8 +55,9 @@ class Stamp:
         if store.generation != self.generation or now < self.ended_at \
                 or link_window(now) != self.window:
             return False
-        job = self.job
-        return job.version == self.version and self.tenant.get(job.kind, job.id) is job
+        job, tenant = self.job, self.tenant
+        return job.version == self.version and not tenant.behind \
+            and tenant.get(job.kind, job.id) is job
 
 
 class RenderCache:

@@ -181,6 +181,7 @@ class Tenant:
     records: TenantRecords | None = None  # target records, set up by the records simulation
     lock: threading.RLock = field(default_factory=threading.RLock)
     unordered: set[str] = field(default_factory=set)  # kinds stored out of created_at order
+    behind: bool = False  # a copy that another replica changed since (read it again first)
 
     def new_id(self, rackspace: bool = False) -> str:
         """A job id never handed out before by this server."""

@@ -69,7 +69,7 @@ class PostgresState:
         self._thread = threading.Thread(target=self._loop.run_forever, name="mock-postgres",
                                         daemon=True)
         self._thread.start()
-        self._pool: Any = None
+        self._pools: dict[asyncio.AbstractEventLoop, Any] = {}  # by the loop they serve
         self._listener: Any = None
         self.offset = 0.0  # database time minus this machine's
         self.journal_size = 1000  # entries kept per namespace (the `journal_size` setting)
@@ -89,13 +89,38 @@ class PostgresState:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
     async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await a coroutine from the server's loop: on it, once `serve_here` gave it its own
+        connections (no hop between threads per query), else on the database loop."""
+        if asyncio.get_running_loop() in self._pools:
+            return await coro
+        return await self.run_there(coro)
+
+    async def run_there(self, coro: Coroutine[Any, Any, T]) -> T:
         """Await a coroutine on the database loop from another loop."""
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
 
+    @property
+    def _pool(self) -> Any:
+        """The connections of the loop running now."""
+        return self._pools[asyncio.get_running_loop()]
+
+    async def _new_pool(self, size: int) -> None:
+        self._pools[asyncio.get_running_loop()] = await self._asyncpg.create_pool(
+            self.url, min_size=1, max_size=size, command_timeout=60,  # connections kept:
+            max_inactive_connection_lifetime=0)  # no reconnect storms
+
+    async def serve_here(self, pool_size: int = 8) -> None:
+        """Give the calling (server's) loop connections of its own; `leave_here` closes them."""
+        await self._new_pool(pool_size)
+
+    async def leave_here(self) -> None:
+        """Close the calling loop's connections."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await asyncio.wait_for(pool.close(), 10)
+
     async def _open(self, pool_size: int) -> None:
-        self._pool = await self._asyncpg.create_pool(  # connections kept: no reconnect storms
-            self.url, min_size=1, max_size=pool_size, command_timeout=60,
-            max_inactive_connection_lifetime=0)
+        await self._new_pool(pool_size)
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(3, 0)")  # one migrator at a time
             await self._migrate(conn)
@@ -222,7 +247,7 @@ class PostgresState:
     def close(self) -> None:
         """Close the connections and the database loop."""
         if self._loop.is_running():
-            if self._pool is not None or self._listener is not None:
+            if self._pools or self._listener is not None:
                 try:
                     self.call(self._close())
                 except Exception:  # noqa: BLE001 - closing what may already be broken
@@ -236,9 +261,7 @@ class PostgresState:
         if self._listener is not None:
             await self._listener.close()
             self._listener = None
-        if self._pool is not None:
-            await asyncio.wait_for(self._pool.close(), 10)
-            self._pool = None
+        await self.leave_here()
 
     # ---- what replicas share ---------------------------------------------------------------
 

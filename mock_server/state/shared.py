@@ -52,6 +52,7 @@ class SharedKeeper:
         self._journal: Journal | None = None
         self._journal_seq = 0
         self._groups = TenantGroups(self._run_group)
+        self._following: dict[TenantKey, asyncio.Future[None]] = {}  # catch-ups under way
         self.now: Callable[[str], float] = lambda namespace: 0.0  # the virtual clock's, set by the app
         self._admin = asyncio.Lock()
         self._latest: dict[TenantKey, int] = {}  # newest revision heard of, per tenant
@@ -86,7 +87,8 @@ class SharedKeeper:
     async def start(self, app: web.Application | None = None) -> None:
         """Listen for other replicas' changes and start the journal writer."""
         self._loop = asyncio.get_running_loop()
-        await self.backend.run(self.backend.listen(self._heard, self.me))
+        await self.backend.run_there(self.backend.listen(self._heard, self.me))
+        await self.backend.serve_here()
         self._peers = await self.backend.run(self.backend.peers(self.me))
         await self.backend.run(self.backend.notify({"r": self.me, "hello": 1}))
         self.commits.start()
@@ -96,6 +98,7 @@ class SharedKeeper:
         try:
             await self.commits.close()
             await self.backend.run(self.backend.notify({"r": self.me, "bye": 1}))
+            await self.backend.leave_here()
         finally:
             self.backend.close()
 
@@ -177,9 +180,10 @@ class SharedKeeper:
         store = self._store
         assert store is not None
         tenant = store.peek(key)
+        if request.method in SAFE_METHODS and tenant is not None and tenant.behind:
+            await self._follow(key)  # another replica wrote it since
+            tenant = store.peek(key)
         if request.method in SAFE_METHODS and tenant is not None:
-            if self._latest.get(key, 0) > tenant.rev:  # type: ignore[attr-defined]
-                await self._follow(key)
             records = tenant.records
             if records is None or not records.due_by(call.now):
                 try:
@@ -271,9 +275,10 @@ class SharedKeeper:
                            f"before retrying.") from None
         for k, rev in revs.items():
             tenant = store.peek(k)
+            self._latest[k] = max(self._latest.get(k, 0), rev)
             if tenant is not None:
                 tenant.rev = rev  # type: ignore[attr-defined]
-            self._latest[k] = max(self._latest.get(k, 0), rev)
+                tenant.behind = self._latest[k] > rev
         if not told or not waiting:
             del self._acks[token]
             return None
@@ -310,12 +315,27 @@ class SharedKeeper:
         assert store is not None
         if not caught.exists:
             return
-        store.absorb(key, caught.counter, caught.rev, caught.jobs, caught.records)
+        tenant = store.absorb(key, caught.counter, caught.rev, caught.jobs, caught.records)
         self._latest[key] = max(self._latest.get(key, 0), caught.rev)
+        tenant.behind = self._latest[key] > caught.rev
 
     async def _follow(self, key: TenantKey) -> None:
-        """Catch one tenant's copy up with the database. No lock: a transaction of this
-        replica on the tenant holds the database's lock, so its copy is already as new."""
+        """Catch one tenant's copy up with the database, to at least the newest revision heard
+        of when called (concurrent readers share one catch-up)."""
+        wanted = self._latest.get(key, 0)
+        for _ in range(3):
+            running = self._following.get(key)
+            if running is None:
+                running = self._following[key] = asyncio.ensure_future(self._catch_up(key))
+                running.add_done_callback(lambda _: self._following.pop(key, None))
+            await asyncio.shield(running)
+            tenant = self._store.peek(key) if self._store is not None else None
+            if tenant is None or tenant.rev >= wanted:  # type: ignore[attr-defined]
+                return
+
+    async def _catch_up(self, key: TenantKey) -> None:
+        """One catch-up. No lock: a transaction of this replica on the tenant holds the
+        database's lock, so its copy is already as new."""
         store = self._store
         assert store is not None
         for _ in range(3):
@@ -381,12 +401,15 @@ class SharedKeeper:
                     if not waiting:
                         done.set()
             return
+        task: asyncio.Future[Any] | None = None
         if "flush" in notice:
             task = asyncio.ensure_future(self.commits.flush())
-        elif "t" in notice:
-            key = tenant_key(notice["t"])
-            self._latest[key] = max(self._latest.get(key, 0), int(notice["v"]))
-            task = asyncio.ensure_future(self._follow(key))
+        elif "t" in notice:  # heard is enough: its next reader or transaction catches up
+            key, rev = tenant_key(notice["t"]), int(notice["v"])
+            self._latest[key] = max(self._latest.get(key, 0), rev)
+            tenant = store.peek(key)
+            if tenant is not None and tenant.rev < rev:  # type: ignore[attr-defined]
+                tenant.behind = True
         else:
             for ns in notice.get("c", ()):
                 for tenant in list(store.tenants(ns)):
@@ -397,12 +420,19 @@ class SharedKeeper:
                     self._journal.clear(ns)
                     self._journal.cleared = noted
             task = asyncio.ensure_future(self._follow_admin())
-        task.add_done_callback(_report)
         if "k" in notice:  # the writer answers its client once every replica has it
             self._peers.add(sender)
-            task.add_done_callback(lambda _: asyncio.ensure_future(self.backend.run(
-                self.backend.notify({"r": self.me, "ack": notice["k"]}))).add_done_callback(
-                    _report))
+        if task is None:
+            if "k" in notice:
+                self._ack(notice["k"])
+            return
+        task.add_done_callback(_report)
+        if "k" in notice:
+            task.add_done_callback(lambda _: self._ack(notice["k"]))
+
+    def _ack(self, token: str) -> None:
+        asyncio.ensure_future(self.backend.run(self.backend.notify(
+            {"r": self.me, "ack": token}))).add_done_callback(_report)
 
     async def _follow_admin(self) -> None:
         async with self._admin:
