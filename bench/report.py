@@ -164,12 +164,16 @@ REPLICAS_TARGET = 1.2  # two replicas' CPU per request (with PostgreSQL) over on
 
 def state_table(cells: list[dict[str, Any]]) -> list[str]:
     """Memory against each state backend: CPU per request of every server-side process, as a
-    throughput ratio (memory µs / backend µs), and what a second replica costs."""
-    from .state import PG_ONE, PG_TWO, SQLITE
+    throughput ratio (memory µs / backend µs), and what a second replica costs: two replicas
+    over one, and that over what two memory servers on the same core cost over one (the
+    co-location alone), which leaves what sharing costs."""
+    from .state import MEM_TWO, PG_ONE, PG_TWO, SQLITE
 
     names = {"SQLite": SQLITE, "PostgreSQL": PG_ONE}
     out = ["| workload | memory µs/req | SQLite µs/req (× memory) | PostgreSQL, 1 replica µs/req "
-           "(× memory) | 2 replicas µs/req (÷ 1 replica) |", "|---|---|---|---|---|"]
+           "(× memory) | 2 memory servers µs/req (÷ 1: co-location) | 2 replicas µs/req "
+           "(÷ 1 replica) | sharing: 2 replicas ÷ 1, over co-location |",
+           "|---|---|---|---|---|---|---|"]
     for wl in WORKLOADS:
         mine = _cell(cells, OURS, wl)
         if not mine or not mine.get("cpu_us"):
@@ -184,15 +188,28 @@ def state_table(cells: list[dict[str, Any]]) -> list[str]:
             target = STATE_TARGETS.get((label, wl))
             mark = "" if target is None else f", target ≥ {target:g}× {'✅' if ratio >= target else '❌'}"
             row.append(f"{c['cpu_us']:.0f} ({ratio:.2f}×{mark}; {c['rps']:,.0f} req/s)")
-        one, two = _cell(cells, PG_ONE, wl), _cell(cells, PG_TWO, wl)
-        if one and two and one.get("cpu_us") and two.get("cpu_us") and two["valid"]:
-            ratio = two["cpu_us"] / one["cpu_us"]
-            row.append(f"{two['cpu_us']:.0f} ({ratio:.2f}×, target ≤ {REPLICAS_TARGET:g}× "
-                       f"{'✅' if ratio <= REPLICAS_TARGET else '❌'}; {two['rps']:,.0f} req/s)")
-        else:
+        pair_cell, two_cell = _cell(cells, MEM_TWO, wl), _cell(cells, PG_TWO, wl)
+        pair, two = _ratio(pair_cell, mine), _ratio(two_cell, _cell(cells, PG_ONE, wl))
+        row.append("n/a" if pair is None or pair_cell is None else
+                   f"{pair_cell['cpu_us']:.0f} ({pair:.2f}×)")
+        row.append("n/a" if two is None or two_cell is None else
+                   f"{two_cell['cpu_us']:.0f} ({two:.2f}×; {two_cell['rps']:,.0f} req/s)")
+        if two is None or pair is None:
             row.append("n/a")
+        else:
+            shared = two / pair
+            row.append(f"{shared:.2f}× (target ≤ {REPLICAS_TARGET:g}× "
+                       f"{'✅' if shared <= REPLICAS_TARGET else '❌'})")
         out.append("| " + " | ".join(row) + " |")
     return out
+
+
+def _ratio(cell: dict[str, Any] | None, base: dict[str, Any] | None) -> float | None:
+    """CPU per request of `cell` over `base`'s (None unless both are valid measurements)."""
+    if not cell or not base or not cell.get("cpu_us") or not base.get("cpu_us") \
+            or not cell["valid"] or not base["valid"]:
+        return None
+    return float(cell["cpu_us"] / base["cpu_us"])
 
 
 def scaling_lines(scaling: list[dict[str, Any]]) -> list[str]:
@@ -291,7 +308,10 @@ def render(report: dict[str, Any], notes: str = "") -> str:
                   "a load balancer spreads them). A ratio below 1× "
                   "means the backend spends more CPU per request than memory. Writes are "
                   "committed before they are answered; with two replicas also acknowledged by "
-                  "the other one.", "", *state_table(report["cells"]), ""]
+                  "the other one. Two processes on one core cost more per request than one even "
+                  "when they share nothing (context switches, caches): two memory servers seeded "
+                  "alike and driven the same way measure that, and what two replicas cost beyond "
+                  "it is what sharing costs.", "", *state_table(report["cells"]), ""]
     if report["skipped"]:
         lines += ["Not measured:", ""]
         lines += [f"- {name}: {why}" for name, why in report["skipped"].items()]

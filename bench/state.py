@@ -20,6 +20,9 @@ Options = Report = Contender = Any
 SQLITE = "mock-server · SQLite"
 PG_ONE = "mock-server · PostgreSQL"
 PG_TWO = "mock-server · 2 PostgreSQL replicas"
+# Two memory servers that share nothing, seeded alike (same seed, same requests: the same ids),
+# driven the same way: what two processes on one core cost by themselves, without any sharing.
+MEM_TWO = "mock-server · 2 memory servers"
 
 
 class StateRig:
@@ -50,6 +53,20 @@ def _database(rig: StateRig, core: int | None) -> tuple[str, Callable[[], list[i
     return pg.new_database(), pg.pids
 
 
+def _pair(start: Callable[[ServerSpec], Contender], rig: StateRig) -> Contender:
+    """Two independent memory servers driven at once: the co-location baseline."""
+    first = start(servers.ours((), MEM_TWO))
+    try:
+        second = start(servers.ours((), f"{MEM_TWO} (2)"))
+    except BaseException:
+        servers.stop(first.run)
+        raise
+    rig.extra.append(second.run)
+    first.urls = [first.run.url, second.run.url]
+    first.pids = lambda: [first.run.proc.pid, second.run.proc.pid]
+    return first
+
+
 def contenders(opts: Options, report: Report, tok: str, core: int | None,
                start: Callable[[ServerSpec], Contender]) -> tuple[list[Contender], StateRig]:
     """Start and seed each state backend (`start` seeds one the way memory is seeded)."""
@@ -64,6 +81,7 @@ def contenders(opts: Options, report: Report, tok: str, core: int | None,
         one = start(servers.ours(("--state", url), PG_ONE))
         one.pids = lambda one=one: [one.run.proc.pid, *pg_pids()]
         out.append(one)
+        out.append(_pair(start, rig))
         # What a second replica costs: two replicas driven at once (a wrk each, the
         # connections shared out, as a load balancer spreads them) against one.
         url, pg_pids = _database(rig, core)
