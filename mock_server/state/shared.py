@@ -5,15 +5,16 @@ changes a tenant (a write, a read that applies due job effects, the first use of
 inside a transaction holding that tenant's lock: the copy catches up on what other replicas
 wrote, the handler runs unchanged, and what it changed is written, announced and committed
 before the answer goes out. Admin changes (clock, rules, resets, job scenarios) hold the lock
-every tenant write shares. Other replicas hear each commit (LISTEN), catch up and acknowledge;
-the writer answers once every live replica has acknowledged, so a client that got its answer
-reads the change through any replica (one gone from `pg_stat_activity` is no longer waited for).
+every tenant write shares; requests for one tenant share a transaction (groups.py). Other
+replicas hear each commit (LISTEN), mark their copy behind and acknowledge (peers.py); the writer
+answers once every live replica has acknowledged, and a copy that is behind catches up before
+its next read, so a client that got its answer reads the change through any replica (one gone
+from `pg_stat_activity` is no longer waited for).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -30,13 +31,13 @@ from . import codec
 from .durable import Batch, DurableStore
 from .errors import NotSaved
 from .groups import Handler, Item, TenantGroups, run_handlers
+from .peers import Ack, Peers, report
 from .pg_rows import Caught
 from .postgres import PostgresState, tenant_key
 from .writer import JOURNAL_EVERY, GroupCommit
 
 log = logging.getLogger("mock_server.state")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-ACK_WAIT = 2.0  # seconds a writer waits for another replica to acknowledge a change
 
 
 class SharedKeeper:
@@ -57,9 +58,7 @@ class SharedKeeper:
         self._admin = asyncio.Lock()
         self._latest: dict[TenantKey, int] = {}  # newest revision heard of, per tenant
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._peers: set[str] = set()  # the other live replicas
-        self._acks: dict[str, tuple[set[str], asyncio.Event]] = {}  # token → (still to ack, done)
-        self._tokens = 0
+        self._peers = Peers(backend, self.me)
         self.fixture_jobs = 0  # ids a new tenant's fixture takes
         # the journal: a listing on any replica has every replica write theirs first
         self.commits: GroupCommit[Batch] = GroupCommit(self._collect_journal, backend.write,
@@ -89,7 +88,7 @@ class SharedKeeper:
         self._loop = asyncio.get_running_loop()
         await self.backend.run_there(self.backend.listen(self._heard, self.me))
         await self.backend.serve_here()
-        self._peers = await self.backend.run(self.backend.peers(self.me))
+        await self._peers.look()
         await self.backend.run(self.backend.notify({"r": self.me, "hello": 1}))
         self.commits.start()
 
@@ -117,14 +116,11 @@ class SharedKeeper:
     async def journal(self, namespace: str | None) -> list[Any]:
         """Every replica's journal entries (numbered in the database's order), oldest first."""
         await self.commits.flush()
-        if self._peers:  # every replica writes what it journaled so far, then says so
-            self._tokens += 1
-            token = f"{self.me}.{self._tokens}"
-            done = asyncio.Event()
-            done.token = token  # type: ignore[attr-defined]
-            self._acks[token] = (set(self._peers), done)
-            await self.backend.run(self.backend.notify({"r": self.me, "k": token, "flush": 1}))
-            await self._acknowledged(self._acks[token][0], done)
+        if self._peers.live:  # every replica writes what it journaled so far, then says so
+            ack = self._peers.expect()
+            await self.backend.run(self.backend.notify({"r": self.me, "k": ack.token,
+                                                        "flush": 1}))
+            await self._peers.wait(ack)
         rows = await self.backend.run(self.backend.journal(namespace))
         kept: dict[str, list[Any]] = {}  # numbered in the database's order, bounded as in memory
         for row, raw in rows:
@@ -214,7 +210,7 @@ class SharedKeeper:
             self._drop(key)  # the copy may hold what was never committed
             raise
         ack = await self._commit(tx, key)
-        acked = asyncio.ensure_future(self._acknowledged(*ack)) if ack is not None else None
+        acked = asyncio.ensure_future(self._peers.wait(ack)) if ack is not None else None
         for item in group:
             item.settle(acked)
 
@@ -222,7 +218,7 @@ class SharedKeeper:
                             handler: Handler) -> web.StreamResponse:
         """Serve an admin change holding the lock every tenant write shares; answer once it is
         committed and every live replica has it."""
-        ack: tuple[set[str], asyncio.Event] | None = None
+        ack: Ack | None = None
         try:
             async with self._admin:
                 tx, _ = await self.backend.run(self.backend.begin(None, 0, 0))
@@ -244,10 +240,9 @@ class SharedKeeper:
             return resp
         finally:
             if ack is not None:  # outside the lock: the other replicas take theirs to follow
-                await self._acknowledged(*ack)
+                await self._peers.wait(ack)
 
-    async def _commit(self, tx: Any, key: TenantKey | None
-                      ) -> tuple[set[str], asyncio.Event] | None:
+    async def _commit(self, tx: Any, key: TenantKey | None) -> Ack | None:
         """Write what the request changed; returns what to wait for (the replicas' acks)."""
         store = self._store
         assert store is not None
@@ -260,15 +255,12 @@ class SharedKeeper:
                     batch.meta[name] = self._written[name] = raw
             if self._journal is not None:
                 _, _, batch.journal_cleared = self._journal.since(self._journal.last)
-        self._tokens += 1
-        token = f"{self.me}.{self._tokens}"
-        waiting = set(self._peers)
-        done = asyncio.Event()
-        self._acks[token] = (waiting, done)
+        ack = self._peers.expect()
         try:
-            revs, told = await self.backend.run(self.backend.commit(tx, batch, self.me, token))
+            revs, told = await self.backend.run(self.backend.commit(tx, batch, self.me,
+                                                                    ack.token))
         except Exception as exc:  # noqa: BLE001 - the client must not take it as done
-            del self._acks[token]
+            self._peers.forget(ack)
             log.error("mock-server: state not written: %s", exc)
             self._drop(key)
             raise NotSaved(f"The change could not be saved ({exc}); read the resource again "
@@ -279,25 +271,10 @@ class SharedKeeper:
             if tenant is not None:
                 tenant.rev = rev  # type: ignore[attr-defined]
                 tenant.behind = self._latest[k] > rev
-        if not told or not waiting:
-            del self._acks[token]
+        if not told or not ack.waiting:
+            self._peers.forget(ack)
             return None
-        done.token = token  # type: ignore[attr-defined]
-        return waiting, done
-
-    async def _acknowledged(self, waiting: set[str], done: asyncio.Event) -> None:
-        """Wait until every live replica has the change (a dead one is dropped after a while)."""
-        try:
-            await asyncio.wait_for(done.wait(), ACK_WAIT)
-        except TimeoutError:
-            live = await self.backend.run(self.backend.peers(self.me))
-            gone = waiting - live
-            log.warning("mock-server: replica(s) %s did not acknowledge a change in %s s%s",
-                        ", ".join(sorted(waiting)), ACK_WAIT,
-                        "; they are gone" if gone == waiting else "")
-            self._peers &= live
-        finally:
-            self._acks.pop(done.token, None)  # type: ignore[attr-defined]
+        return ack
 
     def _drop(self, key: TenantKey | None) -> None:
         """Forget a copy that may differ from the database (it is read again on next use)."""
@@ -383,23 +360,7 @@ class SharedKeeper:
     def _react(self, notice: dict[str, Any]) -> None:
         store = self._store
         assert store is not None
-        sender = notice["r"]
-        if "ack" in notice:
-            found = self._acks.get(notice["ack"])
-            if found is not None:
-                found[0].discard(sender)
-                if not found[0]:
-                    found[1].set()
-            return
-        if "hello" in notice or "bye" in notice:
-            if "hello" in notice:
-                self._peers.add(sender)
-            else:
-                self._peers.discard(sender)
-                for waiting, done in self._acks.values():
-                    waiting.discard(sender)
-                    if not waiting:
-                        done.set()
+        if self._peers.heard(notice):
             return
         task: asyncio.Future[Any] | None = None
         if "flush" in notice:
@@ -420,27 +381,15 @@ class SharedKeeper:
                     self._journal.clear(ns)
                     self._journal.cleared = noted
             task = asyncio.ensure_future(self._follow_admin())
-        if "k" in notice:  # the writer answers its client once every replica has it
-            self._peers.add(sender)
+        token = notice.get("k")  # the writer answers its client once every replica has it
         if task is None:
-            if "k" in notice:
-                self._ack(notice["k"])
+            if token is not None:
+                self._peers.acknowledge(token)
             return
-        task.add_done_callback(_report)
-        if "k" in notice:
-            task.add_done_callback(lambda _: self._ack(notice["k"]))
-
-    def _ack(self, token: str) -> None:
-        asyncio.ensure_future(self.backend.run(self.backend.notify(
-            {"r": self.me, "ack": token}))).add_done_callback(_report)
+        task.add_done_callback(report)
+        if token is not None:
+            task.add_done_callback(lambda _: self._peers.acknowledge(token))
 
     async def _follow_admin(self) -> None:
         async with self._admin:
             await self._follow_all()
-
-
-def _report(task: asyncio.Future[Any]) -> None:
-    with contextlib.suppress(asyncio.CancelledError):
-        exc = task.exception()
-        if exc is not None:
-            log.error("mock-server: could not follow another replica: %s", exc)
