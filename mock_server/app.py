@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from . import handlers as api
+from .dashboard.events import Streams
 from .domain.changes import ClockMoved
 from .domain.clock import VirtualClock
 from .domain.model import load_types
@@ -32,6 +33,7 @@ from .keys import (
     SHARED,
     SPEC,
     STORE,
+    STREAMS,
     TYPES,
 )
 from .middlewares import error_middleware
@@ -194,6 +196,8 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app[HOOKS].register("scenarios", on_create=scenario_hook(book), enrich=enrich)
     app[CONTROLS] = Controls(settings=settings, clock=clock, store=app[STORE], journal=journal,
                              faults=faults, limiter=limiter, book=book)
+    app[STREAMS] = Streams()
+    app.on_shutdown.append(app[STREAMS].close)  # open dashboards' streams end at once
     shared = keeper if isinstance(keeper, SharedKeeper) else None
     _register(app, spec, api.load_all(), shared)
     if keeper is not None:

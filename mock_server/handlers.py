@@ -35,7 +35,7 @@ def handles(*operation_ids: str) -> Callable[[Handler], Handler]:
 HANDLER_MODULES = (
     "vendors.commercelayer.handlers", "vendors.commercelayer.oauth",
     "vendors.commercelayer.records", "vendors.commercelayer.files",
-    "vendors.rackspace.handlers", "qa.admin_api",
+    "vendors.rackspace.handlers", "qa.admin_api", "dashboard.events",
 )
 
 

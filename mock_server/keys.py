@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from .dashboard.events import Streams
     from .domain.clock import VirtualClock
     from .domain.model import ResourceType
     from .domain.store import Store
@@ -44,3 +45,4 @@ FAULTS: web.AppKey[FaultSet] = web.AppKey("faults")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 SCENARIOS: web.AppKey[ScenarioBook] = web.AppKey("scenarios")
 CONTROLS: web.AppKey[Controls] = web.AppKey("controls")
+STREAMS: web.AppKey[Streams] = web.AppKey("streams")  # open dashboards' event streams

@@ -113,6 +113,14 @@ async def get_job(request: web.Request, call: Call) -> web.StreamResponse:
                               _job_namespace(request, call)))
 
 
+@handles("adminListJobs")
+async def list_jobs(request: web.Request, call: Call) -> web.StreamResponse:
+    """GET /_mock/jobs: every job, newest first (the dashboard's list)."""
+    q = call.query
+    return _json(request.app[CONTROLS].jobs(_namespace(request, call), q.get("type"),
+                                            q.get("status"), int(q.get("limit") or 200)))
+
+
 @handles("adminSetJobScenario")
 async def set_scenario(request: web.Request, call: Call) -> web.StreamResponse:
     """POST /_mock/jobs/{type}/{id}/scenario: attach a scenario and/or release a stall."""

@@ -111,6 +111,35 @@ class Controls:
         tenant, job = self.find(kind, job_id, namespace)
         return self._view(tenant, job, namespace, self.clock.now(namespace))
 
+    def jobs(self, namespace: str | None = None, kind: str | None = None,
+             status: str | None = None, limit: int = 200) -> dict[str, Any]:
+        """Every job (of a namespace, a type, a status now), newest first, as the dashboard lists
+        them: status, progress and times at each namespace's now."""
+        rows = []
+        for tenant in self.store.tenants(namespace):
+            ns = tenant.key[0]
+            now = self.clock.now(ns)
+            for k, stored in tenant.jobs.items():
+                if kind is not None and k != kind:
+                    continue
+                lc = LIFECYCLES[k]
+                for job in list(stored.values()):
+                    seen = lifecycle.view(lc, job.plan, now)
+                    if status is not None and seen.status != status:
+                        continue
+                    sc = scenario_of(job)
+                    rows.append({
+                        "type": k, "id": job.id, "namespace": ns, "tenant": list(tenant.key[1:]),
+                        "status": seen.status, "progress": round(seen.progress, 1),
+                        "processed": seen.processed, "total": job.plan.total,
+                        "created_at": cl_time(job.created_at),
+                        "started_at": cl_time(seen.started_at),
+                        "ended_at": cl_time(seen.ended_at),
+                        "scenario": None if sc.empty else sc.as_dict(), "_at": job.created_at,
+                    })
+        rows.sort(key=lambda r: r.pop("_at"), reverse=True)
+        return {"count": len(rows), "jobs": rows[:limit]}
+
     def _view(self, tenant: Tenant, job: Job, namespace: str, now: float) -> dict[str, Any]:
         lc = LIFECYCLES[job.kind]
         seen = lifecycle.view(lc, job.plan, now)

@@ -1,0 +1,134 @@
+"""The dashboard at /_mock/ in a real headless Chromium: what QA sees and clicks, checked against
+what the API answers afterwards."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from mock_server import MockServer, Settings
+
+from .fixtures.http import JSONAPI, START_ISO, make_token
+
+CL = {"Authorization": f"Bearer {make_token()}", "Accept": JSONAPI, "Content-Type": JSONAPI}
+WAIT = 15_000  # ms a page may take to show something (a bound on failure, not a pace)
+
+
+@pytest.fixture
+def server() -> Iterator[MockServer]:
+    with MockServer(Settings(port=0, frozen=True, start=START_ISO)) as s:
+        yield s
+
+
+@pytest.fixture
+def page(browser: Any, server: MockServer) -> Iterator[Any]:
+    context = browser.new_context()
+    opened = context.new_page()
+    opened.errors = []  # console errors and uncaught exceptions
+    opened.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
+    opened.on("pageerror", lambda exc: opened.errors.append(str(exc)))
+    opened.set_default_timeout(WAIT)
+    opened.goto(f"{server.url}/_mock/")
+    yield opened
+    context.close()
+
+
+def _create(server: MockServer, kind: str, **attrs: Any) -> dict[str, Any]:
+    body = {"data": {"type": kind, "attributes": {"resource_type": "skus", **attrs}}}
+    r = requests.post(f"{server.url}/api/{kind}", headers=CL, data=json.dumps(body), timeout=10)
+    assert r.status_code == 201, r.text
+    return r.json()["data"]  # type: ignore[no-any-return]
+
+
+def _status(server: MockServer, kind: str, job_id: str) -> str:
+    r = requests.get(f"{server.url}/api/{kind}/{job_id}", headers=CL, timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()["data"]["attributes"]["status"]  # type: ignore[no-any-return]
+
+
+def _row(page: Any, job_id: str) -> Any:
+    return page.locator(f'#jobs tr[data-id="{job_id}"]')
+
+
+def test_the_page_loads_clean_and_shows_a_job_created_through_the_api(page: Any,
+                                                                      server: MockServer) -> None:
+    page.wait_for_selector("#now:not(:text('…'))")
+    assert page.locator("#now").inner_text().startswith("2026-01-01 00:00:00")
+    job = _create(server, "imports", inputs=[{"code": "B1", "name": "Browser 1"}])
+    row = _row(page, job["id"])
+    row.wait_for()  # live: no reload
+    assert "pending" in row.locator(".status").inner_text()
+    assert page.errors == []
+
+
+def test_advancing_the_clock_from_the_page_completes_the_job(page: Any,
+                                                             server: MockServer) -> None:
+    job = _create(server, "imports", inputs=[{"code": "B2", "name": "Browser 2"}])
+    _row(page, job["id"]).wait_for()
+    page.get_by_role("button", name="+1 h").click()
+    done = _row(page, job["id"]).locator(".s-completed")
+    done.wait_for()
+    bar = _row(page, job["id"]).locator("[role=progressbar]")
+    assert bar.get_attribute("aria-valuenow") == "100"
+    assert _status(server, "imports", job["id"]) == "completed"
+    assert page.locator("#now").inner_text().startswith("2026-01-01 01:00:00")
+    assert page.errors == []
+
+
+def test_fail_at_50_from_the_page_makes_the_api_answer_failed(page: Any,
+                                                              server: MockServer) -> None:
+    job = _create(server, "exports")
+    _row(page, job["id"]).click()
+    page.locator("#d-title").filter(has_text=job["id"]).wait_for()
+    page.fill("#c-fail", "50")
+    page.get_by_role("button", name="Fail").click()
+    page.locator("#d-json").filter(has_text='"fail_at"').wait_for()
+    page.get_by_role("button", name="+1 h").click()
+    _row(page, job["id"]).locator(".s-failed").wait_for()
+    assert _status(server, "exports", job["id"]) == "failed"
+    # a refusal is shown as the API words it: the job has ended
+    page.get_by_role("button", name="Interrupt").click()
+    page.locator("#job-error").filter(has_text="409").wait_for()
+    assert [e for e in page.errors if "status of 409" not in e] == []  # the refused call only
+
+
+def test_a_fault_rule_added_from_the_page_makes_the_next_call_fail(page: Any,
+                                                                   server: MockServer) -> None:
+    page.fill("#fa-path", "/api/exports*")
+    page.select_option("#fa-method", "GET")
+    page.fill("#fa-status", "503")
+    page.fill("#fa-times", "1")
+    page.get_by_role("button", name="Add").click()
+    page.locator("#faults tbody tr").filter(has_text="/api/exports*").wait_for()
+    r = requests.get(f"{server.url}/api/exports", headers=CL, timeout=10)
+    assert r.status_code == 503
+    assert requests.get(f"{server.url}/api/exports", headers=CL, timeout=10).status_code == 200
+    assert page.errors == []
+
+
+def test_the_journal_shows_a_request_the_test_made(page: Any, server: MockServer) -> None:
+    r = requests.get(f"{server.url}/api/imports?filter[q][reference_eq]=journal-probe",
+                     headers=CL, timeout=10)
+    assert r.status_code == 200
+    entry = page.locator("#journal tbody tr").filter(has_text="/api/imports")
+    entry.first.wait_for()
+    entry.first.click()
+    page.locator("#journal-body").filter(has_text="journal-probe").wait_for()
+    assert page.errors == []
+
+
+def test_closing_the_server_ends_open_streams_at_once(browser: Any) -> None:
+    server = MockServer(Settings(port=0, frozen=True, start=START_ISO))
+    server.start()
+    context = browser.new_context()
+    opened = context.new_page()
+    opened.goto(f"{server.url}/_mock/")
+    opened.wait_for_selector("#now:not(:text('…'))")
+    # a stream still open would hold aiohttp's shutdown for its 60 s grace, and `stop` gives
+    # up (TimeoutError) after 10 s
+    server.stop()
+    context.close()
