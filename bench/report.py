@@ -189,7 +189,7 @@ def state_table(cells: list[dict[str, Any]]) -> list[str]:
             mark = "" if target is None else f", target ≥ {target:g}× {'✅' if ratio >= target else '❌'}"
             row.append(f"{c['cpu_us']:.0f} ({ratio:.2f}×{mark}; {c['rps']:,.0f} req/s)")
         pair_cell, two_cell = _cell(cells, MEM_TWO, wl), _cell(cells, PG_TWO, wl)
-        pair, two = _ratio(pair_cell, mine), _ratio(two_cell, _cell(cells, PG_ONE, wl))
+        pair, two = _cpu_over(pair_cell, mine), _cpu_over(two_cell, _cell(cells, PG_ONE, wl))
         row.append("n/a" if pair is None or pair_cell is None else
                    f"{pair_cell['cpu_us']:.0f} ({pair:.2f}×)")
         row.append("n/a" if two is None or two_cell is None else
@@ -204,7 +204,7 @@ def state_table(cells: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _ratio(cell: dict[str, Any] | None, base: dict[str, Any] | None) -> float | None:
+def _cpu_over(cell: dict[str, Any] | None, base: dict[str, Any] | None) -> float | None:
     """CPU per request of `cell` over `base`'s (None unless both are valid measurements)."""
     if not cell or not base or not cell.get("cpu_us") or not base.get("cpu_us") \
             or not cell["valid"] or not base["valid"]:
