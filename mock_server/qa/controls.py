@@ -114,31 +114,43 @@ class Controls:
     def jobs(self, namespace: str | None = None, kind: str | None = None,
              status: str | None = None, limit: int = 200) -> dict[str, Any]:
         """Every job (of a namespace, a type, a status now), newest first, as the dashboard lists
-        them: status, progress and times at each namespace's now."""
-        rows = []
+        them: status, progress and times at each namespace's now. Without a status filter only
+        the newest `limit` of each organization are looked at (open dashboards poll this)."""
+        found: list[tuple[float, dict[str, Any]]] = []
+        count = 0
         for tenant in self.store.tenants(namespace):
             ns = tenant.key[0]
             now = self.clock.now(ns)
-            for k, stored in tenant.jobs.items():
+            for k, stored in list(tenant.jobs.items()):
                 if kind is not None and k != kind:
                     continue
                 lc = LIFECYCLES[k]
-                for job in list(stored.values()):
+                candidates = list(stored.values())
+                if status is None:
+                    count += len(candidates)
+                    if tenant.in_creation_order(k):
+                        candidates = candidates[-limit:]
+                for job in candidates:
                     seen = lifecycle.view(lc, job.plan, now)
-                    if status is not None and seen.status != status:
-                        continue
-                    sc = scenario_of(job)
-                    rows.append({
-                        "type": k, "id": job.id, "namespace": ns, "tenant": list(tenant.key[1:]),
-                        "status": seen.status, "progress": round(seen.progress, 1),
-                        "processed": seen.processed, "total": job.plan.total,
-                        "created_at": cl_time(job.created_at),
-                        "started_at": cl_time(seen.started_at),
-                        "ended_at": cl_time(seen.ended_at),
-                        "scenario": None if sc.empty else sc.as_dict(), "_at": job.created_at,
-                    })
-        rows.sort(key=lambda r: r.pop("_at"), reverse=True)
-        return {"count": len(rows), "jobs": rows[:limit]}
+                    if status is not None:
+                        if seen.status != status:
+                            continue
+                        count += 1
+                    found.append((job.created_at, self._row(tenant, job, seen)))
+        found.sort(key=lambda pair: pair[0], reverse=True)
+        return {"count": count, "jobs": [row for _, row in found[:limit]]}
+
+    @staticmethod
+    def _row(tenant: Tenant, job: Job, seen: lifecycle.View) -> dict[str, Any]:
+        sc = scenario_of(job)
+        return {
+            "type": job.kind, "id": job.id, "namespace": tenant.key[0],
+            "tenant": list(tenant.key[1:]), "status": seen.status,
+            "progress": round(seen.progress, 1), "processed": seen.processed,
+            "total": job.plan.total, "created_at": cl_time(job.created_at),
+            "started_at": cl_time(seen.started_at), "ended_at": cl_time(seen.ended_at),
+            "scenario": None if sc.empty else sc.as_dict(),
+        }
 
     def _view(self, tenant: Tenant, job: Job, namespace: str, now: float) -> dict[str, Any]:
         lc = LIFECYCLES[job.kind]
