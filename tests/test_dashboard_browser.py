@@ -132,3 +132,15 @@ def test_closing_the_server_ends_open_streams_at_once(browser: Any) -> None:
     # up (TimeoutError) after 10 s
     server.stop()
     context.close()
+
+
+def test_a_job_created_through_another_replica_appears(browser: Any, pg_url: str) -> None:
+    settings = Settings(port=0, frozen=True, start=START_ISO, state=pg_url)
+    with MockServer(settings) as one, MockServer(settings) as two:
+        context = browser.new_context()
+        opened = context.new_page()
+        opened.set_default_timeout(WAIT)
+        opened.goto(f"{one.url}/_mock/")
+        job = _create(two, "imports", inputs=[{"code": "R1", "name": "Replica 1"}])
+        _row(opened, job["id"]).wait_for()
+        context.close()
