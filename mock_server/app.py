@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from . import handlers as api
-from .dashboard.events import Streams
+from .dashboard.streams import Streams
 from .domain.changes import ClockMoved
 from .domain.clock import VirtualClock
 from .domain.model import load_types

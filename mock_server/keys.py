@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from .dashboard.events import Streams
+    from .dashboard.streams import Streams
     from .domain.clock import VirtualClock
     from .domain.model import ResourceType
     from .domain.store import Store
