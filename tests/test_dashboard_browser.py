@@ -118,6 +118,14 @@ def test_the_journal_shows_a_request_the_test_made(page: Any, server: MockServer
     entry.first.wait_for()
     entry.first.click()
     page.locator("#journal-body").filter(has_text="journal-probe").wait_for()
+    from playwright.sync_api import expect
+
+    assert requests.get(f"{server.url}/api/imports/nope", headers=CL, timeout=10).status_code == 404
+    page.locator("#journal tbody tr").filter(has_text="/api/imports/nope").wait_for()
+    page.select_option("#j-status", "4xx")
+    shown = page.locator("#journal tbody tr")
+    expect(shown).to_have_count(1, timeout=WAIT)  # the 200s are filtered out
+    assert shown.locator("td").nth(3).inner_text() == "404"
     assert page.errors == []
 
 
