@@ -31,7 +31,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from .durable import Batch, Loaded
-from .errors import StateError
+from .errors import StateError, migration_plan
 from .pg_rows import TABLES, Caught, Tx, apply_batch, rows_since, safe_url
 from .sqlite import tenant_key, tenant_text
 
@@ -143,20 +143,12 @@ class PostgresState:
             return
         raw = await conn.fetchval("SELECT value FROM mock_meta WHERE name='schema'")
         version = int(raw) if raw is not None else 0
-        if version > SCHEMA:
-            raise StateError(f"the database at {safe_url(self.url)} was written by a newer "
-                             f"mock-server (state schema {version}, this one knows {SCHEMA}): "
-                             f"upgrade async-job-mock on every replica")
-        while version < SCHEMA:
-            step = MIGRATIONS.get(version)
-            if step is None:
-                raise StateError(f"the database at {safe_url(self.url)} has state schema "
-                                 f"{version}, which this mock-server cannot migrate: `mock-server "
-                                 f"state reset --state URL` starts it afresh")
+        for reached, step in migration_plan(
+                version, SCHEMA, MIGRATIONS, f"the database at {safe_url(self.url)}",
+                "upgrade async-job-mock on every replica", "URL"):
             await conn.execute(step)
-            version += 1
             await conn.execute("UPDATE mock_meta SET value=$1 WHERE name='schema'",
-                               str(version).encode())
+                               str(reached).encode())
 
     def wall(self) -> float:
         """The database's time, as this machine reads it (the replicas' one real time)."""

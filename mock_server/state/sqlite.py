@@ -18,7 +18,7 @@ import threading
 from typing import Any
 
 from .durable import Batch, Loaded
-from .errors import StateError
+from .errors import StateError, migration_plan
 
 SCHEMA = 2  # bump with a migration in MIGRATIONS when the tables change
 
@@ -92,19 +92,11 @@ class SqliteState:
                              f"give --state a new file name")
         row = db.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
         version = int(row[0]) if row else 0
-        if version > SCHEMA:
-            raise StateError(f"{self.path} was written by a newer mock-server (state schema "
-                             f"{version}, this one knows {SCHEMA}): upgrade async-job-mock, or "
-                             f"start with a new --state file")
-        while version < SCHEMA:
-            step = MIGRATIONS.get(version)
-            if step is None:
-                raise StateError(f"{self.path} has state schema {version}, which this "
-                                 f"mock-server cannot migrate: `mock-server state reset "
-                                 f"--state {self.path}` starts it afresh")
-            db.executescript(f"BEGIN; {step}; UPDATE meta SET value=CAST('{version + 1}' AS BLOB) "
+        for reached, step in migration_plan(
+                version, SCHEMA, MIGRATIONS, self.path,
+                "upgrade async-job-mock, or start with a new --state file", self.path):
+            db.executescript(f"BEGIN; {step}; UPDATE meta SET value=CAST('{reached}' AS BLOB) "
                              f"WHERE name='schema'; COMMIT;")
-            version += 1
 
     # ---- reading -------------------------------------------------------------------------
 
