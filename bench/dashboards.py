@@ -17,10 +17,9 @@ import threading
 import aiohttp
 
 from . import servers
-from .harness import OUT, Report, _export_path, cores
+from .harness import OUT, cores, seeded_workloads
 from .load import measure
-from .seed import seed
-from .workloads import build, token
+from .workloads import token
 
 TARGET = 0.9
 
@@ -61,11 +60,7 @@ def run(seconds: float, jobs: int, count: int) -> tuple[float, float]:
     tok = token()
     srv = servers.start(servers.ours(), server_core, OUT / "logs")
     try:
-        seeded = seed(srv.url, tok, "bench", jobs)
-        report = Report("dashboards", {})
-        running = _export_path(srv, tok, "bench", report, scenario="stall")
-        load = build(tok, "bench", running or f"/api/imports/{seeded.ids[0]}", seeded.ids,
-                     running_path=running)["w1r"]
+        load = seeded_workloads(srv, tok, jobs, "dashboards")["w1r"]
         alone = measure(srv.url, load, "alone", seconds, load_core, pid=srv.proc.pid)
         done = threading.Event()
         watcher = threading.Thread(target=_watch, args=(srv.url, count, done), daemon=True)

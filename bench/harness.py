@@ -104,6 +104,16 @@ def _export_path(run: Running, tok: str, namespace: str, report: Report,
     return None
 
 
+def seeded_workloads(run: Running, tok: str, jobs: int, why: str) -> dict[str, Workload]:
+    """Seed `jobs` imports into namespace "bench" of a started server of ours, then w1–w4
+    against them (the tools beside the harness: profiles, dashboards)."""
+    seeded = seed(run.url, tok, "bench", jobs)
+    report = Report(why, {})
+    single = _export_path(run, tok, "bench", report) or f"/api/imports/{seeded.ids[0]}"
+    running = _export_path(run, tok, "bench", report, scenario="stall")
+    return build(tok, "bench", single, seeded.ids, post_namespace="w3", running_path=running)
+
+
 def _until_ended(run: Running, path: str, sent: dict[str, str], limit: float = 120.0) -> None:
     """Poll a job (wall time, the server's clock runs at speed 1) until it has ended, so that
     w1 reads an ended export from its first request on."""

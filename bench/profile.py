@@ -14,10 +14,9 @@ import threading
 from pathlib import Path
 
 from . import servers
-from .harness import OUT, Report, _export_path, cores
+from .harness import OUT, cores, seeded_workloads
 from .load import run_wrk
-from .seed import seed
-from .workloads import WORKLOADS, build, token
+from .workloads import WORKLOADS, token
 
 
 def _top(collapsed: Path, n: int) -> str:
@@ -48,11 +47,7 @@ def profile(workloads: list[str], seconds: float, jobs: int, top: int) -> None:
     tok = token()
     run = servers.start(servers.ours(), server_core, OUT / "logs")
     try:
-        seeded = seed(run.url, tok, "bench", jobs)
-        report = Report("profile", {})
-        single = _export_path(run, tok, "bench", report) or f"/api/imports/{seeded.ids[0]}"
-        running = _export_path(run, tok, "bench", report, scenario="stall")
-        loads = build(tok, "bench", single, seeded.ids, post_namespace="w3", running_path=running)
+        loads = seeded_workloads(run, tok, jobs, "profile")
         for name in workloads:
             out = OUT / f"profile-{name}.txt"
             spy = subprocess.Popen(["py-spy", "record", "-p", str(run.proc.pid), "-d",
