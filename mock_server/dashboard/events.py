@@ -42,15 +42,14 @@ async def events(request: web.Request, call: Call) -> web.StreamResponse:
     wake = asyncio.Event()
     seen = {"jobs": 0, "clock": False}
 
-    def note(change: Change) -> None:  # on the loop
+    def heard(change: Change) -> None:  # on whichever thread made the change: noted, and
+        first = not (seen["jobs"] or seen["clock"])  # the loop woken once per burst
         if isinstance(change, ClockMoved):
             seen["clock"] = True
         else:
             seen["jobs"] += 1
-        wake.set()
-
-    def heard(change: Change) -> None:  # on whichever thread made the change
-        loop.call_soon_threadsafe(note, change)
+        if first:
+            loop.call_soon_threadsafe(wake.set)
 
     resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                        "Cache-Control": "no-cache"})
@@ -69,8 +68,9 @@ async def events(request: web.Request, call: Call) -> web.StreamResponse:
                 break
             if wake.is_set():
                 wake.clear()
-                await _send(resp, "changed", dict(seen))
+                told = dict(seen)
                 seen.update(jobs=0, clock=False)
+                await _send(resp, "changed", told)
                 await asyncio.sleep(CALM)
             else:
                 await _send(resp, "tick", {"now": cl_time(clock.now())})

@@ -153,17 +153,11 @@ class Controls:
         }
 
     def _view(self, tenant: Tenant, job: Job, namespace: str, now: float) -> dict[str, Any]:
-        lc = LIFECYCLES[job.kind]
-        seen = lifecycle.view(lc, job.plan, now)
-        sc = scenario_of(job)
-        return {
-            "type": job.kind, "id": job.id, "namespace": namespace,
-            "tenant": list(tenant.key[1:]), "status": seen.status,
-            "processed": seen.processed, "created_at": cl_time(job.created_at),
-            "plan": _plan_dict(job.plan), "scenario": None if sc.empty else sc.as_dict(),
-            "transitions": [{"status": s, "at": cl_time(at)} for s, at in
-                            job.past + seen.transitions],
-        }
+        """One job as the admin API shows it: its row in the job list, its plan and transitions."""
+        seen = lifecycle.view(LIFECYCLES[job.kind], job.plan, now)
+        return {**self._row(tenant, job, seen), "plan": _plan_dict(job.plan),
+                "transitions": [{"status": s, "at": cl_time(at)} for s, at in
+                                job.past + seen.transitions]}
 
     def scenario(self, kind: str, job_id: str, scenario: Any, namespace: str = "default",
                  release: bool = False) -> dict[str, Any]:
