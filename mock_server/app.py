@@ -195,7 +195,8 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app[SCENARIOS] = book
     app[HOOKS].register("scenarios", on_create=scenario_hook(book), enrich=enrich)
     app[CONTROLS] = Controls(settings=settings, clock=clock, store=app[STORE], journal=journal,
-                             faults=faults, limiter=limiter, book=book)
+                             faults=faults, limiter=limiter, book=book,
+                             counts=lambda job, seen: api.COUNTS[job.kind](app, job, seen))
     app[STREAMS] = Streams()
     app.on_shutdown.append(app[STREAMS].close)  # open dashboards' streams end at once
     shared = keeper if isinstance(keeper, SharedKeeper) else None

@@ -1,21 +1,31 @@
-"""HANDLERS registry: operationId → handler (startup fails if the spec names a missing one), and
+"""HANDLERS registry: operationId → handler (startup fails if the spec names a missing one);
+API_VIEWS: job type → the job as its vendor's API shows it (the admin API's job detail); and
 the caller's tenant."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .keys import STORE
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from .domain.store import Tenant
+    from .domain.lifecycle import View
+    from .domain.store import Job, Tenant
     from .validation import Call
 
 Handler = Callable[["web.Request", "Call"], Awaitable["web.StreamResponse"]]
 HANDLERS: dict[str, Handler] = {}
+# (request, tenant, job, now) → {"attributes": what GET answers for the job, "events": its
+# events as the API lists them}, links on the request's base (the caller applies due effects)
+ApiView = Callable[["web.Request", "Tenant", "Job", float], dict[str, Any]]
+API_VIEWS: dict[str, ApiView] = {}
+# (app, job, the job at now) → (processed, errors) so far as its API counts them (the
+# dashboard's rows)
+Counts = Callable[["web.Application", "Job", "View"], tuple[int, int]]
+COUNTS: dict[str, Counts] = {}
 
 
 def handles(*operation_ids: str) -> Callable[[Handler], Handler]:
@@ -26,6 +36,17 @@ def handles(*operation_ids: str) -> Callable[[Handler], Handler]:
             if op_id in HANDLERS and HANDLERS[op_id] is not fn:
                 raise RuntimeError(f"two handlers for {op_id}")
             HANDLERS[op_id] = fn
+        return fn
+
+    return register
+
+
+def shows(*kinds: str, counts: Counts) -> Callable[[ApiView], ApiView]:
+    """Register how a vendor's API shows jobs of these types, and counts their items."""
+
+    def register(fn: ApiView) -> ApiView:
+        for kind in kinds:
+            API_VIEWS[kind], COUNTS[kind] = fn, counts
         return fn
 
     return register

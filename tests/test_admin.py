@@ -14,7 +14,7 @@ from mock_server.keys import CONTROLS
 from mock_server.timefmt import parse_duration
 
 from .fixtures.http import JSONAPI, Api, make_token
-from .fixtures.qa import KINDS, Jobs, served
+from .fixtures.qa import KINDS, PROJECT, Jobs, served
 
 
 def test_health(admin: Api) -> None:
@@ -83,6 +83,38 @@ def test_job_view_shows_plan_scenario_and_transitions(jobs: Jobs, admin: Api,
     assert r.status_code == 404
     assert admin.get("/_mock/jobs/exports/nope").status_code == 404
     assert admin.get(f"/_mock/jobs/orders/{job_id}").status_code == 404
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_job_view_shows_the_job_as_its_api_does(jobs: Jobs, admin: Api, server: MockServer,
+                                                kind: str) -> None:
+    job_id = jobs.create(kind)
+    server.clock.advance(1)
+    # read through the admin API first: it applies what is due, as an API read would
+    view = admin.get(f"/_mock/jobs/{kind}/{job_id}").json()
+    api = jobs.read(kind, job_id)["raw"]
+    assert view["attributes"] == api
+    if kind == "rackspace_cleanups":
+        listed = jobs.rs.get(f"/v2/{PROJECT}/cleanups/{job_id}/events").json()["events"]
+        assert [e["name"] for e in view["events"]] == [e["event"] for e in listed]
+    else:
+        listed = jobs.cl.get(f"/api/{kind}/{job_id}/events").json()["data"]
+        assert [(e["name"], e["at"]) for e in view["events"]] == \
+            [(e["attributes"]["name"], e["attributes"]["created_at"]) for e in listed]
+    assert [e["status"] for e in view["events"]] == [t["status"] for t in view["transitions"]]
+
+
+def test_job_list_counts_errors_as_the_api_does(jobs: Jobs, admin: Api,
+                                                server: MockServer) -> None:
+    job_id = jobs.create("imports", headers={"X-Mock-Scenario": "error_rate=50%"})
+    row = admin.get("/_mock/jobs").json()["jobs"][0]
+    assert (row["id"], row["errors"]) == (job_id, 0)
+    server.clock.advance(3600)
+    row = admin.get("/_mock/jobs").json()["jobs"][0]  # no API read since: the list settles
+    api = jobs.read("imports", job_id)["raw"]
+    assert (row["status"], row["processed"], row["errors"], row["total"]) == \
+        (api["status"], api["processed_count"], api["errors_count"], api["inputs_size"])
+    assert row["errors"] > 0
 
 
 @pytest.mark.parametrize(("kind", "path"), [

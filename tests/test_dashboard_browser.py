@@ -79,6 +79,24 @@ def test_advancing_the_clock_from_the_page_completes_the_job(page: Any,
     assert page.errors == []
 
 
+def test_a_jobs_detail_shows_it_as_the_api_does_with_its_events_and_requests(
+        page: Any, server: MockServer) -> None:
+    job = _create(server, "imports", inputs=[{"code": "B3", "name": "Browser 3"}])
+    server.clock.advance(3600)
+    r = requests.get(f"{server.url}/api/imports/{job['id']}", headers=CL, timeout=10)
+    api = r.json()["data"]["attributes"]
+    _row(page, job["id"]).click()
+    shown = page.locator("#d-attributes").filter(has_text='"completed"')
+    shown.wait_for()
+    assert json.loads(shown.inner_text()) == api
+    events = page.locator("#d-events tr")
+    assert events.all_inner_texts()[0].split()[:2] == ["create", "pending"]
+    assert events.last.inner_text().split()[:2] == ["complete", "completed"]
+    page.locator("#d-requests tr").filter(has_text="POST").wait_for()  # its create
+    assert page.locator("#d-requests tr").filter(has_text="GET").count() == 1
+    assert page.errors == []
+
+
 def test_fail_at_50_from_the_page_makes_the_api_answer_failed(page: Any,
                                                               server: MockServer) -> None:
     job = _create(server, "exports")

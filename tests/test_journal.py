@@ -81,6 +81,18 @@ def test_a_client_test_can_assert_how_it_polled(jobs: Jobs, admin: Api, server: 
     assert [e["operation"] for e in created] == ["createImport"]
 
 
+@pytest.mark.parametrize("kind", ["imports", "rackspace_cleanups"])
+def test_the_requests_that_touched_one_job(jobs: Jobs, admin: Api, kind: str) -> None:
+    job_id, other = jobs.create(kind), jobs.create(kind)
+    jobs.read(kind, job_id)
+    jobs.read(kind, other)
+    touched = admin.get("/_mock/requests", params={"job": job_id}).json()["requests"]
+    assert [(e["method"], e["response"]["status"]) for e in touched] == [("POST", 201),
+                                                                          ("GET", 200)]
+    assert touched[1]["path"].endswith(f"/{job_id}")
+    assert admin.get("/_mock/requests/count", params={"job": "nope"}).json() == {"count": 0}
+
+
 def test_journal_is_bounded_by_its_configured_size() -> None:
     with served(journal_size=5) as (server, _):
         for i in range(8):

@@ -89,6 +89,23 @@ def test_the_clock_rules_and_journal_are_shared(pair: tuple[MockServer, MockServ
     assert _job(a.url, job_id).status_code == 404
 
 
+def test_the_admin_job_view_agrees_across_replicas(pair: tuple[MockServer, MockServer]) -> None:
+    a, b = pair
+    created = requests.post(f"{a.url}/api/imports", timeout=30, data=json.dumps(
+        {"data": {"type": "imports", "attributes": {"resource_type": "skus", "inputs": [
+            {"code": f"E{i}", "name": f"E{i}"} for i in range(10)]}}}),
+        headers={**CL, "X-Mock-Scenario": "error_rate=50%"})
+    job_id = created.json()["data"]["id"]
+    requests.post(f"{b.url}/_mock/clock", json={"advance": 3600}, timeout=30)
+    # read first through B's admin API: it applies the items due, in the tenant's transaction
+    row = requests.get(f"{b.url}/_mock/jobs", timeout=30).json()["jobs"][0]
+    view = requests.get(f"{b.url}/_mock/jobs/imports/{job_id}", timeout=30).json()
+    api = _job(a.url, job_id).json()["data"]["attributes"]
+    assert view["attributes"] == api and api["errors_count"] > 0
+    assert (row["id"], row["processed"], row["errors"]) == \
+        (job_id, api["processed_count"], api["errors_count"])
+
+
 def test_rate_limit_windows_are_counted_across_replicas(
         pair: tuple[MockServer, MockServer]) -> None:
     a, b = pair

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from ..domain.errors import NotFound, Unprocessable
-from ..handlers import handles
+from ..handlers import API_VIEWS, handles
 from ..headers import NAMESPACE_HEADER
-from ..keys import CONTROLS, FAULTS, JOURNAL, RATE_LIMITER, SHARED
+from ..jsonenc import dumps
+from ..keys import CLOCK, CONTROLS, FAULTS, HOOKS, JOURNAL, RATE_LIMITER, SHARED, STORE
 from ..validation import Call
 from .faults import FaultError
 from .journal import Entry, Query
 
+if TYPE_CHECKING:
+    from ..domain.store import TenantKey
+
 
 def _json(body: Any, status: int = 200) -> web.Response:
-    return web.json_response(body, status=status)
+    return web.Response(body=dumps(body), status=status, content_type="application/json")
 
 
 def _namespace(request: web.Request, call: Call, default: str | None = None) -> str | None:
@@ -105,20 +109,53 @@ async def set_rate_limits(request: web.Request, call: Call) -> web.StreamRespons
     return _json(limiter.as_dict())
 
 
+async def _settled(request: web.Request, call: Call, key: TenantKey) -> None:
+    """Apply a tenant's effects due by now, as an API read of it does first. Replicas: a read
+    catches up first and settles in the tenant's transaction when anything is due; an admin
+    change is in a transaction of its own already."""
+    app = request.app
+
+    async def settle(request: web.Request, call: Call) -> web.StreamResponse:
+        tenant = app[STORE].peek(key)
+        if tenant is not None:
+            app[HOOKS].settle_all(tenant, app[CLOCK].now(key[0]))
+        return web.Response()
+
+    shared = app.get(SHARED)
+    if shared is None or request.method != "GET":
+        await settle(request, call)
+    else:
+        await shared.serve_tenant(key, request, call, settle)
+
+
+async def _job_view(request: web.Request, call: Call, kind: str, job_id: str,
+                    namespace: str) -> web.Response:
+    """A job as every /_mock/jobs/{type}/{id} answer shows it: its row, plan and transitions,
+    and its attributes and events as its vendor's API shows them now."""
+    controls = request.app[CONTROLS]
+    tenant, _ = controls.find(kind, job_id, namespace)
+    await _settled(request, call, tenant.key)
+    return _json(controls.job(kind, job_id, namespace,
+                              api=lambda t, job, now: API_VIEWS[kind](request, t, job, now)))
+
+
 @handles("adminGetJob")
 async def get_job(request: web.Request, call: Call) -> web.StreamResponse:
-    """GET /_mock/jobs/{type}/{id}: plan, scenario and status now."""
-    controls = request.app[CONTROLS]
-    return _json(controls.job(str(call.path["type"]), str(call.path["id"]),
-                              _job_namespace(request, call)))
+    """GET /_mock/jobs/{type}/{id}."""
+    return await _job_view(request, call, str(call.path["type"]), str(call.path["id"]),
+                           _job_namespace(request, call))
 
 
 @handles("adminListJobs")
 async def list_jobs(request: web.Request, call: Call) -> web.StreamResponse:
-    """GET /_mock/jobs: every job, newest first (the dashboard's list)."""
-    q = call.query
-    return _json(request.app[CONTROLS].jobs(_namespace(request, call), q.get("type"),
-                                            q.get("status"), int(q.get("limit") or 200)))
+    """GET /_mock/jobs: every job, newest first (the dashboard's list), as API reads would
+    see them now."""
+    q, controls = call.query, request.app[CONTROLS]
+    namespace = _namespace(request, call)
+    for key in [t.key for t in request.app[STORE].tenants(namespace)]:
+        await _settled(request, call, key)
+    return _json(controls.jobs(namespace, q.get("type"), q.get("status"),
+                               int(q.get("limit") or 200)))
 
 
 @handles("adminSetJobScenario")
@@ -127,17 +164,19 @@ async def set_scenario(request: web.Request, call: Call) -> web.StreamResponse:
     body = dict(call.body)
     body.pop("namespace", None)
     release = bool(body.pop("release", False))
-    controls = request.app[CONTROLS]
-    return _json(controls.scenario(str(call.path["type"]), str(call.path["id"]), body,
-                                   _job_namespace(request, call), release=release))
+    kind, job_id, namespace = str(call.path["type"]), str(call.path["id"]), \
+        _job_namespace(request, call)
+    request.app[CONTROLS].scenario(kind, job_id, body, namespace, release=release)
+    return await _job_view(request, call, kind, job_id, namespace)
 
 
 @handles("adminAdvanceJob")
 async def advance_job(request: web.Request, call: Call) -> web.StreamResponse:
     """POST /_mock/jobs/{type}/{id}/advance: the job reaches status `to` now."""
-    controls = request.app[CONTROLS]
-    return _json(controls.advance(str(call.path["type"]), str(call.path["id"]),
-                                  str(call.body["to"]), _job_namespace(request, call)))
+    kind, job_id, namespace = str(call.path["type"]), str(call.path["id"]), \
+        _job_namespace(request, call)
+    request.app[CONTROLS].advance(kind, job_id, str(call.body["to"]), namespace)
+    return await _job_view(request, call, kind, job_id, namespace)
 
 
 def _query(request: web.Request, call: Call) -> Query:
@@ -145,7 +184,7 @@ def _query(request: web.Request, call: Call) -> Query:
     status = q.get("status")
     return Query(method=q.get("method"), path=q.get("path"),
                  namespace=_namespace(request, call), status=None if status is None else str(status),
-                 operation=q.get("operation"), body=q.get("body"))
+                 operation=q.get("operation"), body=q.get("body"), job=q.get("job"))
 
 
 async def _entries(request: web.Request, query: Query) -> list[Entry]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..domain import jobs, lifecycle
@@ -37,9 +38,13 @@ class Controls:
 
     def __init__(self, *, settings: Settings, clock: VirtualClock, store: Store,
                  journal: Journal, faults: FaultSet, limiter: RateLimiter,
-                 book: ScenarioBook) -> None:
+                 book: ScenarioBook,
+                 counts: Callable[[Job, lifecycle.View], tuple[int, int]] | None = None
+                 ) -> None:
         self.settings, self.clock, self.store = settings, clock, store
         self.journal, self.faults, self.limiter, self.book = journal, faults, limiter, book
+        # (processed, errors) so far, as the job's API counts them
+        self.counts = counts or (lambda job, seen: (seen.processed, 0))
 
     # clock (a namespace that keeps its own time, as the pytest handle's does, gets its own)
     def clock_state(self, namespace: str | None = None) -> dict[str, Any]:
@@ -106,10 +111,17 @@ class Controls:
         raise NotFound(f"No {kind} job {job_id!r} in namespace {namespace!r}.",
                        parameter="id")
 
-    def job(self, kind: str, job_id: str, namespace: str = "default") -> dict[str, Any]:
-        """A job's plan, scenario and status now, as the admin API shows it."""
+    def job(self, kind: str, job_id: str, namespace: str = "default",
+            api: Callable[[Tenant, Job, float], dict[str, Any]] | None = None) -> dict[str, Any]:
+        """A job's plan, scenario and status now, as the admin API shows it; with `api`, also
+        what `api` says of it (the admin API: its attributes and events as its vendor's API
+        shows them)."""
         tenant, job = self.find(kind, job_id, namespace)
-        return self._view(tenant, job, namespace, self.clock.now(namespace))
+        now = self.clock.now(namespace)
+        view = self._view(tenant, job, namespace, now)
+        if api is not None:
+            view.update(api(tenant, job, now))
+        return view
 
     def jobs(self, namespace: str | None = None, kind: str | None = None,
              status: str | None = None, limit: int = 200) -> dict[str, Any]:
@@ -140,13 +152,13 @@ class Controls:
         found.sort(key=lambda pair: pair[0], reverse=True)
         return {"count": count, "jobs": [row for _, row in found[:limit]]}
 
-    @staticmethod
-    def _row(tenant: Tenant, job: Job, seen: lifecycle.View) -> dict[str, Any]:
+    def _row(self, tenant: Tenant, job: Job, seen: lifecycle.View) -> dict[str, Any]:
         sc = scenario_of(job)
+        processed, errors = self.counts(job, seen)
         return {
             "type": job.kind, "id": job.id, "namespace": tenant.key[0],
             "tenant": list(tenant.key[1:]), "status": seen.status,
-            "progress": round(seen.progress, 1), "processed": seen.processed,
+            "progress": round(seen.progress, 1), "processed": processed, "errors": errors,
             "total": job.plan.total, "created_at": cl_time(job.created_at),
             "started_at": cl_time(seen.started_at), "ended_at": cl_time(seen.ended_at),
             "scenario": None if sc.empty else sc.as_dict(),

@@ -135,6 +135,7 @@ class Query:
     status: str | None = None  # "200", "4xx", or "none" for broken connections
     operation: str | None = None
     body: str | None = None  # substring of the request body, e.g. "_interrupt"
+    job: str | None = None  # a job's id: its own paths, and the create that answered with it
 
     def matches(self, e: Entry) -> bool:
         """True when the entry passes every filter."""
@@ -148,7 +149,17 @@ class Query:
             return False
         if self.body and self.body not in (e.request_body or ""):
             return False
+        if self.job and not touches(e, self.job):
+            return False
         return self.status is None or _status_matches(e.status, self.status)
+
+
+def touches(e: Entry, job_id: str) -> bool:
+    """True when the exchange named the job in its path, or created it (answered with its id)."""
+    if job_id in e.path.split("/"):
+        return True
+    return e.method == "POST" and e.status == 201 and \
+        f'"id":"{job_id}"' in (e.response_body or "")
 
 
 def _status_matches(status: int | None, wanted: str) -> bool:

@@ -165,14 +165,17 @@ class SharedKeeper:
                 if key is None:
                     return await handler(request, call)
                 key = (call.namespace, *key)
-                return await self._serve(key, request, call, handler)
+                return await self.serve_tenant(key, request, call, handler)
 
             return serve
 
         return wrap
 
-    async def _serve(self, key: TenantKey, request: web.Request, call: Any,
-                     handler: Handler) -> web.StreamResponse:
+    async def serve_tenant(self, key: TenantKey, request: web.Request, call: Any,
+                           handler: Handler) -> web.StreamResponse:
+        """Serve `handler` on one tenant: a read of a copy that is up to date (caught up first
+        when behind) without a transaction; a write, or a read with effects due, in the
+        tenant's next group."""
         store = self._store
         assert store is not None
         tenant = store.peek(key)

@@ -13,7 +13,7 @@ from ...domain.errors import BadRequest, NotFound, Unprocessable
 from ...domain.lifecycle import View
 from ...domain.model import ResourceType
 from ...domain.store import Job, Packed, Tenant
-from ...handlers import handles, tenant_of
+from ...handlers import handles, shows, tenant_of
 from ...jsonenc import dumps, fragment
 from ...keys import HOOKS, RENDERS, SETTINGS, STORE, TYPES
 from ...render_cache import Stamp
@@ -21,7 +21,14 @@ from ...timefmt import cl_time
 from ...validation import Call
 from .auth import Principal
 from .jsonapi import base_url, resource, respond, sparse
-from .lists import Listing, list_response, related_items, related_response, single_response
+from .lists import (
+    EVENT_NAMES,
+    Listing,
+    list_response,
+    related_items,
+    related_response,
+    single_response,
+)
 
 KIND_BY_OP = {
     "Import": "imports",
@@ -46,7 +53,7 @@ def cl_tenant(request: web.Request, call: Call) -> Tenant:
 
 
 def attributes(
-    request: web.Request, rt: ResourceType, tenant: Tenant, job: Job, now: float,
+    app: web.Application, rt: ResourceType, tenant: Tenant, job: Job, now: float,
     seen: View | None = None,
 ) -> dict[str, Any]:
     """Every read attribute of a job at `now` (`seen`: the job at `now`, if the caller has it):
@@ -70,7 +77,7 @@ def attributes(
         "created_at": cl_time(job.created_at),
         "updated_at": cl_time(max(job.updated_at, seen.updated_at)),
     }
-    extras = request.app[HOOKS].extras(tenant, job, seen, now)
+    extras = app[HOOKS].extras(tenant, job, seen, now)
     if extras:
         computed.update(extras)
     # Built in C where possible (this runs 25× per list page): every attribute null, then the
@@ -92,6 +99,21 @@ def attributes(
 _ABSENT = object()
 
 
+def _counts(app: web.Application, job: Job, seen: View) -> tuple[int, int]:
+    run = job.run  # exports have none: they fail whole, never per item
+    return (seen.processed, 0) if run is None else (run.ok, run.errors)
+
+
+@shows(*KIND_BY_OP.values(), counts=_counts)
+def api_view(request: web.Request, tenant: Tenant, job: Job, now: float) -> dict[str, Any]:
+    """A job's attributes as GET returns them and its events as /events names them."""
+    rt = request.app[TYPES][job.kind]
+    seen = jobs.view(rt.lifecycle, job, now)
+    return {"attributes": attributes(request.app, rt, tenant, job, now, seen),
+            "events": [{"name": EVENT_NAMES.get(status, status), "status": status,
+                        "at": cl_time(at)} for status, at in seen.transitions]}
+
+
 def render(request: web.Request, call: Call, rt: ResourceType, tenant: Tenant, job: Job,
            wanted: frozenset[str] | None = None, seen: View | None = None) -> dict[str, Any]:
     """A job as a JSON:API resource object."""
@@ -100,7 +122,7 @@ def render(request: web.Request, call: Call, rt: ResourceType, tenant: Tenant, j
         base_url(request, request.app[SETTINGS].public_url),
         rt.name,
         job.id,
-        sparse(attributes(request, rt, tenant, job, call.now, seen), wanted),
+        sparse(attributes(request.app, rt, tenant, job, call.now, seen), wanted),
         rt.relationships,
         {"mode": p.mode, "organization_id": p.org_id},
     )
@@ -134,7 +156,7 @@ class JobListing(Listing):
         return self.tenant.scan(self.rtype)
 
     def attributes(self, item: Any) -> Mapping[str, Any]:
-        return {"id": item.id, **attributes(self.request, self.type, self.tenant, item,
+        return {"id": item.id, **attributes(self.request.app, self.type, self.tenant, item,
                                             self.call.now)}
 
     def render(self, item: Any, wanted: frozenset[str] | None) -> Any:

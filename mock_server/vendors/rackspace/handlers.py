@@ -10,10 +10,12 @@ from aiohttp import web
 
 from ...domain import jobs
 from ...domain.errors import BadRequest, Conflict, NotFound
-from ...domain.store import Job
-from ...handlers import handles, tenant_of
+from ...domain.lifecycle import View
+from ...domain.store import Job, Tenant
+from ...handlers import handles, shows, tenant_of
 from ...keys import HOOKS, RS_AGENTS, SETTINGS, TYPES
 from ...query import QueryError, marker_window
+from ...timefmt import rs_time
 from ...validation import Call
 from ..commercelayer.jsonapi import base_url
 from . import cleanups as rs
@@ -29,7 +31,7 @@ from .render import (
     query_value,
     respond,
 )
-from .results import events
+from .results import events, results
 
 
 def _scope(request: web.Request, call: Call, rank: int, action: str) -> Scope:
@@ -44,7 +46,7 @@ def _scope(request: web.Request, call: Call, rank: int, action: str) -> Scope:
     prefix = f"{base_url(request, app[SETTINGS].public_url)}/v2"
     if path_project is not None:
         prefix += f"/{project}"
-    return Scope(principal, project, tenant, prefix, app[SETTINGS].seed, app[TYPES][KIND],
+    return Scope(project, tenant, prefix, app[SETTINGS].seed, app[TYPES][KIND],
                  app[RS_AGENTS])
 
 
@@ -144,3 +146,20 @@ async def list_cleanup_events(request: web.Request, call: Call) -> web.StreamRes
     if links:
         body["links"] = links
     return respond(body)
+
+
+def _counts(app: web.Application, job: Job, seen: View) -> tuple[int, int]:
+    found = results(app[SETTINGS].seed, app[TYPES][KIND].lifecycle, job, seen)
+    return seen.processed, found.errors.count
+
+
+@shows(KIND, counts=_counts)
+def api_view(request: web.Request, tenant: Tenant, job: Job, now: float) -> dict[str, object]:
+    """A cleanup as GET shows it (links in the project path form) and its events."""
+    app, project = request.app, tenant.key[-1]
+    prefix = f"{base_url(request, app[SETTINGS].public_url)}/v2/{project}"
+    scope = Scope(project, tenant, prefix, app[SETTINGS].seed, app[TYPES][KIND], app[RS_AGENTS])
+    seen = jobs.view(scope.rt.lifecycle, job, now)
+    return {"attributes": cleanup_json(scope, job, now),
+            "events": [{"name": e.event, "status": e.state, "at": rs_time(e.at)}
+                       for e in events(seen)]}

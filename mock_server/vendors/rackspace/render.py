@@ -17,15 +17,13 @@ from ...domain.store import Job, Tenant
 from ...timefmt import rs_time
 from ...validation import Call
 from .agents import AgentBook
-from .auth import RsPrincipal
 from .results import Event, needs_request_id, request_id, results
 
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Where a /v2 request works: caller, project, its data, and the link prefix it used."""
+    """Where a /v2 request works: project, its data, and the link prefix it used."""
 
-    principal: RsPrincipal
     project: str
     tenant: Tenant
     prefix: str  # absolute `.../v2/{project_id}`, or `.../v2` when the request left it out
