@@ -31,6 +31,7 @@ from .keys import (
     SCENARIOS,
     SETTINGS,
     SHARED,
+    SIGNER,
     SPEC,
     STORE,
     STREAMS,
@@ -44,6 +45,7 @@ from .qa.faults import FaultSet
 from .qa.journal import Journal, journal_middleware
 from .qa.ratelimit import Limits, RateLimiter
 from .records.simulation import install
+from .records.simulation.files import Signer
 from .render_cache import RenderCache
 from .scenarios.attach import enrich, scenario_hook
 from .scenarios.scenario import ScenarioBook
@@ -188,6 +190,8 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     clock.on_move(lambda namespace, now: app[STORE].feed.publish(ClockMoved(namespace, now)))
     app[TYPES] = load_types(spec)
     app[HOOKS] = Hooks()
+    app[SIGNER] = Signer.for_settings(settings.files_key, settings.public_url, settings.host,
+                                      settings.port)
     install(app)  # the records simulation: sizers, effects, fixtures (records/simulation/)
     app[RS_AGENTS] = AgentBook.from_config(settings.extra.get("agents"))
     app[AUTHENTICATORS] = AUTHENTICATION
@@ -219,6 +223,10 @@ def _keep(app: web.Application, keeper: Keeper | SharedKeeper) -> None:
     keeper.keep("faults", app[FAULTS].state, app[FAULTS].restore)
     keeper.keep("scenarios", app[SCENARIOS].state, app[SCENARIOS].restore)
     keeper.keep("rate_limits", app[RATE_LIMITER].state, app[RATE_LIMITER].restore)
+    signer = app[SIGNER]
+    if app[SETTINGS].files_key is None:  # the random key: links outlive restarts, replicas agree
+        keeper.keep("files_key", lambda: signer.key.hex(),
+                    lambda kept: setattr(signer, "key", bytes.fromhex(kept)))
     keeper.attach(store, app[JOURNAL])
     if isinstance(keeper, SharedKeeper):
         keeper.fixture_jobs = store.loader_jobs

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .qa.faults import FaultSet
     from .qa.journal import Journal
     from .qa.ratelimit import RateLimiter
+    from .records.simulation.files import Signer
     from .render_cache import RenderCache
     from .scenarios.scenario import ScenarioBook
     from .settings import Settings
@@ -36,6 +37,7 @@ HOOKS: web.AppKey[Hooks] = web.AppKey("hooks")
 # scheme → (request headers, wall-clock now) → the caller, or a MockError (401/403)
 AUTHENTICATORS: web.AppKey[dict[str, Callable[[Mapping[str, str], float], Any]]] = web.AppKey(
     "authenticators")
+SIGNER: web.AppKey[Signer] = web.AppKey("signer")  # download links (/_files/)
 RENDERS: web.AppKey[RenderCache] = web.AppKey("renders")  # rendered answers of ended jobs
 KEEPER: web.AppKey[Keeper] = web.AppKey("keeper")  # a state file (absent: memory only)
 SHARED: web.AppKey[SharedKeeper] = web.AppKey("shared")  # replicas on PostgreSQL

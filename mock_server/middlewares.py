@@ -3,7 +3,6 @@ each middleware declares when the fast path (fast_path.py) may answer without it
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,6 +19,7 @@ from .domain.errors import (
     rackspace_body,
     rackspace_error,
 )
+from .jsonenc import dumps
 
 _GUARD = "mock_fast_path_guard"
 M = TypeVar("M")
@@ -52,7 +52,7 @@ def error_response(err: MockError, path: str) -> web.Response:
         body, ctype = jsonapi_body(err), JSONAPI
     return web.Response(
         status=err.status,
-        body=json.dumps(body).encode(),
+        body=dumps(body),  # strict JSON: a NaN a client sent back in `meta` is null
         content_type=ctype,
         headers=err.headers,
     )

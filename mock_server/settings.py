@@ -60,6 +60,8 @@ class Settings:
     rate_limits: bool = False
     organization: str = "acme"  # org slug for tokens issued by POST /oauth/token
     state: str | None = None  # where state is kept: an SQLite file or postgresql://… (None: memory)
+    admin_token: str | None = None  # opens /_mock/ to non-loopback clients sending it as Bearer
+    files_key: str | None = None  # signs download links (None: random per server, kept in state)
     timings: Mapping[str, Timing] = field(default_factory=lambda: dict(DEFAULT_TIMINGS))
     extra: Mapping[str, Any] = field(default_factory=dict)  # sections owned by other modules
     config_file: str | None = None  # where the settings were read (named in config errors)
@@ -126,7 +128,8 @@ _TYPES: dict[str, type] = {
 
 def _typed(name: str, value: Any, source: str) -> Any:
     kind = _TYPES.get(name, str)
-    if value is None and name in ("public_url", "spec_path", "fixtures", "start", "state"):
+    if value is None and name in ("public_url", "spec_path", "fixtures", "start", "state",
+                                  "admin_token", "files_key"):
         return None
     try:
         if kind is bool and isinstance(value, str):

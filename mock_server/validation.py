@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +19,7 @@ from .domain.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
+from .jsonenc import loads
 from .spec.load import Operation, Param
 
 _NO_BODY = object()
@@ -221,8 +221,8 @@ def parse_body(op: Operation, raw: bytes, content_type: str | None) -> Any:
         body: Any = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     else:
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+            body = loads(raw)
+        except ValueError as exc:
             raise BadRequest(f"The request body is not valid JSON: {exc}", code="BAD_REQUEST",
                              title="Malformed JSON") from None
     fast = op.body_accepts.get(media)

@@ -43,6 +43,12 @@ def test_clock_reads_and_moves(admin: Api) -> None:
     ({"advance": "P1M"}, "/advance"),
     ({"advance": -5}, "/advance"),
     ({"speed": 0}, "/speed"),
+    ({"speed": 1e300}, "/speed"),
+    ({"advance": 1e308}, "/advance"),
+    ({"advance": 1e12}, "/advance"),
+    ({"set": 1e308}, "/set"),
+    ({"set": "9999-12-31T23:59:59Z"}, "/set"),
+    ({"set": "3000-01-01T00:00:01Z"}, "/set"),
     ({"freeze": True, "resume": True}, "/resume"),
     ({}, "/"),
     ({"rewind": 5}, "/"),
@@ -53,6 +59,28 @@ def test_bad_clock_changes_are_422_pointing_at_the_field(admin: Api, body: dict[
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["source"]["pointer"] == pointer
     assert admin.get("/_mock/clock").json()["now"] == "2026-01-01T00:00:00.000Z"
+
+
+@pytest.mark.parametrize("raw", ['{"speed": Infinity}', '{"speed": NaN}', '{"advance": 1e400}',
+                                 '{"advance": -Infinity}'])
+def test_clock_changes_that_are_not_json_are_400(admin: Api, raw: str) -> None:
+    r = admin.post("/_mock/clock", data=raw, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert "not valid JSON" in r.json()["errors"][0]["detail"]  # and the answer is JSON
+
+
+def test_the_clock_stops_at_its_latest_instant_and_jobs_still_work(jobs: Jobs,
+                                                                   admin: Api) -> None:
+    r = admin.post("/_mock/clock", json={"set": "3000-01-01T00:00:00Z", "speed": 1000000})
+    assert r.status_code == 200 and r.json()["now"] == "3000-01-01T00:00:00.000Z"
+    r = admin.post("/_mock/clock", json={"advance": 1})
+    assert r.status_code == 422 and "3000-01-01" in r.json()["errors"][0]["detail"]
+    for kind in KINDS:  # created at the last instant, they still plan, render and end
+        job_id = jobs.create(kind, headers={"X-Mock-Scenario": "running=315360000"}
+                             if kind != "rackspace_cleanups" else None)
+        assert jobs.read(kind, job_id)["status"] in ("pending", "start_requested")
+    assert admin.get("/_mock/clock").json()["now"] == "3000-01-01T00:00:00.000Z"
+    assert admin.post("/_mock/reset", json={}).status_code == 200
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

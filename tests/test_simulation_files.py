@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
 from urllib.parse import parse_qs, urlparse
@@ -52,13 +54,22 @@ def test_link_expires_after_five_virtual_minutes_and_a_new_read_gives_a_fresh_on
     assert fresh != url and download(fresh).status_code == 200
 
 
-@pytest.mark.parametrize("change", ["signature", "expires", "drop"])
-def test_a_tampered_or_unsigned_link_is_refused(cl: Api, server: MockServer, change: str) -> None:
+@pytest.mark.parametrize("change", ["signature", "non-ascii", "seed-key", "expires", "drop"])
+def test_a_tampered_forged_or_unsigned_link_is_refused(cl: Api, server: MockServer,
+                                                       change: str) -> None:
     url = str(_completed_export(cl, server)["attachment_url"])
     base, _, query = url.partition("?")
     params = {k: v[0] for k, v in parse_qs(query).items()}
+    file_id = base.rsplit("/", 1)[1]
     if change == "signature":
         params["signature"] = "0" * 40
+    elif change == "non-ascii":
+        params["signature"] = "é"
+    elif change == "seed-key":  # signed with the key anyone could derive from the seed
+        expires = str(int(params["expires"]) + 10 * 365 * 86_400_000)
+        key = hashlib.sha256(b"mock-server files/1").digest()
+        params = {"expires": expires, "signature": hmac.digest(
+            key, f"{file_id}\n{expires}".encode(), "sha256").hex()[:40]}
     elif change == "expires":
         params["expires"] = str(int(params["expires"]) + 3_600_000)  # an hour more
     else:

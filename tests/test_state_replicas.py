@@ -102,6 +102,10 @@ def test_the_admin_job_view_agrees_across_replicas(pair: tuple[MockServer, MockS
     view = requests.get(f"{b.url}/_mock/jobs/imports/{job_id}", timeout=30).json()
     api = _job(a.url, job_id).json()["data"]["attributes"]
     assert view["attributes"] == api and api["errors_count"] > 0
+    link = api["attachment_url"]  # signed by A (or B): both replicas share the random key
+    for replica in (a, b):
+        r = requests.get(link.replace("http://mock.test", replica.url), timeout=30)
+        assert r.status_code == 200
     assert (row["id"], row["processed"], row["errors"]) == \
         (job_id, api["processed_count"], api["errors_count"])
 

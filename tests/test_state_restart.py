@@ -78,6 +78,9 @@ def test_jobs_records_and_the_clock_survive_a_restart(state: str) -> None:
         assert _clock(s.url) == clock  # frozen: exactly the same instant
         for job_id, seen in before.items():
             assert _get(s.url, f"/api/imports/{job_id}").json()["data"] == seen
+        # links handed out before the restart still download: the random key was kept
+        link = before[done["id"]]["attributes"]["attachment_url"]
+        assert requests.get(link.replace("http://mock.test", s.url), timeout=10).status_code == 200
         assert _get(s.url, "/api/skus?filter[q][code_start]=KEEP").json() == skus
         assert _get(s.url, f"/api/exports/{export['id']}").status_code == 200
         # time goes on from where it was, and the running import ends as it would have

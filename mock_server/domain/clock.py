@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+
+# The clock stops at LATEST (3000-01-01T00:00:00Z): every job planned then still ends, and
+# renders, well before the year 9999 that timestamps can show. MAX_SPEED keeps a running clock
+# from getting there in any run a person would keep going (a real day is ~2,700 years at it).
+LATEST = 32_503_680_000.0
+LATEST_TEXT = "3000-01-01T00:00:00Z"
+MAX_SPEED = 1_000_000.0
+
+
+def check_speed(speed: float) -> float:
+    """`speed` if it is a speed the clock can run at; ValueError saying the range otherwise."""
+    if not (isinstance(speed, int | float) and math.isfinite(speed) and 0 < speed <= MAX_SPEED):
+        raise ValueError(f"speed must be > 0 and <= {MAX_SPEED:,.0f} (virtual seconds per real "
+                         f"second), got {speed!r}")
+    return float(speed)
+
+
+def check_instant(when: float) -> float:
+    """`when` if the clock may show it; ValueError naming the latest instant otherwise."""
+    if not (math.isfinite(when) and when <= LATEST):
+        raise ValueError(f"the clock goes no further than {LATEST_TEXT}")
+    return when
 
 
 class VirtualClock:
@@ -27,13 +50,11 @@ class VirtualClock:
         frozen: bool = False,
         real: Callable[[], float] = time.time,
     ) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be > 0")
         self._lock = threading.Lock()
         self._real = real
         self._anchor_real = real()
-        self._anchor_virtual = self._anchor_real if start is None else float(start)
-        self._speed = float(speed)
+        self._anchor_virtual = self._anchor_real if start is None else check_instant(float(start))
+        self._speed = check_speed(speed)
         self._frozen = frozen
         self._own: dict[str, VirtualClock] = {}
         self._namespace: str | None = None  # set on a namespace's own clock
@@ -106,7 +127,7 @@ class VirtualClock:
     def _now_locked(self) -> float:
         if self._frozen:
             return self._anchor_virtual
-        return self._anchor_virtual + (self._real() - self._anchor_real) * self._speed
+        return min(self._anchor_virtual + (self._real() - self._anchor_real) * self._speed, LATEST)
 
     def _rebase(self, virtual: float) -> None:
         self._anchor_real = self._real()
@@ -146,10 +167,10 @@ class VirtualClock:
         """Jump forward by `seconds` or a timedelta (never backwards); returns the new now."""
         if isinstance(seconds, timedelta):
             seconds = seconds.total_seconds()
-        if seconds < 0:
+        if not seconds >= 0:
             raise ValueError("cannot advance by a negative duration")
         with self._lock:
-            self._rebase(self._now_locked() + seconds)
+            self._rebase(check_instant(self._now_locked() + seconds))
             now = self._anchor_virtual
         return self._moved(now)
 
@@ -158,16 +179,15 @@ class VirtualClock:
         with self._lock:
             if when < self._now_locked():
                 raise ValueError("cannot set the clock backwards")
-            self._rebase(float(when))
+            self._rebase(check_instant(float(when)))
             now = self._anchor_virtual
         return self._moved(now)
 
     def set_speed(self, speed: float) -> None:
         """Change how fast virtual time flows from now on."""
-        if speed <= 0:
-            raise ValueError("speed must be > 0")
+        speed = check_speed(speed)
         with self._lock:
             self._rebase(self._now_locked())
-            self._speed = float(speed)
+            self._speed = speed
             now = self._anchor_virtual
         self._moved(now)

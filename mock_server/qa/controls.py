@@ -77,10 +77,11 @@ class Controls:
                 raise Unprocessable(f"advance: {exc}", pointer="/advance",
                                     meta={"error": "invalid"}) from None
         if speed is not None:
-            if not speed > 0:
-                raise Unprocessable("speed must be > 0", pointer="/speed",
-                                    meta={"error": "greater_than", "value": speed, "count": 0})
-            clock.set_speed(speed)
+            try:
+                clock.set_speed(speed)
+            except ValueError as exc:
+                raise Unprocessable(str(exc), pointer="/speed",
+                                    meta={"error": "invalid"}) from None
         if freeze:
             clock.freeze()
         if resume:

@@ -129,10 +129,14 @@ def _stage_or_percent(key: str, value: Any) -> float | str:
         ) from None
 
 
+MAX_STAGE = 10 * 365 * 86_400.0  # seconds a stage may last: every plan ends in a year we render
+
+
 def _seconds(key: str, value: Any) -> float:
     seconds = _number(key, value)
-    if seconds < 0:
-        raise ScenarioError(f"{key} must be seconds >= 0, got {value!r}", key)
+    if not 0 <= seconds <= MAX_STAGE:
+        raise ScenarioError(f"{key} must be seconds from 0 to {MAX_STAGE:.0f} (ten years), "
+                            f"got {value!r}", key)
     return seconds
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ...keys import CLOCK, HOOKS, SETTINGS, SPEC, STORE, TYPES
-from .files import Signer
+from ...keys import CLOCK, HOOKS, SETTINGS, SIGNER, SPEC, STORE, TYPES
 from .fixtures import Fixture, FixtureError, load_fixture, load_tenant, revive_tenant
 from .org import Backend, OrgRecords, packaged_catalog
 from .part import SIZERS, enrich, on_create
@@ -34,8 +33,7 @@ def install(app: web.Application) -> Backend:
         settings=settings,
         clock=app[CLOCK],
         types=app[TYPES],
-        signer=Signer.for_settings(settings.seed, settings.public_url, settings.host,
-                                   settings.port),
+        signer=app[SIGNER],
     )
     fixture = load_fixture(settings.fixtures, backend, app[SPEC])  # FixtureError: bad file
     app[STORE].loader = partial(load_tenant, backend, fixture)

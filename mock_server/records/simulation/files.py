@@ -2,8 +2,10 @@
 
 notes: commercelayer_api.md §2.2 — attachment_url is a pre-signed URL valid for 5 minutes;
 fetching the job again gives a fresh one. The mock signs `<file id>\\n<expiry>` with an HMAC
-keyed by --seed (so two servers with one seed hand out the same URLs) and checks the expiry on
-the virtual clock of the namespace the file belongs to. Like S3's second-resolution signing
+and checks the expiry on
+the virtual clock of the namespace the file belongs to. The key is the `files_key` setting, else
+random per server (kept with the state, so links outlive a restart and every replica checks
+them alike): nobody can sign a link the server did not hand out. Like S3's second-resolution signing
 dates, a link is signed once per virtual second (`link_window`): every read within one second
 gets the same link, valid until 5 minutes after the end of that second.
 """
@@ -15,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import math
+import secrets
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -56,18 +59,19 @@ class FileRef:
         return (self.namespace, "cl", self.org, self.mode)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Signer:
-    """Builds and checks download links."""
+    """Builds and checks download links (one per app: `keys.SIGNER`)."""
 
     key: bytes
     fallback_base: str  # used when no request is being served (public_url or host:port)
 
     @classmethod
-    def for_settings(cls, seed: int, public_url: str | None, host: str, port: int) -> Signer:
-        """A signer whose key depends only on the seed."""
-        key = hashlib.sha256(f"mock-server files/{seed}".encode()).digest()
-        return cls(key, (public_url or f"http://{host}:{port}").rstrip("/"))
+    def for_settings(cls, key: str | None, public_url: str | None, host: str, port: int
+                     ) -> Signer:
+        """A signer keyed by `key` (any text), else by a random key."""
+        secret = hashlib.sha256(key.encode()).digest() if key else secrets.token_bytes(32)
+        return cls(secret, (public_url or f"http://{host}:{port}").rstrip("/"))
 
     def _sign(self, file_id: str, expires: int) -> str:
         return hmac.digest(self.key, f"{file_id}\n{expires}".encode(), "sha256").hex()[:40]
@@ -87,7 +91,8 @@ class Signer:
             raise Forbidden("This download link is not signed: use the attachment_url the API "
                             "returned, with its expires and signature parameters.",
                             code="ACCESS_DENIED", title="Access denied")
-        if not hmac.compare_digest(self._sign(file_id, expires), signature):
+        if not hmac.compare_digest(self._sign(file_id, expires).encode(),
+                                   signature.encode("utf-8", "surrogateescape")):
             raise Forbidden("The signature of this download link does not match: use the "
                             "attachment_url exactly as the API returned it.",
                             code="SIGNATURE_DOES_NOT_MATCH", title="Signature does not match",

@@ -13,9 +13,9 @@ from aiohttp import web
 
 from ...domain.errors import NotFound
 from ...handlers import handles
-from ...keys import CLOCK, SETTINGS, STORE
+from ...keys import CLOCK, SIGNER, STORE
 from ...middlewares import skippable
-from ...records.simulation.files import LINK_BASE, Signer
+from ...records.simulation.files import LINK_BASE
 from ...records.simulation.imports import inputs_file
 from ...validation import Call
 from .jsonapi import base_url
@@ -39,9 +39,7 @@ def link_base_middleware(public_url: str | None) -> Any:
 async def download(request: web.Request, call: Call) -> web.StreamResponse:
     """The gzipped file as raw bytes: no Content-Encoding, the clients gunzip it themselves."""
     app = request.app
-    settings = app[SETTINGS]
-    # The signer is a pure function of the seed: the same key the hooks signed with.
-    signer = Signer.for_settings(settings.seed, settings.public_url, settings.host, settings.port)
+    signer = app[SIGNER]
     file_id = str(call.path["fileId"])
     ref = signer.check(file_id, call.query.get("expires"), call.query.get("signature"),
                        app[CLOCK].now)

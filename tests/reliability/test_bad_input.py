@@ -1,0 +1,117 @@
+"""Bad input over every operation of openapi.yaml: whatever a careless client or an attacker
+sends, each answer is a 4xx in the API's own error shape, valid JSON (RFC 8259), and the server
+goes on answering. A write is never kept without its answer."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from mock_server import MockServer, Settings
+from mock_server.keys import SPEC
+from mock_server.spec.load import Operation
+
+from ..fixtures.http import JSONAPI, START_ISO, make_token
+
+TOKEN = make_token()
+AUTH = {"bearerAuth": {"Authorization": f"Bearer {TOKEN}"},
+        "rackspaceToken": {"X-Auth-Token": "0f6e9f63600142f0a970911583522217"}}
+PATH_VALUES = {"project_id": "123456", "resourceType": "skus", "type": "imports"}
+
+# (name, body bytes, content type): each must be refused with a 4xx, never a 5xx
+BODIES = [
+    ("truncated", b'{"data": {"type": "imports", "attri', None),
+    ("not json", b"hello", None),
+    ("invalid utf-8", b'{"data": "\xff\xfe"}', None),
+    ("utf-16", '{"data": {}}'.encode("utf-16"), None),
+    ("byte order mark", b'\xef\xbb\xbf{"data": {}}', None),
+    ("nested 10,000 deep", b"[" * 10_000 + b"]" * 10_000, None),
+    ("nested 101 objects deep", b'{"a":' * 101 + b"1" + b"}" * 101, None),
+    ("NaN", b'{"data": {"a": NaN}, "speed": NaN}', None),
+    ("Infinity", b'{"data": {"a": Infinity}, "advance": Infinity}', None),
+    ("1e400", b'{"data": {"a": 1e400}}', None),
+    ("lone surrogate", b'{"data": {"a": "\\ud800"}}', None),
+    ("a bare string", b'"data"', None),
+    ("null", b"null", None),
+    ("an array", b"[]", None),
+    ("form where JSON is taken", b"a=1&b=2", "application/x-www-form-urlencoded"),
+    ("xml", b"<data/>", "application/xml"),
+]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MockServer]:
+    with MockServer(Settings(port=0, frozen=True, start=START_ISO, seed=3)) as s:
+        yield s
+
+
+def _with_body(server: MockServer) -> list[Operation]:
+    return sorted((op for op in server.app[SPEC].operations.values() if op.body_media),
+                  key=lambda op: op.operation_id)
+
+
+def _url(server: MockServer, op: Operation) -> str:
+    return server.url + re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES.get(m[1], "x0000AAAA1"),
+                               op.path)
+
+
+def _headers(op: Operation, content_type: str | None) -> dict[str, str]:
+    headers = {"Accept": "*/*", "Content-Type": content_type or sorted(op.body_media)[0]}
+    for scheme in op.security:
+        headers.update(AUTH.get(scheme, {}))
+    return headers
+
+
+def _strict(text: str) -> Any:
+    def refuse(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def assert_refused_in_the_api_shape(r: requests.Response, path: str) -> None:
+    """A 4xx (not a 5xx), valid JSON, in the API's own error format."""
+    assert 400 <= r.status_code < 500, (r.status_code, r.text[:300])
+    body = _strict(r.text)
+    if path.startswith("/v2"):
+        assert isinstance(body["message"], str) and body["message"]
+    else:
+        assert isinstance(body["errors"], list) and body["errors"]
+        assert all(e["status"] == str(r.status_code) and e["detail"] for e in body["errors"])
+
+
+@pytest.mark.parametrize(("name", "raw", "content_type"), BODIES, ids=[b[0] for b in BODIES])
+def test_every_operation_with_a_body_refuses_bad_bodies(server: MockServer, name: str,
+                                                        raw: bytes,
+                                                        content_type: str | None) -> None:
+    for op in _with_body(server):
+        r = requests.request(op.method.upper(), _url(server, op), data=raw, timeout=30,
+                             headers=_headers(op, content_type))
+        assert_refused_in_the_api_shape(r, op.path)
+    assert requests.get(f"{server.url}/_mock/health", timeout=10).ok  # still answering
+
+
+def test_no_write_is_kept_from_a_refused_body(server: MockServer) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}", "Accept": JSONAPI, "Content-Type": JSONAPI,
+               "X-Mock-Namespace": "bad-bodies"}
+    for _, raw, _ in BODIES:
+        requests.post(f"{server.url}/api/exports", data=raw, headers=headers, timeout=30)
+    listed = requests.get(f"{server.url}/api/exports", headers=headers, timeout=30)
+    assert listed.status_code == 200 and _strict(listed.text)["data"] == []
+
+
+def test_a_huge_integer_is_kept_and_every_later_answer_stays_json(server: MockServer) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}", "Accept": JSONAPI, "Content-Type": JSONAPI,
+               "X-Mock-Namespace": "huge-numbers"}
+    raw = (b'{"data":{"type":"exports","attributes":{"resource_type":"skus",'
+           b'"metadata":{"b":18446744073709551616,"c":-9223372036854775809}}}}')
+    r = requests.post(f"{server.url}/api/exports", data=raw, headers=headers, timeout=30)
+    assert r.status_code == 201, r.text
+    assert _strict(r.text)["data"]["attributes"]["metadata"]["b"] == 18446744073709551616
+    listed = requests.get(f"{server.url}/api/exports", headers=headers, timeout=30)
+    assert _strict(listed.text)["data"][0]["attributes"]["metadata"] == \
+        _strict(r.text)["data"]["attributes"]["metadata"]
