@@ -116,9 +116,13 @@ def _check_param(param: Param, raw: str | None) -> Any:
     problem = _first_error(param.validator, value)
     if problem is None:
         return value
-    if param.location == "path":
+    if param.location == "path" and raw.isprintable() and raw.isascii() and " " not in raw:
         # An id or type outside the spec's set names no resource: that is a 404, not a 400.
         raise NotFound(f"No {param.name} matches {raw!r}", parameter=param.name)
+    if param.location == "path":  # control characters, spaces, raw bytes: a malformed request
+        raise BadRequest(f"The {param.name} in the path is not a valid id: {problem}",
+                         code="INVALID_PARAMETER", title="Invalid parameter",
+                         parameter=param.name)
     raise BadRequest(
         f"{param.name} is invalid: {problem}",
         code=_param_code(param), title="Invalid parameter", parameter=param.name,

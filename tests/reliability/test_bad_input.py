@@ -115,3 +115,25 @@ def test_a_huge_integer_is_kept_and_every_later_answer_stays_json(server: MockSe
     listed = requests.get(f"{server.url}/api/exports", headers=headers, timeout=30)
     assert _strict(listed.text)["data"][0]["attributes"]["metadata"] == \
         _strict(r.text)["data"]["attributes"]["metadata"]
+
+
+@pytest.mark.parametrize("project", ["a%0Ab", "a%00b", "a%0Db", "a%1Ab", "a%7Fb", "a%09b",
+                                     "%C3%A9", "a%20b"])
+def test_a_project_id_that_is_not_url_safe_is_400_and_nothing_is_stored(
+        server: MockServer, project: str) -> None:
+    headers = {**AUTH["rackspaceToken"], "Content-Type": "application/json",
+               "X-Mock-Namespace": "bad-projects"}
+    body = {"agent_id": "8f135b4f-7a69-4b8a-947f-5e80d772fd97", "state": "start_requested"}
+    r = requests.post(f"{server.url}/v2/{project}/cleanups", json=body, headers=headers,
+                      timeout=30)
+    assert r.status_code == 400 and "project_id" in r.text, r.text
+    assert_refused_in_the_api_shape(r, "/v2")
+    listed = requests.get(f"{server.url}/_mock/jobs", params={"namespace": "bad-projects"},
+                          timeout=30).json()
+    assert listed["count"] == 0
+
+
+def test_a_printable_id_outside_the_spec_names_nothing_404(server: MockServer) -> None:
+    r = requests.get(f"{server.url}/v2/{'a' * 65}/cleanups", headers=AUTH["rackspaceToken"],
+                     timeout=30)
+    assert r.status_code == 404 and r.json()["message"]
