@@ -39,6 +39,7 @@ from .keys import (
 )
 from .middlewares import error_middleware
 from .namespace_path import namespace_path_middleware
+from .qa import admin_access
 from .qa.controls import Controls
 from .qa.fault_middleware import fault_middleware
 from .qa.faults import FaultSet
@@ -87,8 +88,12 @@ def _namespace(request: web.Request, principal: Any) -> str:
 def _route(op: Operation, handler: Handler) -> Handler:
     """The aiohttp handler of one operation: authenticate, validate, then the vendor handler."""
 
+    admin = op.path.startswith("/_mock")
+
     async def serve(request: web.Request) -> web.StreamResponse:
         app = request.app
+        if admin:
+            admin_access.check(request, app[SETTINGS].admin_token)
         principal = None
         for scheme in op.security:
             principal = app[AUTHENTICATORS][scheme](request.headers, app[CLOCK].wall())

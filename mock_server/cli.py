@@ -11,8 +11,9 @@ settings: built-in defaults < --config FILE < MOCK_SERVER_<KEY> environment vari
 Keys without a flag (journal_size, max_job_size, max_active_jobs, organization, timings, faults,
 scenarios, rules, agents, rate_limit): mock-server.example.yaml, README "Configuration file".
 
-The admin API (clock, job scenarios, faults, journal, reset) is under <url>/_mock/; a
-/_ns/<namespace> path prefix puts a client's requests in their own namespace.
+The admin API (clock, job scenarios, faults, journal, reset) and the dashboard are under
+<url>/_mock/, for this machine's clients only unless --admin-token is set; a /_ns/<namespace>
+path prefix puts a client's requests in their own namespace.
 """
 
 _EPILOG = """\
@@ -49,6 +50,9 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--state", metavar="FILE|URL",
                    help="keep state across restarts: an SQLite file (mock.db), or "
                         "postgresql://user@host/db shared by replicas (default: memory only)")
+    p.add_argument("--admin-token", metavar="TOKEN",
+                   help="let other machines use the admin API and dashboard with "
+                        "Authorization: Bearer TOKEN (default: this machine only)")
 
 
 def _state_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -22,6 +22,7 @@ from .domain.clock import VirtualClock
 from .domain.store import Store
 from .keys import CLOCK, CONTROLS, FAULTS, JOURNAL, SCENARIOS, SPEC
 from .namespace_path import PREFIX
+from .qa.admin_access import exposed_warning
 from .qa.controls import Controls
 from .scenarios.scenario import Scenario, parse
 from .settings import ConfigError, Settings
@@ -48,7 +49,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return base.with_overrides(
         host=args.host, port=args.port, seed=args.seed, speed=args.speed, frozen=args.frozen,
         start=args.start, public_url=args.public_url, limits=args.limits, rate_limits=args.rate_limits,
-        fixtures=args.fixtures, state=args.state,
+        fixtures=args.fixtures, state=args.state, admin_token=args.admin_token,
     )
 
 
@@ -64,6 +65,9 @@ async def _serve(settings: Settings) -> None:
     print(f"mock-server listening on {url}", flush=True)
     print(f"serving {cl} Commerce Layer and {rs} Rackspace operations from openapi.yaml; "
           f"admin at {url}/_mock/; seed {settings.seed}, speed {settings.speed}x", flush=True)
+    warning = exposed_warning(settings.host, settings.admin_token)
+    if warning:
+        print(f"mock-server: warning: {warning}", file=sys.stderr, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

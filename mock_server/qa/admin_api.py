@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from ..domain.errors import NotFound, Unprocessable
+from ..domain.errors import Forbidden, NotFound, Unprocessable
 from ..handlers import API_VIEWS, handles
 from ..headers import NAMESPACE_HEADER
 from ..jsonenc import dumps
 from ..keys import CLOCK, CONTROLS, FAULTS, HOOKS, JOURNAL, RATE_LIMITER, SHARED, STORE
+from ..namespace_path import link_prefix
 from ..validation import Call
 from .faults import FaultError
 from .journal import Entry, Query
@@ -24,9 +25,17 @@ def _json(body: Any, status: int = 200) -> web.Response:
 
 
 def _namespace(request: web.Request, call: Call, default: str | None = None) -> str | None:
-    """Explicit `namespace` (body or query) > X-Mock-Namespace header > `default`."""
+    """Explicit `namespace` (body or query) > X-Mock-Namespace header > `default`. Through a
+    `/_ns/<ns>` prefix only `<ns>` itself: another namespace's data is not its to see."""
     body = call.body if isinstance(call.body, dict) else {}
     given = body.get("namespace") or call.query.get("namespace")
+    if link_prefix(request):
+        own = request.headers[NAMESPACE_HEADER]  # the prefix's, set by namespace_path
+        if given and given != own:
+            raise Forbidden(f"This URL is namespace {own!r}'s: it cannot reach namespace "
+                            f"{given!r} (use the server's own /_mock/ for that).",
+                            parameter="namespace")
+        return own
     return given or request.headers.get(NAMESPACE_HEADER) or default
 
 
@@ -201,7 +210,8 @@ async def list_requests(request: web.Request, call: Call) -> web.StreamResponse:
     entries = await _entries(request, _query(request, call))
     limit = call.query.get("limit")
     shown = entries[-limit:] if limit else entries
-    return _json({"count": len(entries), "requests": [e.as_dict() for e in shown]})
+    full = call.query.get("credentials") == "full"
+    return _json({"count": len(entries), "requests": [e.as_dict(full) for e in shown]})
 
 
 @handles("adminCountRequests")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import itertools
+import re
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
@@ -100,17 +101,51 @@ class Entry:
         """The response body as text (capped), None for streamed or absent bodies."""
         return _text(self.raw_response_body)
 
-    def as_dict(self) -> dict[str, Any]:
-        """The entry as the admin API shows it."""
+    def as_dict(self, credentials: bool = False) -> dict[str, Any]:
+        """The entry as the admin API shows it: tokens and secrets masked (`abc…xyz`) unless
+        `credentials` asks for them in full."""
+        shown = _as_is if credentials else _masked
         return {
             "seq": self.seq, "at": cl_time(self.at), "namespace": self.namespace,
             "method": self.method, "path": self.path, "query": self.query,
             "operation": self.operation,
-            "request": {"headers": dict(self.request_headers), "body": self.request_body},
-            "response": {"status": self.status, "headers": dict(self.response_headers),
-                         "body": self.response_body},
+            "request": {"headers": shown(dict(self.request_headers)),
+                        "body": _masked_body(self.request_body, credentials)},
+            "response": {"status": self.status, "headers": shown(dict(self.response_headers)),
+                         "body": _masked_body(self.response_body, credentials)},
             "duration_ms": round(self.duration_ms, 3), "fault": self.fault,
         }
+
+
+# What carries a credential: headers (case-insensitive), and body fields (JSON or a form)
+SECRET_HEADERS = frozenset({"authorization", "x-auth-token", "cookie", "set-cookie",
+                            "proxy-authorization"})
+_SECRET_FIELDS = re.compile(
+    r'(?P<pre>"(?:access_token|client_secret|refresh_token|password)"\s*:\s*")(?P<v>[^"]*)(?=")'
+    r"|(?P<fpre>(?:^|&)(?:client_secret|refresh_token|password)=)(?P<fv>[^&]*)")
+
+
+def mask(value: str) -> str:
+    """`Bearer eyJ…x9Q`: the scheme, and only the ends of the secret."""
+    scheme, sep, secret = value.partition(" ") if " " in value.strip() else ("", "", value)
+    secret = secret.strip()
+    hidden = "…" if len(secret) <= 12 else f"{secret[:3]}…{secret[-3:]}"
+    return f"{scheme}{sep}{hidden}"
+
+
+def _as_is(headers: dict[str, str]) -> dict[str, str]:
+    return headers
+
+
+def _masked(headers: dict[str, str]) -> dict[str, str]:
+    return {k: mask(v) if k.lower() in SECRET_HEADERS else v for k, v in headers.items()}
+
+
+def _masked_body(text: str | None, credentials: bool) -> str | None:
+    if text is None or credentials:
+        return text
+    return _SECRET_FIELDS.sub(
+        lambda m: (m["pre"] + mask(m["v"])) if m["pre"] else (m["fpre"] + mask(m["fv"])), text)
 
 
 def _pairs(headers: Headers) -> tuple[tuple[str, str], ...]:
