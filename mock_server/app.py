@@ -12,6 +12,7 @@ from . import handlers as api
 from .dashboard.streams import Streams
 from .domain.changes import ClockMoved
 from .domain.clock import VirtualClock
+from .domain.errors import PayloadTooLarge
 from .domain.model import load_types
 from .domain.store import Store
 from .handlers import Handler
@@ -43,7 +44,7 @@ from .qa import admin_access
 from .qa.controls import Controls
 from .qa.fault_middleware import fault_middleware
 from .qa.faults import FaultSet
-from .qa.journal import Journal, journal_middleware
+from .qa.journal import BODY_NOTE, Journal, journal_middleware
 from .qa.ratelimit import Limits, RateLimiter
 from .records.simulation import install
 from .records.simulation.files import Signer
@@ -62,8 +63,6 @@ from .vendors.commercelayer.auth import principal as cl_principal
 from .vendors.commercelayer.files import link_base_middleware
 from .vendors.rackspace.agents import AgentBook
 from .vendors.rackspace.auth import principal as rs_principal
-
-MAX_BODY = 64 * 1024 * 1024  # an import of 10,000 items is several MB
 
 
 def _bearer(headers: Mapping[str, str], wall_now: float) -> Any:
@@ -85,6 +84,20 @@ def _namespace(request: web.Request, principal: Any) -> str:
     return getattr(principal, "namespace", None) or "default"
 
 
+async def _body(request: web.Request) -> bytes:
+    """The body, read only after authentication; 413 before reading one said to be too big (one
+    sent in chunks is cut off at the limit by aiohttp, answered the same)."""
+    limit = request.client_max_size
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"The request body has {request.content_length:,} bytes; this "
+                              f"server takes at most {limit:,} (setting max_body).")
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise PayloadTooLarge(f"The request body is over {limit:,} bytes, the most this server "
+                              f"takes (setting max_body).") from None
+
+
 def _route(op: Operation, handler: Handler) -> Handler:
     """The aiohttp handler of one operation: authenticate, validate, then the vendor handler."""
 
@@ -99,7 +112,8 @@ def _route(op: Operation, handler: Handler) -> Handler:
             principal = app[AUTHENTICATORS][scheme](request.headers, app[CLOCK].wall())
         check_accept(op, request.headers.get("Accept"))
         path, query = check_params(op, request.match_info, request.query, request.headers)
-        raw = await request.read() if request.body_exists else b""
+        raw = await _body(request) if request.body_exists else b""
+        request[BODY_NOTE] = raw  # what the journal keeps: read only once the caller is known
         body = parse_body(op, raw, request.headers.get("Content-Type"))
         namespace = _namespace(request, principal)
         call = Call(
@@ -185,7 +199,7 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
                    link_base_middleware(settings.public_url)]
     if isinstance(keeper, Keeper):  # a write is answered once committed (errors outside it)
         middlewares.insert(middlewares.index(error_middleware) + 1, keeper.middleware())
-    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body)
     app[SETTINGS] = settings
     app[SPEC] = spec
     app[CLOCK] = clock

@@ -57,6 +57,7 @@ class Settings:
     max_job_size: int = 10_000
     max_active_jobs: int = 10
     journal_size: int = 1000
+    max_body: int = 16 * 1024 * 1024  # bytes a request body may have (an import of 10,000 is ~5 MB)
     rate_limits: bool = False
     organization: str = "acme"  # org slug for tokens issued by POST /oauth/token
     state: str | None = None  # where state is kept: an SQLite file or postgresql://… (None: memory)
@@ -121,7 +122,7 @@ EXTRA_SECTIONS = frozenset({"faults", "scenarios", "rules", "agents", "rate_limi
 
 _TYPES: dict[str, type] = {
     "port": int, "seed": int, "speed": float, "max_job_size": int,
-    "max_active_jobs": int, "journal_size": int,
+    "max_active_jobs": int, "journal_size": int, "max_body": int,
     "frozen": bool, "limits": bool, "rate_limits": bool,
 }
 

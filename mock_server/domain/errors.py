@@ -84,6 +84,10 @@ class Conflict(MockError):
     status, code, title = 409, "CONFLICT", "Conflict"
 
 
+class PayloadTooLarge(MockError):
+    status, code, title = 413, "PAYLOAD_TOO_LARGE", "Payload too large"
+
+
 class UnsupportedMediaType(MockError):
     status, code, title = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
 

@@ -23,6 +23,7 @@ from ..vendors.commercelayer.auth import decode_cached
 ADMIN_PREFIX = "/_mock"
 BODY_CAP = 16 * 1024  # characters of a body kept per entry (imports can be megabytes)
 FAULT_NOTE = "mock_fault"  # request key where the fault middleware notes what it injected
+BODY_NOTE = "mock_body"  # request key where the route leaves the body it read
 
 
 def is_admin(path: str) -> bool:
@@ -328,13 +329,6 @@ def journal_middleware(journal: Journal, clock: VirtualClock) -> Any:
             return await handler(request)
         namespace = namespace_of(request)
         at, started = clock.now(namespace), clock.wall()
-        body: bytes | None = None
-        size = request.content_length
-        if request.body_exists and size is not None and size <= request.client_max_size:
-            try:
-                body = await request.read()  # cached: the route reads the same bytes
-            except Exception:  # noqa: BLE001 - unreadable (client went away): keep no body
-                body = None
         status: int | None = None
         resp: web.StreamResponse | None = None
         try:
@@ -351,6 +345,7 @@ def journal_middleware(journal: Journal, clock: VirtualClock) -> Any:
             route = request.match_info.route
             record(journal, clock, request, namespace, request.path, at=at, started=started,
                    operation=route.name if route.resource is not None else None, status=status,
-                   resp=resp, request_body=body, fault=request.get(FAULT_NOTE))
+                   resp=resp, request_body=request.get(BODY_NOTE),  # None: never read
+                   fault=request.get(FAULT_NOTE))
 
     return skippable(middleware)

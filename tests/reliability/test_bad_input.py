@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -137,3 +138,50 @@ def test_a_printable_id_outside_the_spec_names_nothing_404(server: MockServer) -
     r = requests.get(f"{server.url}/v2/{'a' * 65}/cleanups", headers=AUTH["rackspaceToken"],
                      timeout=30)
     assert r.status_code == 404 and r.json()["message"]
+
+
+def _exchange_headers_only(server: MockServer, head: str) -> bytes:
+    """Send only a request's head (its body promised, never sent) and read what comes back."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(head.encode())
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        return received
+
+
+def test_a_big_body_is_not_read_before_the_caller_is_known(server: MockServer) -> None:
+    # 60 MB promised, none sent: the 401 comes at once, so nothing was waited for or read
+    answer = _exchange_headers_only(server, (
+        "POST /api/imports HTTP/1.1\r\nHost: x\r\nContent-Type: application/vnd.api+json\r\n"
+        "Content-Length: 60000000\r\n\r\n"))
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+
+
+def test_a_body_over_the_limit_is_413_before_it_is_read(server: MockServer) -> None:
+    answer = _exchange_headers_only(server, (
+        f"POST /api/imports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+        "Content-Type: application/vnd.api+json\r\nContent-Length: 100000000\r\n\r\n"))
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    rs = _exchange_headers_only(server, (
+        "POST /v2/123456/cleanups HTTP/1.1\r\nHost: x\r\nX-Auth-Token: t\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"))
+    assert rs.startswith(b"HTTP/1.1 413"), rs[:200]
+
+
+def test_a_chunked_body_over_the_limit_is_413_in_the_api_shape() -> None:
+    with MockServer(Settings(port=0, frozen=True, start=START_ISO, max_body=100_000)) as s:
+        def chunks() -> Iterator[bytes]:
+            yield b'{"data": {"type": "exports", "attributes": {"resource_type": "skus", "x": "'
+            for _ in range(50):
+                yield b"a" * 10_000
+            yield b'"}}}'
+        r = requests.post(f"{s.url}/api/exports", data=chunks(), timeout=30, headers={
+            "Authorization": f"Bearer {TOKEN}", "Content-Type": JSONAPI})
+        assert r.status_code == 413
+        assert_refused_in_the_api_shape(r, "/api/exports")
+        assert "max_body" in r.json()["errors"][0]["detail"]
