@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 try:
@@ -53,23 +55,43 @@ MAX_DEPTH = 100  # nesting a request body may have (Rails' JSON max_nesting, as 
 def loads(raw: bytes) -> Any:
     """A request body as JSON: UTF-8 without BOM, no NaN or Infinity, numbers a double can hold,
     at most MAX_DEPTH deep; ValueError saying what is wrong otherwise."""
-    if orjson is not None:
+    if orjson is not None and not _LONG_NUMBER.search(raw):
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise ValueError(str(exc)) from None
-    else:  # pragma: no cover - orjson is a dependency
-        try:
-            value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-        except RecursionError:
-            raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
+            if "surrogate" not in str(exc):
+                raise ValueError(str(exc)) from None
+            value = _stdlib_loads(raw)  # "\ud800" is JSON text (RFC 8259 §8.2): kept as sent
+    else:  # integers beyond 64 bits stay exact; orjson would make them floats
+        value = _stdlib_loads(raw)
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _deeper(value, MAX_DEPTH):
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     return value
 
 
-def _no_constant(name: str) -> Any:  # pragma: no cover - the stdlib path
+_LONG_NUMBER = re.compile(rb"\d{19}")
+
+
+def _stdlib_loads(raw: bytes) -> Any:
+    """The stdlib's parser held to orjson's rules: UTF-8, no NaN/Infinity, finite numbers."""
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant,
+                          parse_float=_finite)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8: {exc.reason}") from None
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large a number")
+    return value
 
 
 def _deeper(value: Any, limit: int) -> bool:

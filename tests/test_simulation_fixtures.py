@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -165,10 +166,10 @@ def test_serve_exits_2_on_a_bad_fixture(tmp_path: Path, capsys: pytest.CaptureFi
     assert "cannot read the fixture file" in capsys.readouterr().err
 
 
-def _bodies(seed: int) -> list[bytes]:
+def _bodies(seed: int, files_key: str | None = "fixed") -> list[bytes]:
     """Every response body of one fixed session against a fresh server."""
     settings = Settings(port=0, seed=seed, frozen=True, start=START_ISO,
-                        public_url="http://mock.test")
+                        public_url="http://mock.test", files_key=files_key)
     out: list[bytes] = []
     with MockServer(settings) as srv:
         s = requests.Session()
@@ -191,3 +192,11 @@ def test_the_same_seed_gives_byte_identical_responses() -> None:
     first, second = _bodies(11), _bodies(11)
     assert first == second
     assert _bodies(12)[0] != first[0]  # another seed, other records
+    # without a files_key each server signs its links with a key of its own: only they differ
+    unkeyed = _bodies(11, files_key=None)
+    assert unkeyed != first
+    assert [_unsigned(b) for b in unkeyed] == [_unsigned(b) for b in first]
+
+
+def _unsigned(body: bytes) -> bytes:
+    return re.sub(rb"signature=[0-9a-f]+", b"signature=", body)
