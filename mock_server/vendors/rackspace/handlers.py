@@ -43,8 +43,14 @@ def _scope(request: web.Request, call: Call, rank: int, action: str) -> Scope:
     principal.require(rank, action)
     tenant = tenant_of(request, call, "rs", project)
     app[HOOKS].settle_all(tenant, call.now)
+    return _scope_of(request, tenant, project, in_path=path_project is not None)
+
+
+def _scope_of(request: web.Request, tenant: Tenant, project: str, in_path: bool) -> Scope:
+    """A project's scope, its links in the path form the request used (with or without it)."""
+    app = request.app
     prefix = f"{base_url(request, app[SETTINGS].public_url)}/v2"
-    if path_project is not None:
+    if in_path:
         prefix += f"/{project}"
     return Scope(project, tenant, prefix, app[SETTINGS].seed, app[TYPES][KIND],
                  app[RS_AGENTS])
@@ -156,9 +162,7 @@ def _counts(app: web.Application, job: Job, seen: View) -> tuple[int, int]:
 @shows(KIND, counts=_counts)
 def api_view(request: web.Request, tenant: Tenant, job: Job, now: float) -> dict[str, object]:
     """A cleanup as GET shows it (links in the project path form) and its events."""
-    app, project = request.app, tenant.key[-1]
-    prefix = f"{base_url(request, app[SETTINGS].public_url)}/v2/{project}"
-    scope = Scope(project, tenant, prefix, app[SETTINGS].seed, app[TYPES][KIND], app[RS_AGENTS])
+    scope = _scope_of(request, tenant, tenant.key[-1], in_path=True)
     seen = jobs.view(scope.rt.lifecycle, job, now)
     return {"attributes": cleanup_json(scope, job, now),
             "events": [{"name": e.event, "status": e.state, "at": rs_time(e.at)}
