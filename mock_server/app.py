@@ -205,6 +205,7 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app[CLOCK] = clock
     app[JOURNAL], app[FAULTS], app[RATE_LIMITER] = journal, faults, limiter
     app[STORE] = store if store is not None else Store(settings.seed)
+    app[STORE].max_tenants = settings.max_tenants
     app[RENDERS] = RenderCache(app[STORE])
     clock.on_move(lambda namespace, now: app[STORE].feed.publish(ClockMoved(namespace, now)))
     app[TYPES] = load_types(spec)

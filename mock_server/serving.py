@@ -18,6 +18,7 @@ from aiohttp import web
 
 from . import fast_path
 from .app import create_app
+from .connections import Runner
 from .domain.clock import VirtualClock
 from .domain.store import Store
 from .keys import CLOCK, CONTROLS, FAULTS, JOURNAL, SCENARIOS, SPEC
@@ -32,6 +33,13 @@ from .vendors.commercelayer.auth import issue, stable_id
 if TYPE_CHECKING:
     from .qa.faults import FaultSet
     from .qa.journal import Entry, Journal
+
+
+def _runner(app: web.Application, settings: Settings) -> web.AppRunner:
+    """How the app is served: no access log, signals left to the caller, and connections with
+    a deadline for request headers and an idle limit."""
+    return Runner(app, handle_signals=False, access_log=None,
+                  header_timeout=settings.header_timeout, idle_timeout=settings.idle_timeout)
 
 
 async def _started(runner: web.AppRunner, host: str, port: int) -> fast_path.FastPath:
@@ -55,7 +63,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 async def _serve(settings: Settings) -> None:
     app = create_app(settings)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    runner = _runner(app, settings)
     await _started(runner, settings.host, settings.port)
     port = runner.addresses[0][1] if runner.addresses else settings.port
     url = f"http://{settings.host}:{port}"
@@ -140,7 +148,7 @@ class MockServer:
         failure: list[BaseException] = []
 
         async def boot() -> None:
-            self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+            self._runner = _runner(self.app, self.settings)
             self.fast_path = await _started(self._runner, self.settings.host, self.settings.port)
             self.port = self._runner.addresses[0][1]
 

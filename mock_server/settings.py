@@ -58,6 +58,9 @@ class Settings:
     max_active_jobs: int = 10
     journal_size: int = 1000
     max_body: int = 16 * 1024 * 1024  # bytes a request body may have (an import of 10,000 is ~5 MB)
+    header_timeout: float = 10.0  # seconds a client may take to send a request's headers
+    idle_timeout: float = 75.0  # seconds a kept-alive connection may stay idle
+    max_tenants: int = 10_000  # organizations/projects held at once (0: no cap); then 429
     rate_limits: bool = False
     organization: str = "acme"  # org slug for tokens issued by POST /oauth/token
     state: str | None = None  # where state is kept: an SQLite file or postgresql://… (None: memory)
@@ -122,9 +125,13 @@ EXTRA_SECTIONS = frozenset({"faults", "scenarios", "rules", "agents", "rate_limi
 
 _TYPES: dict[str, type] = {
     "port": int, "seed": int, "speed": float, "max_job_size": int,
-    "max_active_jobs": int, "journal_size": int, "max_body": int,
+    "max_active_jobs": int, "journal_size": int, "max_body": int, "max_tenants": int,
+    "header_timeout": float, "idle_timeout": float,
     "frozen": bool, "limits": bool, "rate_limits": bool,
 }
+
+_POSITIVE = frozenset({"header_timeout", "idle_timeout"})
+_COUNTS = frozenset({"max_tenants"})
 
 
 def _typed(name: str, value: Any, source: str) -> Any:
@@ -144,8 +151,14 @@ def _typed(name: str, value: Any, source: str) -> Any:
 
             parse_time(str(value))  # fail early with the key named, not at first request
             return str(value)
-        return kind(value)
-    except (TypeError, ValueError):
+        typed = kind(value)
+        if name in _POSITIVE and not 0 < typed < 86_400:
+            raise ConfigError(f"{source}: {name} must be seconds between 0 and 86400, "
+                              f"got {value!r}")
+        if name in _COUNTS and typed < 0:
+            raise ConfigError(f"{source}: {name} must be 0 or more, got {value!r}")
+        return typed
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"{source}: {name} must be {kind.__name__}, got {value!r}") from None
 
 

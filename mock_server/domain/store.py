@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 from ..jsonenc import dumps
 from .changes import ChangeFeed
+from .errors import TooManyRequests
 from .lifecycle import Plan
 from .results import ExportFile, Run
 
@@ -255,15 +256,22 @@ class Store:
         self._tenants: dict[TenantKey, Tenant] = {}
         self._lock = threading.Lock()
         self.generation = 0  # +1 whenever tenants are forgotten (what was derived from them goes)
+        self.max_tenants = 0  # tenants held at once; a new one beyond is refused (0: no cap)
 
     def tenant(self, key: TenantKey) -> Tenant:
-        """The tenant for a key, loading fixtures the first time it is seen."""
+        """The tenant for a key, loading fixtures the first time it is seen; 429 when
+        `max_tenants` are held already."""
         found = self._tenants.get(key)
         if found is not None:
             return found
         with self._lock:
             found = self._tenants.get(key)
             if found is None:
+                if 0 < self.max_tenants <= len(self._tenants):
+                    raise TooManyRequests(
+                        f"This mock holds {self.max_tenants:,} organizations and projects at "
+                        f"once (setting max_tenants): reset a namespace (POST /_mock/reset) "
+                        f"or raise max_tenants.")
                 found = self.new_tenant(key)
                 if self.loader is not None:
                     self.loader(found)

@@ -185,3 +185,62 @@ def test_a_chunked_body_over_the_limit_is_413_in_the_api_shape() -> None:
         assert r.status_code == 413
         assert_refused_in_the_api_shape(r, "/api/exports")
         assert "max_body" in r.json()["errors"][0]["detail"]
+
+
+TRAVERSALS = ["..%2F..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "..%5C..%5Cwin.ini",
+              "....//....//etc/passwd", "%252e%252e%252fetc%252fpasswd", "..%00", "%2F",
+              "a%2F..%2F..%2F_mock%2Freset"]
+
+
+def _raw_get(server: MockServer, target: str, headers: str = "") -> requests.Response:
+    """GET a target exactly as written (no client-side normalisation of dot segments)."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n"
+                  .encode())
+        raw = b""
+        while chunk := s.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    r = requests.Response()
+    r.status_code = int(head.split()[1])
+    r._content = body
+    return r
+
+
+@pytest.mark.parametrize("bad", TRAVERSALS)
+def test_path_traversal_reaches_no_file_and_no_other_route(server: MockServer, bad: str) -> None:
+    cl = f"Authorization: Bearer {TOKEN}\r\nAccept: {JSONAPI}\r\n"
+    rs = f"X-Auth-Token: {AUTH['rackspaceToken']['X-Auth-Token']}\r\n"
+    before = requests.get(f"{server.url}/_mock/requests", timeout=30).json()
+    for target, headers, dialect in (
+            (f"/api/imports/{bad}", cl, "/api"), (f"/api/imports/{bad}/events", cl, "/api"),
+            (f"/api/{bad}", cl, "/api"), (f"/v2/123456/cleanups/{bad}", rs, "/v2"),
+            (f"/v2/{bad}/cleanups", rs, "/v2"), (f"/_files/{bad}.json.gz?expires=1&signature=x",
+                                                 "", "/_files"),
+            (f"/api/../../etc/passwd/{bad}", cl, "/api"), (f"/_ns/{bad}/api/imports", cl, "/api")):
+        r = _raw_get(server, target, headers)
+        assert b"root:" not in r.content and b"[fonts]" not in r.content
+        assert r.status_code < 500, (target, r.status_code, r.text[:300])
+        if r.status_code >= 400 and dialect != "/_files":
+            assert_refused_in_the_api_shape(r, dialect)
+    after = requests.get(f"{server.url}/_mock/requests", timeout=30).json()
+    assert len(after["requests"]) >= len(before["requests"])  # nothing was reset on the way
+
+
+@pytest.mark.parametrize("value", ["a\r\nSet-Cookie: x=1", "a%0d%0aSet-Cookie:%20x=1",
+                                   "a\nX-Injected: 1"])
+def test_header_injection_never_reaches_an_answer(server: MockServer, value: str) -> None:
+    # sent raw: the parser refuses a bare CR/LF; percent-encoded: the value is only data
+    raw = f"X-Mock-Namespace: {value}\r\nAuthorization: Bearer {TOKEN}\r\nAccept: {JSONAPI}\r\n"
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(f"POST /api/exports HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{raw}"
+                  "Content-Type: application/vnd.api+json\r\nContent-Length: 2\r\n\r\n{}"
+                  .encode())
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head = answer.partition(b"\r\n\r\n")[0].lower()
+    assert b"set-cookie" not in head and b"x-injected" not in head
+    assert int(answer.split()[1]) < 500
