@@ -60,11 +60,22 @@ def test_upsert_matches_prices_by_sku_code_and_price_list(store: RecordStore) ->
     assert store.count("prices") == 2
 
 
+def test_an_update_replaces_the_record_and_leaves_the_old_object_alone(
+        store: RecordStore) -> None:
+    rec, _ = store.upsert("skus", {"code": "A", "name": "x", "metadata": {"k": 1}}, T0)
+    shared = dict(rec)
+    other = RecordStore(store.catalog)
+    other.load("skus", [rec])  # another tenant sharing the object, as fixtures are shared
+    updated, _ = store.upsert("skus", {"code": "A", "name": "y", "metadata": {"k": 2}}, T1)
+    assert updated["name"] == "y" and store.get("skus", rec["id"])["name"] == "y"
+    assert rec == shared and other.get("skus", rec["id"]) == shared  # nobody else saw it
+
+
 def test_upsert_by_id_can_change_the_unique_key(store: RecordStore) -> None:
     rec, _ = store.upsert("skus", {"code": "OLD", "name": "x"}, T0)
     moved, created = store.upsert("skus", {"id": rec["id"], "code": "NEW"}, T1)
     assert not created and moved["code"] == "NEW"
-    assert store.find("skus", "code", "NEW") is rec
+    assert store.find("skus", "code", "NEW") == moved and moved["id"] == rec["id"]
     assert store.find("skus", "code", "OLD") is None
     fresh, created = store.upsert("skus", {"code": "OLD", "name": "y"}, T1)
     assert created and fresh["id"] != rec["id"]

@@ -71,7 +71,9 @@ class RecordStore:
         return store
 
     def load(self, rtype: str, records: Iterable[Record]) -> None:
-        """Insert records as given (ids included), e.g. generated ones or a persisted snapshot."""
+        """Insert records as given (ids included), e.g. generated ones or a persisted snapshot.
+        The objects are kept, not copied: stores may share them, as every write replaces a
+        record rather than changing it (upsert)."""
         rt = self.catalog[rtype]
         table = self._data.setdefault(rtype, {})
         keys = self._keys.setdefault(rtype, {})
@@ -183,8 +185,10 @@ class RecordStore:
             new = _key(rt, {**existing, **values})
             if new is not None and new != old and keys.get(new, existing["id"]) != existing["id"]:
                 raise DuplicateKey(f"{rtype}: {_show(rt, new)} is already taken")
-            existing.update(values)
-            existing["updated_at"] = now_iso
+            # a fresh copy, never the stored object changed in place: a new tenant's records
+            # are the fixture's own objects, shared until one is written (load)
+            existing = self._data[rtype][existing["id"]] = {**_copy(existing), **values,
+                                                             "updated_at": now_iso}
             if self.dirty is not None:
                 self.dirty[(rtype, existing["id"])] = None
             if old != new:

@@ -244,3 +244,21 @@ def test_header_injection_never_reaches_an_answer(server: MockServer, value: str
     head = answer.partition(b"\r\n\r\n")[0].lower()
     assert b"set-cookie" not in head and b"x-injected" not in head
     assert int(answer.split()[1]) < 500
+
+
+@pytest.mark.parametrize("target", ["/api/imports/%zz", "/api/imports/%", "/api/imports/%E0%A4%A",
+                                    "/api/%ZZ", "/api/imports?filter[q][%zz]=1",
+                                    "/v2/%zz/cleanups", "/v2/123456/cleanups/%"])
+def test_bad_percent_encoding_is_refused_in_the_api_shape(server: MockServer, target: str) -> None:
+    headers = (f"Authorization: Bearer {TOKEN}\r\nAccept: {JSONAPI}\r\n" if target.startswith("/api")
+               else f"X-Auth-Token: {AUTH['rackspaceToken']['X-Auth-Token']}\r\n")
+    assert_refused_in_the_api_shape(_raw_get(server, target, headers), target)
+
+
+def test_a_duplicate_member_name_takes_the_last_value_as_the_vendor_does(
+        server: MockServer) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}", "Accept": JSONAPI, "Content-Type": JSONAPI,
+               "X-Mock-Namespace": "duplicate-keys"}
+    raw = b'{"data":{"type":"exports","attributes":{"resource_type":"nope","resource_type":"skus"}}}'
+    r = requests.post(f"{server.url}/api/exports", data=raw, headers=headers, timeout=30)
+    assert r.status_code == 201 and r.json()["data"]["attributes"]["resource_type"] == "skus"

@@ -52,7 +52,7 @@ def test_a_reset_makes_room_that_new_tenants_reuse() -> None:
     try:
         session = requests.Session()
 
-        def fill(prefix: str, n: int = 300) -> None:
+        def fill(prefix: str, n: int = 500) -> None:
             for i in range(n):
                 r = session.get(f"{child.url}/api/imports", timeout=30, headers={
                     "Authorization": f"Bearer {make_token(f'{prefix}{i}')}", "Accept": JSONAPI})
@@ -62,10 +62,10 @@ def test_a_reset_makes_room_that_new_tenants_reuse() -> None:
         base = _rss_kib(child.proc.pid)
         fill("first")
         first = _rss_kib(child.proc.pid) - base
-        assert session.post(f"{child.url}/_mock/reset", timeout=30).json()["tenants"] == 320
+        assert session.post(f"{child.url}/_mock/reset", timeout=30).json()["tenants"] == 520
         fill("second")
         second = _rss_kib(child.proc.pid) - base
-        assert first > 10_000, first  # 300 organizations cost megabytes: the probe measures
-        assert second < first * 1.25, (first, second)  # …and the second 300 reuse them
+        assert first > 5_000, first  # 500 organizations cost megabytes: the probe measures
+        assert second < first * 1.25, (first, second)  # …and the second 500 reuse them
     finally:
         child.stop()

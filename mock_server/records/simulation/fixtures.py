@@ -252,7 +252,7 @@ def populate(backend: Backend, fixture: Fixture, tenant: Tenant, now: float, job
     """Give a new tenant the fixture's records and (if `jobs`) its past jobs, created in order."""
     records = OrgRecords(backend.catalog, seed=backend.settings.seed)
     for name, recs in fixture.records.items():
-        records.load(name, copy.deepcopy(recs))
+        records.load(name, recs)  # shared with every tenant until written (RecordStore.load)
     tenant.records = records
     if not jobs:
         return
