@@ -187,7 +187,7 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     if keeper is not None:
         keeper.keep("clock", clock.anchors, clock.restore)  # time goes on where it was
     source = settings.config_file or "<config>"
-    journal = Journal(settings.journal_size)
+    journal = Journal(settings.journal_size, namespaces=settings.max_tenants)
     faults = FaultSet.from_config(settings.seed, settings.extra.get("faults"), source)
     limits = Limits.from_config(settings.extra.get("rate_limit"), source)
     limiter = RateLimiter(limits, settings.rate_limits)

@@ -36,6 +36,15 @@ def test_each_namespace_keeps_its_newest_entries() -> None:
     assert journal.clear("default") == 3 and journal.count() == 1
 
 
+def test_it_keeps_the_namespaces_written_to_most_recently() -> None:
+    journal = Journal(size=2, namespaces=3)
+    for ns in ("a", "b", "c", "a"):
+        entry(journal, namespace=ns, path=f"/{ns}")
+    entry(journal, namespace="d", path="/d")  # b was written to longest ago: it goes
+    assert [e.namespace for e in journal.entries()] == ["a", "c", "a", "d"]
+    assert journal.count(namespace="b") == 0
+
+
 @pytest.mark.parametrize(("query", "paths"), [
     (Query(method="post"), ["/api/imports"]),
     (Query(path="/api/imports/1*"), ["/api/imports/1", "/api/imports/1"]),

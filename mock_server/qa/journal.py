@@ -210,10 +210,12 @@ def _status_matches(status: int | None, wanted: str) -> bool:
 
 
 class Journal:
-    """The last `size` entries of each namespace (oldest dropped), thread-safe."""
+    """The last `size` entries of each namespace (oldest dropped), of the `namespaces` written
+    to most recently (0: all), thread-safe."""
 
-    def __init__(self, size: int = 1000) -> None:
+    def __init__(self, size: int = 1000, namespaces: int = 0) -> None:
         self.size = max(1, size)
+        self.namespaces = namespaces
         self._by_ns: dict[str, deque[Entry]] = {}
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
@@ -231,10 +233,16 @@ class Journal:
                           _kept(response_body), duration_ms, fault)
             ring = self._by_ns.get(namespace)
             if ring is None:
+                if 0 < self.namespaces <= len(self._by_ns):  # drop the longest unwritten
+                    del self._by_ns[min(self._by_ns, key=self._newest)]
                 ring = self._by_ns[namespace] = deque(maxlen=self.size)
             ring.append(entry)
             self.last = entry.seq
             return entry
+
+    def _newest(self, namespace: str) -> int:
+        ring = self._by_ns[namespace]
+        return ring[-1].seq if ring else 0
 
     def since(self, seq: int) -> tuple[list[Entry], dict[str, int], list[str | None]]:
         """For a durable store: entries after `seq`, each namespace's oldest kept seq, and the
