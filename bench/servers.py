@@ -66,14 +66,14 @@ def free_port() -> int:
 
 def ours(extra: tuple[str, ...] = (), name: str = "mock-server") -> ServerSpec:
     """`mock-server serve --no-limits` (the lifted 10-at-once limit lets w3 create freely)."""
-    return ServerSpec(name, (sys.executable, "-m", "mock_server", "serve", "--no-limits",
+    return ServerSpec(name, (sys.executable, "-m", "mock_server", "serve", "--quiet", "--no-limits",
                              "--host", HOST, "--port", "{port}", *extra))
 
 
 def ours_uvloop() -> ServerSpec:
     """The same server with uvloop's event loop policy installed first."""
     return ServerSpec("mock-server+uvloop", (sys.executable, "-m", "bench.uvloop_serve", "serve",
-                                             "--no-limits", "--host", HOST, "--port", "{port}"))
+                                             "--quiet", "--no-limits", "--host", HOST, "--port", "{port}"))
 
 
 BEFORE = "before the redesign"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 _SERVE_EPILOG = """\
 settings: built-in defaults < --config FILE < MOCK_SERVER_<KEY> environment variables < flags.
@@ -35,7 +36,7 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
                        description="Start the mock server. Flags override the config file.",
                        epilog=_SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", help="interface to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port to bind (default 8080; 0 picks a free one)")
+    p.add_argument("--port", type=_port, help="port to bind (default 8080; 0 picks a free one)")
     p.add_argument("--config", metavar="FILE", help="YAML config file (see mock-server.example.yaml)")
     p.add_argument("--fixtures", metavar="FILE", help="organization fixture YAML (default: built-in demo)")
     p.add_argument("--seed", type=int, help="seed for generated data and faults (default 1)")
@@ -53,6 +54,23 @@ def _serve_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--admin-token", metavar="TOKEN",
                    help="let other machines use the admin API and dashboard with "
                         "Authorization: Bearer TOKEN (default: this machine only)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no line per request (the request log is on by default)")
+    p.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
+                   help="what the server logs (default info: a line per request)")
+    p.add_argument("--log-format", choices=("text", "json"),
+                   help="text (default), or json: one object per line, for CI")
+
+
+def _port(text: str) -> int:
+    """A TCP port number (argparse type)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port (0-65535; 0 picks a free one)")
+    return port
 
 
 def _state_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -72,9 +90,16 @@ def _spec_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line (the usage is one --help away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full command-line interface."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mock-server",
         description="Spec-driven mock and contract-testing server for asynchronous job APIs.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,

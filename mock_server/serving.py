@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator, Mapping
@@ -16,7 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from . import fast_path
+from . import fast_path, request_log
 from .app import create_app
 from .connections import Runner
 from .domain.clock import VirtualClock
@@ -28,6 +30,7 @@ from .qa.controls import Controls
 from .scenarios.scenario import Scenario, parse
 from .settings import ConfigError, Settings
 from .state import StateError
+from .state.pg_rows import safe_url
 from .vendors.commercelayer.auth import issue, stable_id
 
 if TYPE_CHECKING:
@@ -58,7 +61,27 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         host=args.host, port=args.port, seed=args.seed, speed=args.speed, frozen=args.frozen,
         start=args.start, public_url=args.public_url, limits=args.limits, rate_limits=args.rate_limits,
         fixtures=args.fixtures, state=args.state, admin_token=args.admin_token,
+        request_log=False if args.quiet else None, log_level=args.log_level,
+        log_format=args.log_format,
     )
+
+
+def banner(settings: Settings, url: str, app: web.Application) -> list[str]:
+    """What `mock-server serve` says when it listens: where, what it serves, from what."""
+    ops = app[SPEC].operations.values()
+    cl = sum(1 for o in ops if o.path.startswith(("/api", "/oauth")))
+    rs = sum(1 for o in ops if o.path.startswith("/v2"))
+    state = "memory (gone when stopped)" if not settings.state else safe_url(settings.state)
+    return [
+        f"mock-server listening on {url}",
+        f"serving {cl} Commerce Layer and {rs} Rackspace operations from "
+        f"{settings.spec_path or 'openapi.yaml'}; admin at {url}/_mock/",
+        f"config {settings.config_file or 'built-in defaults'}; organization "
+        f"{settings.organization}; fixtures {settings.fixtures or 'built-in demo'}; seed "
+        f"{settings.seed}; speed {settings.speed:g}x{' (frozen)' if settings.frozen else ''}; "
+        f"state {state}; request log "
+        f"{settings.log_format if settings.request_log else 'off (--quiet)'}",
+    ]
 
 
 async def _serve(settings: Settings) -> None:
@@ -67,12 +90,10 @@ async def _serve(settings: Settings) -> None:
     await _started(runner, settings.host, settings.port)
     port = runner.addresses[0][1] if runner.addresses else settings.port
     url = f"http://{settings.host}:{port}"
-    ops = app[SPEC].operations.values()
-    cl = sum(1 for o in ops if o.path.startswith(("/api", "/oauth")))
-    rs = sum(1 for o in ops if o.path.startswith("/v2"))
-    print(f"mock-server listening on {url}", flush=True)
-    print(f"serving {cl} Commerce Layer and {rs} Rackspace operations from openapi.yaml; "
-          f"admin at {url}/_mock/; seed {settings.seed}, speed {settings.speed}x", flush=True)
+    for line in banner(settings, url, app):
+        print(line, flush=True)
+    request_log.install(app[JOURNAL], enabled=settings.request_log, level=settings.log_level,
+                        fmt=settings.log_format)
     warning = exposed_warning(settings.host, settings.admin_token)
     if warning:
         print(f"mock-server: warning: {warning}", file=sys.stderr, flush=True)
@@ -87,6 +108,7 @@ async def _serve(settings: Settings) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; exit 2 with a clear message on bad configuration."""
+    settings = Settings()
     try:
         settings = settings_from_args(args)
         asyncio.run(_serve(settings))
@@ -94,9 +116,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"mock-server: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"mock-server: cannot listen: {exc}", file=sys.stderr)
-        return 1
+        print(f"mock-server: {_cannot_listen(exc, settings)}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _cannot_listen(exc: OSError, settings: Settings) -> str:
+    where = f"{settings.host}:{settings.port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (f"cannot listen on {where}: the port is in use; choose another with --port N, "
+                f"or --port 0 for any free one")
+    if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+        return f"cannot listen on {where}: this machine has no such address (--host)"
+    if exc.errno == errno.EACCES:
+        return f"cannot listen on {where}: not allowed (ports below 1024 need privileges)"
+    return f"cannot listen on {where}: {exc.strerror or exc}"
 
 
 class MockServer:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,9 @@ class Settings:
     header_timeout: float = 10.0  # seconds a client may take to send a request's headers
     idle_timeout: float = 75.0  # seconds a kept-alive connection may stay idle
     max_tenants: int = 10_000  # organizations/projects held at once (0: no cap); then 429
+    request_log: bool = True  # a line per request on stdout (off: --quiet)
+    log_level: str = "info"  # debug, info, warning or error
+    log_format: str = "text"  # text, or json: one object per line
     rate_limits: bool = False
     organization: str = "acme"  # org slug for tokens issued by POST /oauth/token
     state: str | None = None  # where state is kept: an SQLite file or postgresql://… (None: memory)
@@ -91,7 +95,8 @@ class Settings:
             elif name in EXTRA_SECTIONS:
                 extra[name] = value
             else:
-                raise ConfigError(f"{source}: unknown key {key!r}")
+                raise ConfigError(unknown_key(source, str(key), known | {"timings"} |
+                                              EXTRA_SECTIONS))
         return cls(**values, extra=extra, config_file=source)
 
     @classmethod
@@ -120,6 +125,14 @@ class Settings:
         return replace(base, **values)
 
 
+def unknown_key(where: str, key: str, known: Iterable[str]) -> str:
+    """`where: unknown key 'x'; did you mean 'y'? (known: …)`."""
+    names = sorted(known)
+    close = difflib.get_close_matches(key.rsplit(".", 1)[-1].replace("-", "_"), names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{where}: unknown key {key!r}{hint} (known: {', '.join(names)})"
+
+
 # Config sections parsed by their own modules (faults, scenarios, rackspace agents, …).
 EXTRA_SECTIONS = frozenset({"faults", "scenarios", "rules", "agents", "rate_limit"})
 
@@ -127,11 +140,12 @@ _TYPES: dict[str, type] = {
     "port": int, "seed": int, "speed": float, "max_job_size": int,
     "max_active_jobs": int, "journal_size": int, "max_body": int, "max_tenants": int,
     "header_timeout": float, "idle_timeout": float,
-    "frozen": bool, "limits": bool, "rate_limits": bool,
+    "frozen": bool, "limits": bool, "rate_limits": bool, "request_log": bool,
 }
 
 _POSITIVE = frozenset({"header_timeout", "idle_timeout"})
 _COUNTS = frozenset({"max_tenants"})
+_CHOICES = {"log_level": ("debug", "info", "warning", "error"), "log_format": ("text", "json")}
 
 
 def _typed(name: str, value: Any, source: str) -> Any:
@@ -152,8 +166,14 @@ def _typed(name: str, value: Any, source: str) -> Any:
             parse_time(str(value))  # fail early with the key named, not at first request
             return str(value)
         typed = kind(value)
+        if name in _CHOICES and typed not in _CHOICES[name]:
+            raise ConfigError(f"{source}: {name} must be one of {', '.join(_CHOICES[name])}, "
+                              f"got {value!r}")
         if name in _POSITIVE and not 0 < typed < 86_400:
             raise ConfigError(f"{source}: {name} must be seconds between 0 and 86400, "
+                              f"got {value!r}")
+        if name == "port" and not 0 <= typed <= 65535:
+            raise ConfigError(f"{source}: port must be 0-65535 (0 picks a free one), "
                               f"got {value!r}")
         if name in _COUNTS and typed < 0:
             raise ConfigError(f"{source}: {name} must be 0 or more, got {value!r}")
@@ -168,13 +188,13 @@ def _timings(value: Any, source: str) -> dict[str, Timing]:
         raise ConfigError(f"{source}: timings must be a mapping of job type → durations")
     for job_type, spec in value.items():
         if job_type not in out:
-            raise ConfigError(f"{source}: timings.{job_type}: unknown job type")
+            raise ConfigError(unknown_key(source, f"timings.{job_type}", out))
         if not isinstance(spec, Mapping):
             raise ConfigError(f"{source}: timings.{job_type} must be a mapping")
         allowed = {f.name for f in fields(Timing)}
         for key, seconds in spec.items():
             if key not in allowed:
-                raise ConfigError(f"{source}: timings.{job_type}.{key}: unknown duration")
+                raise ConfigError(unknown_key(source, f"timings.{job_type}.{key}", allowed))
             if not isinstance(seconds, int | float) or seconds < 0:
                 raise ConfigError(f"{source}: timings.{job_type}.{key} must be seconds ≥ 0")
         out[job_type] = replace(out[job_type], **{k: float(v) for k, v in spec.items()})

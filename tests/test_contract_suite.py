@@ -46,7 +46,7 @@ def test_full_suite_passes_against_the_in_process_mock(seed: int, tmp_path: Path
 
 
 def _serve(*flags: str) -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--port", "0", *flags],
+    proc = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--quiet", "--port", "0", *flags],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert proc.stdout is not None

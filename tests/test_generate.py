@@ -366,7 +366,7 @@ def _docs_copy(tmp_path: Path) -> Path:
 
 def test_main_reports_every_correction(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "openapi.yaml"
-    assert generate.main(["--out", str(out)]) == 0
+    assert generate.main(["--out", str(out), "-v"]) == 0
     lines = capsys.readouterr().err.splitlines()
     fixes = _overlay()["corrections"]
     assert len(lines) == len(fixes)

@@ -142,7 +142,7 @@ class Served:
 
     @classmethod
     def start(cls, *flags: str) -> Served:
-        proc = subprocess.Popen([f"{BIN}/mock-server", "serve", "--port", "0", *flags],
+        proc = subprocess.Popen([f"{BIN}/mock-server", "serve", "--quiet", "--port", "0", *flags],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=_env())
         first = proc.stdout.readline() if proc.stdout else ""

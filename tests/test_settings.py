@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from mock_server.settings import ConfigError, Settings
+from mock_server.app import create_app
+from mock_server.settings import EXTRA_SECTIONS, ConfigError, Settings
 
 
 def test_example_config_loads_and_matches_defaults() -> None:
@@ -14,6 +16,26 @@ def test_example_config_loads_and_matches_defaults() -> None:
     loaded = Settings.from_file(example)
     assert loaded.port == 8080 and loaded.max_active_jobs == 10
     assert loaded.timings["imports"].per_item == pytest.approx(0.01)
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "mock-server.example.yaml"
+
+
+def test_the_example_config_names_every_key() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    named = set(re.findall(r"^(?:# )?([a-z_]+):", text, flags=re.MULTILINE))
+    keys = {f for f in Settings.__dataclass_fields__ if f not in ("extra", "config_file")}
+    assert keys | EXTRA_SECTIONS <= named, sorted(keys | EXTRA_SECTIONS - named)
+
+
+def test_the_example_config_with_every_example_switched_on_serves(tmp_path: Path) -> None:
+    lines = [re.sub(r"^# (?=[a-z_]+:|  )", "", line)
+             for line in EXAMPLE.read_text(encoding="utf-8").splitlines()]
+    on = tmp_path / "on.yaml"
+    on.write_text("\n".join(line for line in lines if not line.startswith("state:")) + "\n")
+    settings = Settings.from_file(on)
+    assert settings.extra["faults"] and settings.extra["rules"] and settings.admin_token
+    create_app(settings.with_overrides(fixtures=None))  # faults, rules, scenarios, agents parse
 
 
 def test_environment_then_flags_override(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import pytest
 import yaml
@@ -26,7 +27,18 @@ def test_packaged_copy_equals_the_top_level_spec() -> None:
 
 def test_check_mode_agrees(capsys: pytest.CaptureFixture[str]) -> None:
     assert generate.main(["--check"]) == 0
-    assert "stale" not in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    [line] = out.splitlines()
+    assert "up to date" in line and err == ""
+
+
+def test_check_mode_says_stale_in_one_line(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    old = tmp_path / "openapi.yaml"
+    old.write_text("openapi: 3.1.0\n", encoding="utf-8")
+    assert generate.main(["--check", "--out", str(old)]) == 1
+    [line] = capsys.readouterr().out.splitlines()
+    assert "stale" in line and "mock-server spec" in line
 
 
 def test_generation_is_deterministic() -> None:

@@ -221,6 +221,7 @@ class Journal:
         self._lock = threading.Lock()
         self.last = 0  # seq of the newest entry
         self.cleared: list[str | None] | None = None  # a durable store's: namespaces cleared
+        self.listeners: tuple[Callable[[Entry], None], ...] = ()  # told of every entry added
 
     def add(self, namespace: str, method: str, path: str, *, at: float, query: str = "",
             operation: str | None = None, request_headers: Headers = (), request_body: Body = None,
@@ -238,7 +239,9 @@ class Journal:
                 ring = self._by_ns[namespace] = deque(maxlen=self.size)
             ring.append(entry)
             self.last = entry.seq
-            return entry
+        for listener in self.listeners:
+            listener(entry)
+        return entry
 
     def _newest(self, namespace: str) -> int:
         ring = self._by_ns[namespace]

@@ -36,7 +36,7 @@ class Limits:
     @classmethod
     def from_config(cls, section: Any, source: str = "<config>") -> Limits:
         """The `rate_limit:` config section over the vendor defaults; errors name the key."""
-        from ..settings import ConfigError
+        from ..settings import ConfigError, unknown_key
 
         base = cls()
         if section in (None, {}):
@@ -62,7 +62,8 @@ class Limits:
                     current[cls_name] = _window(spec, current[cls_name], f"{where}.{cls_name}")
                 out[key] = current
             else:
-                raise ConfigError(f"{where}: unknown key (oauth, average, burst, test_factor)")
+                raise ConfigError(unknown_key(where, str(key),
+                                              ("oauth", "average", "burst", "test_factor")))
         return replace(base, **out)
 
 

@@ -259,26 +259,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--check",
         action="store_true",
-        help="write nothing; exit 1 if the output files differ from a regeneration",
+        help="write nothing; say in one line whether the files match a regeneration "
+             "(exit 1 when they do not)",
     )
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="list every correction applied to the vendor documents")
     args = parser.parse_args(list(argv) if argv is not None else None)
     try:
         gen = build(args.docs, args.overlay)
     except (SpecSourceError, OSError, yaml.YAMLError) as exc:
         print(f"mock-server spec: error: {exc}", file=sys.stderr)
         return 2
-    for c in gen.corrections:
-        print(c, file=sys.stderr)
+    if args.verbose:
+        for c in gen.corrections:
+            print(c, file=sys.stderr)
     text = render(gen.spec)
     targets: list[Path] = [args.out] if args.out else [OUT, PACKAGED]
+    names = " and ".join(_shown(t) for t in targets)
+    fixes = (f"{len(gen.corrections)} corrections to the vendor documents"
+             + ("" if args.verbose else "; -v lists them"))
     if args.check:
-        stale = [str(t) for t in targets if not t.exists() or t.read_text(encoding="utf-8") != text]
-        for name in stale:
-            print(f"mock-server spec: {name} is stale; run `mock-server spec`", file=sys.stderr)
-        return 1 if stale else 0
+        stale = [_shown(t) for t in targets
+                 if not t.exists() or t.read_text(encoding="utf-8") != text]
+        if stale:
+            print(f"mock-server spec: {' and '.join(stale)} stale; run `mock-server spec` "
+                  f"({fixes})")
+            return 1
+        print(f"mock-server spec: {names} up to date ({fixes})")
+        return 0
     for t in targets:
         t.write_text(text, encoding="utf-8")
+    print(f"mock-server spec: wrote {names} ({fixes})")
     return 0
+
+
+def _shown(path: Path) -> str:
+    """A path as the user knows it: relative to the current directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 if __name__ == "__main__":  # pragma: no cover

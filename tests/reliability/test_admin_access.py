@@ -67,7 +67,7 @@ def test_without_a_token_only_this_machine_gets_in() -> None:
 
 
 def test_serving_on_every_interface_without_a_token_warns_at_start() -> None:
-    child = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--host", "0.0.0.0",
+    child = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--quiet", "--host", "0.0.0.0",
                               "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
     try:

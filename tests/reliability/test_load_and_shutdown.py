@@ -97,7 +97,7 @@ def test_a_hundred_clients_over_both_vendors_lose_nothing(server: MockServer) ->
 def test_sigterm_lets_the_requests_in_flight_finish(tmp_path: Path) -> None:
     config = tmp_path / "slow.yaml"
     config.write_text("faults:\n  - {path: /api/exports, latency: 0.5}\n")
-    child = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--port", "0",
+    child = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--quiet", "--port", "0",
                               "--config", str(config)], stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ...settings import ConfigError
+from ...settings import ConfigError, unknown_key
 
 # notes: rackspace_cleanups.md §1 — the agent id of every documented example request, so the
 # documented `POST .../cleanups` works as written in every project.
@@ -50,7 +50,7 @@ class AgentBook:
                 raise ConfigError(f"{where}: must be a mapping with at least an id")
             unknown = sorted(set(map(str, entry)) - _FIELDS)
             if unknown:
-                raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
+                raise ConfigError(unknown_key(where, unknown[0], _FIELDS))
             agent_id, project = entry.get("id"), entry.get("project_id")
             if not isinstance(agent_id, str) or not agent_id:
                 raise ConfigError(f"{where}.id: must be a non-empty string")
