@@ -61,7 +61,10 @@ def check_capacity(tenant: Tenant, kind: str, lc: Lifecycle, now: float, limit: 
                     f"There are already {limit} {kind} pending or in progress for this "
                     f"organization; wait for one to finish or interrupt it.",
                     pointer="/data/attributes/status",
-                    meta={"error": "less_than_or_equal_to", "value": active + 1, "count": limit},
+                    meta={"error": "less_than_or_equal_to", "value": active + 1, "count": limit,
+                          "mock_hint": f"The vendor allows {limit} pending or running {kind} "
+                                       f"per organization and the mock enforces it; lift it "
+                                       f"with --no-limits, or set max_active_jobs."},
                 )
 
 
@@ -74,7 +77,9 @@ def check_size(kind: str, size: int, max_size: int | None) -> None:
             f"{field} - must be less than or equal to {max_size}",
             title=f"must be less than or equal to {max_size}",
             pointer=f"/data/attributes/{field}",
-            meta={"error": "less_than_or_equal_to", "value": size, "count": max_size},
+            meta={"error": "less_than_or_equal_to", "value": size, "count": max_size,
+                  "mock_hint": f"The vendor's limit is {max_size:,} per job and the mock "
+                               f"enforces it; lift it with --no-limits, or set max_job_size."},
         )
     if kind == "exports" and size <= 0:
         raise Unprocessable(
