@@ -58,3 +58,9 @@ async def namespace_path_middleware(request: web.Request, handler: Handler) -> w
     resp = await request.app._handle(inner)  # type: ignore[arg-type]
     request.update(inner)  # what the handlers noted (e.g. the fast path's offer) is the outer's too
     return resp
+
+
+def base_url(request: web.Request, public_url: str | None) -> str:
+    """Absolute base for links: --public-url, else the host the client used (+ its /_ns/ prefix)."""
+    root = public_url.rstrip("/") if public_url else f"{request.scheme}://{request.host}"
+    return root + link_prefix(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +17,28 @@ from mock_server.timefmt import parse_duration
 from .fixtures.http import JSONAPI, Api, make_token
 from .fixtures.qa import KINDS, PROJECT, Jobs, served
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def test_health(admin: Api) -> None:
     assert admin.get("/_mock/health").json() == {"status": "ok"}
+
+
+def test_the_running_mock_serves_its_spec_naming_itself(server: MockServer) -> None:
+    import schemathesis
+    import yaml
+
+    committed = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    for suffix in ("yaml", "json"):
+        r = requests.get(f"{server.url}/_mock/openapi.{suffix}", timeout=30)
+        assert r.status_code == 200 and suffix in r.headers["Content-Type"]
+        served = yaml.safe_load(r.text)  # YAML reads JSON too
+        assert served["servers"] == [{"url": server.url, "description": "this mock"}]
+        assert {**served, "servers": committed["servers"]} == committed
+    schema = schemathesis.openapi.from_url(f"{server.url}/_mock/openapi.json")
+    assert len(list(schema.get_all_operations())) == sum(
+        len([m for m in item if m in ("get", "post", "patch", "delete")])
+        for item in committed["paths"].values())
 
 
 # ---- clock -----------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ from ..domain.errors import Forbidden, NotFound, Unprocessable
 from ..handlers import API_VIEWS, handles
 from ..headers import NAMESPACE_HEADER
 from ..jsonenc import dumps
-from ..keys import CLOCK, CONTROLS, FAULTS, HOOKS, JOURNAL, RATE_LIMITER, SHARED, STORE
-from ..namespace_path import link_prefix
+from ..keys import CLOCK, CONTROLS, FAULTS, HOOKS, JOURNAL, RATE_LIMITER, SETTINGS, SHARED, SPEC, STORE
+from ..namespace_path import base_url, link_prefix
+from ..spec.text import served
 from ..validation import Call
 from .faults import FaultError
 from .journal import Entry, Query
@@ -47,6 +48,24 @@ def _job_namespace(request: web.Request, call: Call) -> str:
 async def health(request: web.Request, call: Call) -> web.StreamResponse:
     """GET /_mock/health."""
     return _json({"status": "ok"})
+
+
+@handles("adminGetSpecYaml", "adminGetSpecJson")
+async def get_spec(request: web.Request, call: Call) -> web.StreamResponse:
+    """GET /_mock/openapi.yaml | .json: the spec this mock serves, naming this mock."""
+    fmt = "json" if request.path.endswith(".json") else "yaml"
+    base = base_url(request, request.app[SETTINGS].public_url)
+    key = (fmt, base)
+    body = _SPECS.get(key)
+    if body is None:
+        if len(_SPECS) > 16:
+            _SPECS.clear()
+        body = _SPECS[key] = served(request.app[SPEC].doc, base, fmt)
+    return web.Response(body=body, content_type="application/json" if fmt == "json"
+                        else "application/yaml")
+
+
+_SPECS: dict[tuple[str, str], bytes] = {}  # rendered once per format and base URL
 
 
 @handles("adminGetClock")

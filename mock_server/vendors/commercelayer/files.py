@@ -15,10 +15,10 @@ from ...domain.errors import NotFound
 from ...handlers import handles
 from ...keys import CLOCK, SIGNER, STORE
 from ...middlewares import skippable
+from ...namespace_path import base_url
 from ...records.simulation.files import LINK_BASE
 from ...records.simulation.imports import inputs_file
 from ...validation import Call
-from .jsonapi import base_url
 
 
 def link_base_middleware(public_url: str | None) -> Any:

@@ -16,11 +16,12 @@ from ...domain.store import Job, Packed, Tenant
 from ...handlers import handles, shows, tenant_of
 from ...jsonenc import dumps, fragment
 from ...keys import HOOKS, RENDERS, SETTINGS, STORE, TYPES
+from ...namespace_path import base_url
 from ...render_cache import Stamp
 from ...timefmt import cl_time
 from ...validation import Call
 from .auth import Principal
-from .jsonapi import base_url, resource, respond, sparse
+from .jsonapi import resource, respond, sparse
 from .lists import (
     EVENT_NAMES,
     Listing,

@@ -9,13 +9,6 @@ from aiohttp import web
 
 from ...domain.errors import JSONAPI
 from ...jsonenc import dumps
-from ...namespace_path import link_prefix
-
-
-def base_url(request: web.Request, public_url: str | None) -> str:
-    """Absolute base for links: --public-url, else the host the client used (+ its /_ns/ prefix)."""
-    root = public_url.rstrip("/") if public_url else f"{request.scheme}://{request.host}"
-    return root + link_prefix(request)
 
 
 def respond(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:

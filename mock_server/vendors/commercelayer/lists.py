@@ -14,6 +14,7 @@ from ...domain.lifecycle import View
 from ...domain.model import ResourceType
 from ...domain.store import Job, Packed
 from ...keys import SETTINGS
+from ...namespace_path import base_url
 from ...query import (
     JSONAPI_CODES,
     QueryError,
@@ -27,7 +28,7 @@ from ...query import (
 from ...timefmt import cl_time
 from ...validation import Call
 from .auth import stable_id
-from .jsonapi import base_url, resource, respond
+from .jsonapi import resource, respond
 
 _NOT_INCLUDABLE = frozenset({"event_stores"})  # notes: commercelayer_api.md §1.1
 _FAST_SORTS = {None: False, "": False, "id": False, "created_at": False,

@@ -10,11 +10,12 @@ from ...domain.errors import BadRequest
 from ...handlers import handles
 from ...headers import NAMESPACE_HEADER
 from ...keys import CLOCK, SETTINGS
+from ...namespace_path import base_url
 from ...timefmt import cl_time
 from ...validation import Call
 from . import auth
 from .auth import Principal
-from .jsonapi import base_url, resource, respond
+from .jsonapi import resource, respond
 
 
 @handles("createToken")

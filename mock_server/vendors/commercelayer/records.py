@@ -10,12 +10,13 @@ from aiohttp import web
 from ...domain.errors import NotFound
 from ...handlers import handles
 from ...keys import SETTINGS
+from ...namespace_path import base_url
 from ...records import RecordType, resolver
 from ...records.simulation.org import org_records, packaged_catalog
 from ...records.simulation.selection import attributes_of, filterable, sortable
 from ...validation import Call
 from .handlers import cl_tenant
-from .jsonapi import base_url, resource, respond, sparse
+from .jsonapi import resource, respond, sparse
 from .lists import InMemory, list_response
 
 

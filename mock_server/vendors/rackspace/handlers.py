@@ -14,10 +14,10 @@ from ...domain.lifecycle import View
 from ...domain.store import Job, Tenant
 from ...handlers import handles, shows, tenant_of
 from ...keys import HOOKS, RS_AGENTS, SETTINGS, TYPES
+from ...namespace_path import base_url
 from ...query import QueryError, marker_window
 from ...timefmt import rs_time
 from ...validation import Call
-from ..commercelayer.jsonapi import base_url
 from . import cleanups as rs
 from .auth import READ, WRITE, RsPrincipal
 from .cleanups import KIND
