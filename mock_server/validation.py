@@ -21,6 +21,7 @@ from .domain.errors import (
 )
 from .jsonenc import loads
 from .spec.load import Operation, Param
+from .wording import Failure, failures
 
 _NO_BODY = object()
 
@@ -162,45 +163,26 @@ def check_params(
     return path, values
 
 
-def _pointer(path: Any) -> str:
-    return "/" + "/".join(str(p) for p in path) if path else ""
-
-
-# JSON Schema keyword → ActiveModel validator name, as the vendor's 422 `meta.error` shows.
-_ACTIVE_MODEL = {"maximum": "less_than_or_equal_to", "minimum": "greater_than_or_equal_to",
-                 "exclusiveMaximum": "less_than", "exclusiveMinimum": "greater_than",
-                 "maxItems": "less_than_or_equal_to", "minItems": "greater_than_or_equal_to",
-                 "maxLength": "too_long", "minLength": "too_short", "enum": "inclusion",
-                 "const": "inclusion"}
-
-
-def _meta(keyword: str, limit: Any, instance: Any) -> dict[str, Any]:
-    name = _ACTIVE_MODEL.get(keyword, "invalid")
-    if keyword in ("maxItems", "minItems", "maxLength", "minLength"):
-        return {"error": name, "value": len(instance), "count": limit}
-    if keyword in ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"):
-        return {"error": name, "value": instance, "count": limit}
-    return {"error": name}
-
-
-def body_errors(validator: Draft202012Validator, body: Any) -> list[MockError]:
-    """Every schema violation of a body as a 422 with a JSON pointer to the culprit."""
-    out: list[MockError] = []
+def body_errors(validator: Draft202012Validator, body: Any, vendor: bool = True
+                ) -> list[MockError]:
+    """Every schema violation of a body in the vendor's words (wording.py): an attribute the
+    operation does not take is a 400 PARAM_NOT_ALLOWED, as jsonapi-resources answers (the
+    admin API's own bodies, not `vendor`: a 422 like the rest); the others are 422s with a JSON
+    pointer to the culprit and the validator in `meta.error`."""
+    seen: set[tuple[str, str]] = set()
+    found: list[Failure] = []
     for err in sorted(validator.iter_errors(body), key=lambda e: (list(map(str, e.path)), e.message)):
-        path = list(err.absolute_path)
-        if err.validator == "required":
-            missing = next((n for n in err.validator_value if n not in (err.instance or {})), None)
-            path.append(missing)
-            detail = f"{missing} - can't be blank"
-            meta = {"error": "blank"}
-        elif err.validator == "additionalProperties":
-            detail = err.message
-            meta = {"error": "not_permitted"}
-        else:
-            detail = f"{path[-1] if path else 'body'} - {err.message}"
-            meta = _meta(err.validator, err.validator_value, err.instance)
-        out.append(Unprocessable(detail, pointer=_pointer(path) or "/", meta=meta))
-    return out
+        for failure in failures(err):
+            if (failure.pointer, failure.rule) not in seen:
+                seen.add((failure.pointer, failure.rule))
+                found.append(failure)
+    extra = [f for f in found if f.rule == "not_permitted"]
+    if extra and vendor:
+        return [BadRequest(f"{f.field} is not allowed.", code="PARAM_NOT_ALLOWED",
+                           title="Param not allowed", pointer=f.pointer, errors=[f.sentence()])
+                for f in extra]
+    return [Unprocessable(f"{f.field} - {f.rails()}", title=f.rails(), pointer=f.pointer,
+                          meta=f.meta(), errors=[f.sentence()]) for f in found]
 
 
 def parse_body(op: Operation, raw: bytes, content_type: str | None) -> Any:
@@ -232,7 +214,7 @@ def parse_body(op: Operation, raw: bytes, content_type: str | None) -> Any:
     fast = op.body_accepts.get(media)
     if fast is not None and fast(body):
         return body
-    errors = body_errors(validator, body)
+    errors = body_errors(validator, body, vendor=not op.path.startswith("/_mock"))
     if errors:
         first, *rest = errors
         first.more = rest

@@ -92,8 +92,10 @@ def test_imports_have_no_start_trigger(cl: Api) -> None:
     job = create_import(cl)
     body = {"data": {"type": "imports", "id": job["id"], "attributes": {"_start": True}}}
     r = cl.patch(f"/api/imports/{job['id']}", json=body)
-    assert r.status_code == 422
-    assert r.json()["errors"][0]["source"]["pointer"].startswith("/data/attributes")
+    assert r.status_code == 400  # jsonapi-resources: an attribute the resource does not take
+    [error] = r.json()["errors"]
+    assert error["code"] == "PARAM_NOT_ALLOWED" and error["detail"] == "_start is not allowed."
+    assert error["source"]["pointer"] == "/data/attributes/_start"
 
 
 def test_patch_changes_only_writable_fields_and_keeps_versions(cl: Api) -> None:
@@ -105,7 +107,7 @@ def test_patch_changes_only_writable_fields_and_keeps_versions(cl: Api) -> None:
     a = r.json()["data"]["attributes"]
     assert a["reference"] == "after" and a["metadata"] == {"k": "v"} and a["status"] == "pending"
     body["data"]["attributes"] = {"resource_type": "prices"}
-    assert cl.patch(f"/api/imports/{job['id']}", json=body).status_code == 422
+    assert cl.patch(f"/api/imports/{job['id']}", json=body).status_code == 400
 
 
 def test_patch_id_must_match_url(cl: Api) -> None:
@@ -252,11 +254,33 @@ def test_content_negotiation(cl: Api) -> None:
 def test_body_violations_are_422_with_pointers(cl: Api) -> None:
     r = cl.post("/api/imports", json={"data": {"type": "imports", "attributes": {"inputs": []}}})
     assert r.status_code == 422
-    pointers = {e["source"]["pointer"] for e in r.json()["errors"]}
-    assert "/data/attributes/resource_type" in pointers
+    errors = {e["source"]["pointer"]: e for e in r.json()["errors"]}
+    assert set(errors) == {"/data/attributes/resource_type", "/data/attributes/inputs"}
+    for name in ("resource_type", "inputs"):  # Rails' words, the validator in meta.error
+        error = errors[f"/data/attributes/{name}"]
+        assert error["detail"] == f"{name} - can't be blank" and error["title"] == "can't be blank"
+        assert error["meta"] == {"error": "blank"} and error["code"] == "VALIDATION_ERROR"
     r = cl.post("/api/imports", json={"data": {"type": "imports", "attributes": {
         "resource_type": "skus", "inputs": [], "status": "completed"}}})
-    assert r.status_code == 422
+    assert r.status_code == 400 and r.json()["errors"][0]["code"] == "PARAM_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize(("attributes", "pointer", "detail", "meta"), [
+    ({"resource_type": "nope"}, "resource_type", "resource_type - is not included in the list",
+     {"error": "inclusion"}),
+    ({"skip_errors": "yes"}, "skip_errors", "skip_errors - is invalid", {"error": "invalid"}),
+    ({"format": "xml"}, "format", "format - is not included in the list", {"error": "inclusion"}),
+    ({"inputs": 5}, "inputs", "inputs - is invalid", {"error": "invalid"}),
+])
+def test_body_violations_are_worded_as_the_vendor_words_them(
+        cl: Api, attributes: dict[str, Any], pointer: str, detail: str,
+        meta: dict[str, Any]) -> None:
+    body = {"resource_type": "skus", "inputs": [{"code": "A"}], **attributes}
+    r = cl.post("/api/imports", json={"data": {"type": "imports", "attributes": body}})
+    assert r.status_code == 422, r.text
+    [error] = [e for e in r.json()["errors"] if e["source"]["pointer"].endswith(pointer)]
+    assert error["detail"] == detail and error["meta"] == meta
+    assert "is not of type" not in r.text and "should be" not in r.text
 
 
 def test_undeclared_method_is_405_with_allow_and_unknown_path_404(cl: Api) -> None:

@@ -136,9 +136,10 @@ def rackspace_error(err: MockError) -> MockError:
     notes: rackspace_cleanups.md §8 Error body format — Rackspace documents no 422, and shows
     validation failures as {"message": "Validation failed.", "errors": [...]}.
     """
-    if not isinstance(err, Unprocessable):
+    if not isinstance(err, Unprocessable) and err.code != "PARAM_NOT_ALLOWED":
         return err
-    return BadRequest("Validation failed.", errors=[e.detail for e in [err, *err.more]],
+    listed = [sentence for e in [err, *err.more] for sentence in (e.errors or [e.detail])]
+    return BadRequest("Validation failed.", errors=list(dict.fromkeys(listed)),
                       headers=err.headers)
 
 
