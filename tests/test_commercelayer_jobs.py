@@ -341,3 +341,23 @@ def test_integers_beyond_64_bits_round_trip_not_a_500(cl: Api, server: MockServe
     server.clock.advance(60)
     listed = cl.get("/api/imports").json()["data"]
     assert listed[0]["attributes"]["metadata"] == {"big": huge}
+
+
+@pytest.mark.parametrize("kind", ["imports", "exports", "cleanups"])
+def test_null_metadata_and_relationships_are_taken_as_the_vendor_takes_them(
+        cl: Api, kind: str) -> None:
+    attrs: dict[str, Any] = {"resource_type": "skus", "metadata": None}
+    if kind == "imports":
+        attrs["inputs"] = INPUTS
+    r = cl.post(f"/api/{kind}", json={"data": {"type": kind, "attributes": attrs,
+                                                "relationships": None}})
+    assert r.status_code == 201, r.text
+    job = r.json()["data"]
+    assert job["attributes"]["metadata"] == {}
+    patched = cl.patch(f"/api/{kind}/{job['id']}", json={"data": {
+        "type": kind, "id": job["id"], "attributes": {"metadata": {"a": 1}}}})
+    assert patched.json()["data"]["attributes"]["metadata"] == {"a": 1}
+    cleared = cl.patch(f"/api/{kind}/{job['id']}", json={"data": {
+        "type": kind, "id": job["id"], "attributes": {"metadata": None}, "relationships": None}})
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["data"]["attributes"]["metadata"] == {}

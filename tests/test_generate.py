@@ -224,7 +224,7 @@ def test_write_documents(name: str) -> None:
     for kind, names in (("Create", res["create"]), ("Update", [*res["update"], *res["triggers"]])):
         data = schemas[f"{name}{kind}Document"]["properties"]["data"]
         assert data["properties"]["type"]["const"] == res["x-resource"]
-        assert data["properties"]["relationships"] == {"type": "object"}
+        assert data["properties"]["relationships"] == {"type": ["object", "null"]}  # the vendor takes null
         attrs = data["properties"]["attributes"]
         assert attrs["additionalProperties"] is False
         assert list(attrs["properties"]) == names

@@ -207,12 +207,16 @@ def write_document(
             {},
             f"{name}.update",
         )
+    for n in res.get("write_nullable") or ():  # null taken on write (stored as absent)
+        if n in body["properties"]:
+            make_nullable(body["properties"][n])
     data_props: Schema = {"type": {"type": "string", "const": res["x-resource"]}}
     if kind == "update":
         data_props["id"] = {"type": "string", "minLength": 1}
     data_props["attributes"] = body
-    # notes: schemathesis_and_clients.md §B2 — the SDK always sends `relationships: {}`
-    data_props["relationships"] = {"type": "object"}
+    # notes: schemathesis_and_clients.md §B2 — the SDK always sends `relationships: {}`; the
+    # vendor's spec (commercelayer_openapi_subset.json, derived 7.9.16) takes null too
+    data_props["relationships"] = {"type": ["object", "null"]}
     return {
         "type": "object",
         "required": ["data"],
