@@ -293,6 +293,16 @@ def test_undeclared_method_is_405_with_allow_and_unknown_path_404(cl: Api) -> No
     assert r.status_code == 404 and r.json()["errors"][0]["status"] == "404"
 
 
+@pytest.mark.parametrize("method", ["OPTIONS", "PUT", "TRACE", "HEAD", "PROPFIND", "LOCK"])
+@pytest.mark.parametrize("path", ["/api/imports", "/api/exports/x", "/api/skus",
+                                  "/v2/123456/cleanups", "/_mock/clock"])
+def test_a_method_a_known_path_does_not_take_is_405_with_allow(
+        cl: Api, method: str, path: str) -> None:
+    r = cl.request(method, path)
+    assert r.status_code == 405 and r.headers["Allow"], (method, path, r.status_code)
+    assert method not in r.headers["Allow"].split(",")
+
+
 def test_concurrency_limit_per_type(cl: Api, server: MockServer) -> None:
     for _ in range(10):
         create_import(cl)

@@ -311,6 +311,17 @@ def test_unreadable_header_is_400_naming_it_and_metadata_422_pointing_at_it(jobs
     assert r.json()["errors"][0]["source"]["pointer"] == "/data/attributes/metadata/mock_scenario/stall"
 
 
+def test_a_scenario_the_job_cannot_take_points_at_where_it_came_from(jobs: Jobs) -> None:
+    r = jobs.create_response("imports", headers={"X-Mock-Scenario": "fail_at=50"})
+    assert r.status_code == 422  # imports cannot fail: the header said so, not an attribute
+    err = r.json()["errors"][0]
+    assert err["source"] == {"parameter": "X-Mock-Scenario"} and "fail_at" in err["detail"]
+    r = jobs.create_response("imports", metadata={"mock_scenario": {"fail_at": 50}})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["source"] == {
+        "pointer": "/data/attributes/metadata/mock_scenario/fail_at"}
+
+
 def test_rackspace_bad_scenario_is_a_400_in_its_own_dialect(jobs: Jobs) -> None:
     r = jobs.create_response(RS, headers={"X-Mock-Scenario": "outcome=failed"})
     assert r.status_code == 400

@@ -26,12 +26,16 @@ if TYPE_CHECKING:
     from ..hooks import OnCreate
 
 
-def scenario_error(exc: ScenarioError, where: str, pointer: str, rackspace: bool = False
-                    ) -> Exception:
+def scenario_error(exc: ScenarioError, where: str, pointer: str, rackspace: bool = False,
+                   parameter: str | None = None) -> Exception:
+    """The answer to a scenario that cannot apply: 409 when it comes too late, else the API's
+    validation error pointing at the field (`pointer`) or header (`parameter`) it came from."""
     if isinstance(exc, TooLate):
         return Conflict(f"{where}: {exc}")
     if rackspace:  # notes: rackspace_cleanups.md §8 — bad input is a 400 "Validation failed."
         return BadRequest("Validation failed.", errors=[f"{where}: {exc}"])
+    if parameter is not None:
+        return Unprocessable(f"{where}: {exc}", parameter=parameter, meta={"error": "invalid"})
     key = (exc.key or "").replace(".", "/")
     return Unprocessable(f"{where}: {exc}", pointer=f"{pointer}/{key}" if key else pointer,
                          meta={"error": "invalid"})
@@ -82,7 +86,9 @@ def scenario_hook(book: ScenarioBook) -> OnCreate:
             attach(tenant, job, sc, job.created_at)
         except ScenarioError as exc:
             raise scenario_error(exc, f"mock scenario ({', '.join(sources)})",
-                                  "/data/attributes", rackspace) from None
+                                  f"/data/attributes/metadata/{METADATA_KEY}"
+                                  if len(sources) > 1 else "/data/attributes", rackspace,
+                                  parameter=HEADER if text else None) from None
 
     return on_create
 
