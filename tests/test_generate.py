@@ -64,6 +64,8 @@ ARCHITECTURE_OPS = {
     "rsUpdateCleanup",
     "rsGetCleanupErrors",
     "rsListCleanupEvents",
+    "rsListAgents",
+    "rsGetAgent",
 }
 METHODS = ("get", "put", "post", "patch", "delete")
 

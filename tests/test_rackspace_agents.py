@@ -51,6 +51,44 @@ def test_fixture_declared_agents_belong_to_their_project() -> None:
         assert not checker.problems, checker.problems
 
 
+def _hrefs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "href" and isinstance(v, str)] + \
+            [h for v in node.values() for h in _hrefs(v)]
+    if isinstance(node, list):
+        return [h for v in node for h in _hrefs(v)]
+    return []
+
+
+@pytest.mark.parametrize("base", [BASE, "/v2/cleanups"])
+def test_every_link_a_cleanup_hands_out_answers(rs: Api, base: str) -> None:
+    created = rs.post(base, json={"agent_id": AGENT, "state": "start_requested"}).json()
+    hrefs = set(_hrefs(created)) | set(_hrefs(rs.get(f"{base}/{created['id']}/events").json()))
+    assert any("/agents/" in h for h in hrefs), hrefs
+    for href in sorted(hrefs):
+        r = rs.get(href)
+        assert r.status_code == 200, (href, r.status_code, r.text)
+    agent = rs.get(next(h for h in hrefs if "/agents/" in h)).json()
+    assert agent["id"] == AGENT and agent["vault"]["encrypted"] is False
+
+
+def test_agents_are_listed_per_project_and_unknown_ones_are_404() -> None:
+    agents = [{"id": "agent-a", "project_id": "111", "encrypted": True}, {"id": "agent-any"}]
+    settings = Settings(port=0, seed=7, frozen=True, start=START_ISO, extra={"agents": agents})
+    with MockServer(settings) as srv:
+        checker = ResponseChecker(srv.app[SPEC])
+        rs = Api(srv.url, checker, {"X-Auth-Token": "t"})
+        listed = {a["id"]: a for a in rs.get("/v2/111/agents").json()["agents"]}
+        assert set(listed) == {AGENT, "agent-a", "agent-any"}
+        assert listed["agent-a"]["vault"]["encrypted"] is True
+        assert listed["agent-a"]["links"][0]["href"].endswith("/v2/111/agents/agent-a")
+        assert {a["id"] for a in rs.get("/v2/222/agents").json()["agents"]} == {AGENT,
+                                                                                 "agent-any"}
+        r = rs.get("/v2/222/agents/agent-a")  # another project's
+        assert r.status_code == 404 and r.json() == {"message": "Agent not found."}
+        assert not checker.problems, checker.problems
+
+
 def test_bad_agents_config_fails_at_start_naming_the_key() -> None:
     from mock_server.settings import ConfigError
 

@@ -62,7 +62,7 @@ def test_schemathesis_loads_the_spec_and_follows_the_links() -> None:
         machine = schema.as_state_machine()
     # admin API grows apart; /_files/ is the mock's own download route (tag files)
     vendor = [op for op in operations if not op.path.startswith(("/_mock", "/_files"))]
-    assert len(vendor) == 39  # incl. getRecord and the six /v2 operations without {project_id}
+    assert len(vendor) == 43  # incl. getRecord, the agents and the /v2 forms without {project_id}
     rules = [name for name in dir(machine) if "___201_" in name]
     for producer in (
         "POST_api_imports",

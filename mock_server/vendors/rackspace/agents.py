@@ -71,6 +71,10 @@ class AgentBook:
                 return agent
         return None
 
+    def in_project(self, project_id: str) -> list[Agent]:
+        """The agents of a project (those declared for every project included), in order."""
+        return [a for a in self.agents if a.project_id in (None, project_id)]
+
     def vault_of(self, project_id: str, agent_id: str) -> tuple[str, bool]:
         """(vault id, encrypted) of an agent; a stable made-up vault if it is gone."""
         agent = self.find(project_id, agent_id)

@@ -23,6 +23,7 @@ from .auth import READ, WRITE, RsPrincipal
 from .cleanups import KIND
 from .render import (
     Scope,
+    agent_json,
     cleanup_json,
     errors_json,
     event_json,
@@ -152,6 +153,24 @@ async def list_cleanup_events(request: web.Request, call: Call) -> web.StreamRes
     if links:
         body["links"] = links
     return respond(body)
+
+
+@handles("rsListAgents", "rsListAgentsNoProject")
+async def list_agents(request: web.Request, call: Call) -> web.StreamResponse:
+    """GET /v2/{project_id}/agents: the configured agents of the project."""
+    scope = _scope(request, call, READ, "list agents")
+    return respond({"agents": [agent_json(scope, a) for a in scope.agents.in_project(
+        scope.project)]})
+
+
+@handles("rsGetAgent", "rsGetAgentNoProject")
+async def get_agent(request: web.Request, call: Call) -> web.StreamResponse:
+    """GET /v2/{project_id}/agents/{agent_id}: where a cleanup's agent link points."""
+    scope = _scope(request, call, READ, "read agents")
+    agent = scope.agents.find(scope.project, call.path["agent_id"])
+    if agent is None:
+        raise NotFound("Agent not found.")  # notes: rackspace_cleanups.md §8 (PATCH agent 404)
+    return respond(agent_json(scope, agent))
 
 
 def _counts(app: web.Application, job: Job, seen: View) -> tuple[int, int]:

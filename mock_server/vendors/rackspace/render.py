@@ -16,7 +16,7 @@ from ...domain.model import ResourceType
 from ...domain.store import Job, Tenant
 from ...timefmt import rs_time
 from ...validation import Call
-from .agents import AgentBook
+from .agents import Agent, AgentBook
 from .results import Event, needs_request_id, request_id, results
 
 
@@ -31,9 +31,20 @@ class Scope:
     rt: ResourceType
     agents: AgentBook
 
+    def agent_url(self, agent_id: str) -> str:
+        """Where an agent's `full` link points, in the path form the client used."""
+        return f"{self.prefix}/agents/{agent_id}"
+
     def cleanup_url(self, job_id: str) -> str:
         """The cleanup's own URL, in the path form the client used."""
         return f"{self.prefix}/cleanups/{job_id}"
+
+
+def agent_json(scope: Scope, agent: Agent) -> dict[str, Any]:
+    """One backup agent (inferred shape: the fields the cleanup pages show of it)."""
+    return {"id": agent.id, "project_id": scope.project,
+            "vault": {"id": agent.vault_id, "encrypted": agent.encrypted},
+            "links": [{"href": scope.agent_url(agent.id), "rel": "full"}]}
 
 
 def respond(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -65,7 +76,7 @@ def cleanup_json(scope: Scope, job: Job, now: float) -> dict[str, Any]:
         "project_id": scope.project,
         "id": job.id,
         "agent": {"id": agent_id,
-                  "links": [{"href": f"{scope.prefix}/agents/{agent_id}", "rel": "full"}]},
+                  "links": [{"href": scope.agent_url(agent_id), "rel": "full"}]},
         scope.rt.status_field: seen.status,
         "started_time": job.fields.get("started_time", rs_time(seen.started_at)),
         "ended_time": job.fields.get("ended_time", rs_time(seen.ended_at)),
