@@ -327,3 +327,16 @@ def test_config_reference_lists_every_setting() -> None:
     assert settings | EXTRA_SECTIONS <= documented, "README config reference misses keys"
     assert set(example) <= documented
     Settings.from_file(ROOT / "mock-server.example.yaml")
+
+
+def test_the_contents_line_lists_every_section_and_every_link_resolves() -> None:
+    text = README.read_text(encoding="utf-8")
+    contents = next(line for line in text.splitlines() if line.startswith("**Contents:**"))
+    sections = re.findall(r"^## (.+)$", text, flags=re.MULTILINE)
+    assert re.findall(r"\[([^\]]+)\]\(#", contents) == sections
+    anchors = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-")
+               for h in re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE)}
+    for target in re.findall(r"\]\(#([^)]+)\)", text):
+        assert target in anchors, target
+    for target in re.findall(r"\]\(((?:docs|bench|mock_server)/[^)#]+)\)", text):
+        assert (ROOT / target).exists(), target
