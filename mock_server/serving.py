@@ -133,6 +133,19 @@ def _cannot_listen(exc: OSError, settings: Settings) -> str:
     return f"cannot listen on {where}: {exc.strerror or exc}"
 
 
+async def _shut(runner: web.AppRunner) -> None:
+    """Clean the runner up, then end what is left on the loop (connections it closed), as
+    asyncio.run does, so that no task is destroyed while pending."""
+    await runner.cleanup()
+    left: Any = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    if left:  # a moment to end by themselves (a notice being sent), then cancelled
+        _, left = await asyncio.wait(left, timeout=0.1)
+    for task in left:
+        task.cancel()
+    if left:
+        await asyncio.wait(left, timeout=5)
+
+
 class MockServer:
     """`with MockServer() as server:` serves on a free port until the block ends."""
 
@@ -209,7 +222,7 @@ class MockServer:
         if self._thread is None:
             return
         if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+            asyncio.run_coroutine_threadsafe(_shut(self._runner), self._loop).result(20)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
