@@ -51,7 +51,6 @@ class Connection(RequestHandler):
         self._deadline: asyncio.TimerHandle | None = None
         self._head = b""  # the first bytes of the request being received
         self._last_head = b""  # those of the latest complete (or refused) request
-        self._answered = 0  # requests answered; fewer than parsed: one is in progress
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -63,7 +62,7 @@ class Connection(RequestHandler):
 
     def data_received(self, data: bytes) -> None:
         parsed = self._request_count
-        idle = parsed <= self._answered
+        idle = not self._request_in_progress and not self._messages  # no request under way
         if idle and not self._head:
             self._head = bytes(data[:256])
         super().data_received(data)
@@ -72,13 +71,6 @@ class Connection(RequestHandler):
             self._disarm()
         elif idle and self._deadline is None:
             self._arm()  # a new request began: its headers have header_timeout to arrive
-
-    async def finish_response(self, request: web.BaseRequest, resp: web.StreamResponse,
-                              start_time: float | None) -> tuple[web.StreamResponse, bool]:
-        try:
-            return await super().finish_response(request, resp, start_time)
-        finally:
-            self._answered += 1
 
     def handle_error(self, request: web.BaseRequest, status: int = 500,
                      exc: BaseException | None = None, message: str | None = None
