@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 
-from .domain.errors import BadRequest, MockError
+from .domain.errors import BadRequest, MockError, RequestTimeout
 from .middlewares import error_response
 
 # The start of a request line: its method and target (the namespace prefix, if any, left out).
@@ -26,7 +26,7 @@ def _path_of(head: bytes) -> str:
     return found.group(1).split(b"?", 1)[0].decode("latin-1") if found else "/"
 
 
-def parser_refusal(exc: BaseException | None, status: int, message: str | None) -> MockError:
+def parser_refusal(exc: BaseException | None, message: str | None) -> MockError:
     """What the client is told when aiohttp's parser refuses a request."""
     if isinstance(exc, LineTooLong):
         detail = ("The request line or a header is longer than the server reads (8,190 bytes): "
@@ -37,9 +37,7 @@ def parser_refusal(exc: BaseException | None, status: int, message: str | None) 
         text = (exc.message if isinstance(exc, HttpProcessingError) else message) or ""
         first = str(text).strip().splitlines()[0].rstrip(":") if str(text).strip() else ""
         detail = f"The request is not valid HTTP: {first or 'malformed'}."
-    err = BadRequest(detail)
-    err.status = status if 400 <= status < 500 else 400
-    return err
+    return BadRequest(detail)  # aiohttp's parser refuses with 400 alone
 
 
 class Connection(RequestHandler):
@@ -75,14 +73,14 @@ class Connection(RequestHandler):
     def handle_error(self, request: web.BaseRequest, status: int = 500,
                      exc: BaseException | None = None, message: str | None = None
                      ) -> web.StreamResponse:
-        if status >= 500:  # a failure of the server itself: aiohttp logs it
-            resp = super().handle_error(request, status, exc, message)
+        if status >= 500:  # a failure of the server itself: logged as aiohttp does
+            self.log_exception("Error handling request", exc_info=exc)
             err = MockError("The server failed to answer this request.")
         else:
             self.logger.debug("refused a malformed request: %s", message or exc)
-            if request.writer.output_size > 0:
-                raise ConnectionError("the response is under way: no error can follow it")
-            err = parser_refusal(exc, status, message)
+            err = parser_refusal(exc, message)
+        if request.writer.output_size > 0:
+            raise ConnectionError("the response is under way: no error can follow it")
         resp = error_response(err, _path_of(self._last_head or self._head))
         resp.force_close()
         return resp
@@ -103,10 +101,9 @@ class Connection(RequestHandler):
         if transport is None or transport.is_closing():
             return
         if self._head:  # a request began and its headers never came: say so, then close
-            err = BadRequest(f"The request's headers did not arrive within "
-                             f"{self._header_timeout:g} s (header_timeout).")
-            err.status, err.code, err.title = 408, "REQUEST_TIMEOUT", "Request timeout"
-            resp = error_response(err, _path_of(self._head))
+            resp = error_response(RequestTimeout(
+                f"The request's headers did not arrive within {self._header_timeout:g} s "
+                f"(header_timeout)."), _path_of(self._head))
             body = bytes(resp.body) if isinstance(resp.body, bytes) else b""
             transport.write(b"HTTP/1.1 408 Request Timeout\r\nContent-Type: "
                             + (resp.content_type or "application/json").encode()

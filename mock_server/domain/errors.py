@@ -80,6 +80,10 @@ class NotAcceptable(MockError):
     status, code, title = 406, "NOT_ACCEPTABLE", "Not acceptable"
 
 
+class RequestTimeout(MockError):
+    status, code, title = 408, "REQUEST_TIMEOUT", "Request timeout"
+
+
 class Conflict(MockError):
     status, code, title = 409, "CONFLICT", "Conflict"
 

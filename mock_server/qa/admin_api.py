@@ -55,17 +55,14 @@ async def get_spec(request: web.Request, call: Call) -> web.StreamResponse:
     """GET /_mock/openapi.yaml | .json: the spec this mock serves, naming this mock."""
     fmt = "json" if request.path.endswith(".json") else "yaml"
     base = base_url(request, request.app[SETTINGS].public_url)
-    key = (fmt, base)
-    body = _SPECS.get(key)
+    spec = request.app[SPEC]
+    body = spec.texts.get((fmt, base))
     if body is None:
-        if len(_SPECS) > 16:
-            _SPECS.clear()
-        body = _SPECS[key] = served(request.app[SPEC].doc, base, fmt)
+        if len(spec.texts) > 16:  # bases a client can choose (Host): kept few
+            spec.texts.clear()
+        body = spec.texts[(fmt, base)] = served(spec.doc, base, fmt)
     return web.Response(body=body, content_type="application/json" if fmt == "json"
                         else "application/yaml")
-
-
-_SPECS: dict[tuple[str, str], bytes] = {}  # rendered once per format and base URL
 
 
 @handles("adminGetClock")

@@ -117,6 +117,7 @@ class Spec:
             jsonschema_rs.Registry([(SPEC_URI, dict(doc))]) if jsonschema_rs is not None else None
         )
         self.operations: dict[str, Operation] = {}
+        self.texts: dict[tuple[str, str], bytes] = {}  # as served, by (format, base URL)
         for path, item in doc.get("paths", {}).items():
             for method in METHODS:
                 if method in item:
