@@ -1,4 +1,4 @@
-"""`mock-server serve | spec | contract`: argparse and dispatch, no logic."""
+"""`mock-server serve | state | spec | contract | commercelayer-env`: argparse and dispatch, no logic."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
+
+from .clients import commercelayer_cli
 
 _SERVE_EPILOG = """\
 settings: built-in defaults < --config FILE < MOCK_SERVER_<KEY> environment variables < flags.
@@ -26,6 +28,7 @@ examples:
   mock-server state info --state mock.db         what a state file holds
   mock-server contract --base-url URL --client-id ID    check a server against openapi.yaml
   mock-server spec --check                       is openapi.yaml up to date?
+  eval "$(mock-server commercelayer-env)"        point the official commercelayer CLI at the mock
 
 `mock-server <command> --help` lists a command's options.
 """
@@ -106,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True,
-                                metavar="{serve,state,spec,contract}")
+                                metavar="{serve,state,spec,contract,commercelayer-env}")
     _serve_parser(sub)
     _state_parser(sub)
     _spec_parser(sub)
@@ -114,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "`mock-server contract --help` lists the flags",
                        description="Run the contract suite against a base URL.", add_help=False)
     c.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    commercelayer_cli.add_parser(sub)
     return parser
 
 
@@ -182,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .state.command import run as state_run
 
         return state_run(args)
+    if args.command == "commercelayer-env":
+        return commercelayer_cli.run(args)
     raise AssertionError(f"unhandled command {args.command}")  # argparse allows no other
 
 

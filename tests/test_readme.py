@@ -12,6 +12,9 @@ How a block is handled depends on its fence (GitHub reads only the first word):
 - ```yaml           a mock-server config: loaded and served (create_app); a GitHub Actions
                     workflow (`jobs:`): parsed, each `run:` checked as a `bash ci` block.
 - ```python         run; a block defining `test_*` functions is run by pytest (the installed plugin).
+- ```bash commercelayer  run like bash, with the official commercelayer CLI installed (from
+                    tests/clients, see tests/fixtures/commercelayer_cli.py) and a server of its
+                    own at --speed 60 (the CLI polls in real time).
 - ```js             `node --check` (the SDK itself is not installed here); skipped without node.
 
 Blocks are independent (the bash ones share one server: each uses its own token or namespace,
@@ -45,6 +48,8 @@ from mock_server.app import create_app
 from mock_server.cli import build_parser
 from mock_server.settings import Settings
 from mock_server.spec.generate import main as spec_main
+
+from .fixtures.commercelayer_cli import cli_home
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -94,8 +99,9 @@ def readme_blocks(text: str) -> list[Block]:
 BLOCKS = readme_blocks(README.read_text(encoding="utf-8"))
 
 
-def _env() -> dict[str, str]:
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MOCK_SERVER_"))}
+    env.update(extra or {})
     env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
     return env
 
@@ -103,9 +109,9 @@ def _env() -> dict[str, str]:
 @cache
 def _help(command: str) -> str:
     """`mock-server <command> --help`, from the same parsers, in-process (saves 3 interpreters)."""
-    if command == "serve":
+    if command in ("serve", "commercelayer-env"):
         sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-        return sub.choices["serve"].format_help()
+        return sub.choices[command].format_help()
     if command == "contract":
         from contract_tests.runner import build_parser as contract_parser
 
@@ -127,7 +133,8 @@ def _commands(text: str) -> Iterator[str]:
 def _check_flags(text: str) -> None:
     """Every --flag given to `mock-server <command>` exists in that command's help."""
     for line in _commands(text):
-        for found in re.finditer(r"mock-server (serve|spec|contract)\b(.*?)(?:\||&&|;|$)", line):
+        commands = r"mock-server (serve|spec|contract|commercelayer-env)\b(.*?)(?:\||&&|;|$)"
+        for found in re.finditer(commands, line):
             command, args = found.group(1), found.group(2)
             for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]*", args):
                 assert flag in _help(command), f"`mock-server {command}` has no {flag}"
@@ -159,8 +166,9 @@ class Served:
             self.proc.kill()
 
 
-def _bash(script: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd, env=_env(),
+def _bash(script: str, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
+          ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd, env=_env(env),
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -188,11 +196,15 @@ def run_bash(block: Block, served: Served) -> str:
     The contract suite moves the server's clock by hours, which would expire the 5-minute
     download links of blocks running beside it: it gets a server of its own.
     """
-    own = Served.start() if "mock-server contract" in block.text else None
+    cli = "commercelayer" in block.tags
+    own = Served.start("--speed", "60") if cli else \
+        Served.start() if "mock-server contract" in block.text else None
     url = own.url if own else served.url
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            run = _bash(block.text.replace(DOC_URL, url), Path(tmp))
+            env = cli_home(Path(tmp, "home")) if cli else None
+            Path(tmp, "work").mkdir()
+            run = _bash(block.text.replace(DOC_URL, url), Path(tmp, "work"), env=env)
     finally:
         if own:
             own.stop()
@@ -263,7 +275,7 @@ def run_block(block: Block, served: Served) -> str:
         return "flags checked"
     if block.lang == "bash" and "ci" in block.tags:
         return run_ci(block.text)
-    if block.lang == "bash" and not block.tags:
+    if block.lang == "bash" and block.tags <= {"commercelayer"}:
         return run_bash(block, served)
     if block.lang == "yaml":
         return run_yaml(block)
@@ -272,13 +284,13 @@ def run_block(block: Block, served: Served) -> str:
     if block.lang == "js":
         return run_js(block)
     raise AssertionError(f"README.md:{block.line}: no way to run a ```{block.lang} block; "
-                         "use bash, bash synopsis, bash ci, yaml, python or js")
+                         "use bash, bash synopsis, bash ci, bash commercelayer, yaml, python or js")
 
 
 def _cost(block: Block) -> int:
     """Rough run time, to start the slowest blocks first."""
     return 3 if "mock-server contract" in block.text and not block.tags else \
-        2 if block.lang == "python" or block.index == 0 else 1
+        2 if block.lang == "python" or block.index == 0 or "commercelayer" in block.tags else 1
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""Helpers that point vendors' own clients (their CLIs, SDKs) at a running mock."""
