@@ -193,12 +193,13 @@ def run_setup_block(block: Block, served: Served) -> str:
 def run_bash(block: Block, served: Served) -> str:
     """A runnable shell block against the served mock, in an empty directory.
 
-    The contract suite moves the server's clock by hours, which would expire the 5-minute
-    download links of blocks running beside it: it gets a server of its own.
+    A block that moves the server's clock (the contract suite moves it by hours) would end the
+    jobs, or expire the 5-minute download links, of blocks running beside it: it gets a server
+    of its own, and so does the commercelayer CLI's (at --speed 60: the CLI polls in real time).
     """
     cli = "commercelayer" in block.tags
-    own = Served.start("--speed", "60") if cli else \
-        Served.start() if "mock-server contract" in block.text else None
+    moves_clock = "mock-server contract" in block.text or "/_mock/clock" in block.text
+    own = Served.start("--speed", "60") if cli else Served.start() if moves_clock else None
     url = own.url if own else served.url
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -339,6 +340,26 @@ def test_config_reference_lists_every_setting() -> None:
     assert settings | EXTRA_SECTIONS <= documented, "README config reference misses keys"
     assert set(example) <= documented
     Settings.from_file(ROOT / "mock-server.example.yaml")
+
+
+def test_contract_reference_lists_every_flag_with_its_environment_variable() -> None:
+    from contract_tests.runner import build_parser as contract_parser
+    from contract_tests.target import OPTIONS
+
+    section = README.read_text(encoding="utf-8").split("## Check your staging server", 1)[1]
+    rows = {}
+    for line in section.splitlines():
+        if line.startswith("| `-"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            for flag in re.findall(r"`(-[-a-z]+)`", cells[0]):
+                rows[flag] = set(re.findall(r"`(CONTRACT_[A-Z_]+)`", cells[1]))
+    flags = {o for a in contract_parser()._actions for o in a.option_strings
+             if a.help != argparse.SUPPRESS and o not in ("-h", "--help", "--verbose")}
+    assert flags <= set(rows), f"README's contract table misses {sorted(flags - set(rows))}"
+    for name, (variable, _type, _default) in OPTIONS.items():
+        flag = "--" + name.replace("_", "-")
+        if flag in rows:
+            assert variable in rows[flag], f"{flag}: README names no {variable}"
 
 
 def test_the_contents_line_lists_every_section_and_every_link_resolves() -> None:
