@@ -37,6 +37,7 @@ from .keys import (
     STORE,
     STREAMS,
     TYPES,
+    WEBHOOKS,
 )
 from .middlewares import error_middleware
 from .namespace_path import namespace_path_middleware
@@ -61,8 +62,10 @@ from .timefmt import parse_time
 from .validation import Call, check_accept, check_params, parse_body
 from .vendors.commercelayer.auth import principal as cl_principal
 from .vendors.commercelayer.files import link_base_middleware
+from .vendors.commercelayer.webhooks import payload as webhook_payload
 from .vendors.rackspace.agents import AgentBook
 from .vendors.rackspace.auth import principal as rs_principal
+from .webhooks.engine import Engine
 
 
 def _bearer(headers: Mapping[str, str], wall_now: float) -> Any:
@@ -225,6 +228,10 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app.on_shutdown.append(app[STREAMS].close)  # open dashboards' streams end at once
     shared = keeper if isinstance(keeper, SharedKeeper) else None
     _register(app, spec, api.load_all(), shared)
+    app[WEBHOOKS] = Engine(app, webhook_payload)
+    if shared is None:  # replicas would each send every event: not yet claimed by one
+        app.on_startup.append(app[WEBHOOKS].start)
+        app.on_cleanup.append(app[WEBHOOKS].close)
     if keeper is not None:
         _keep(app, keeper)
     return app

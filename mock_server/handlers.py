@@ -56,7 +56,8 @@ def shows(*kinds: str, counts: Counts) -> Callable[[ApiView], ApiView]:
 HANDLER_MODULES = (
     "vendors.commercelayer.handlers", "vendors.commercelayer.oauth",
     "vendors.commercelayer.records", "vendors.commercelayer.files",
-    "vendors.rackspace.handlers", "qa.admin_api", "dashboard.events",
+    "vendors.commercelayer.webhooks",
+    "vendors.rackspace.handlers", "qa.admin_api", "dashboard.events", "webhooks.admin_api",
 )
 
 

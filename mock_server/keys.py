@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from .state import Keeper
     from .state.shared import SharedKeeper
     from .vendors.rackspace.agents import AgentBook
+    from .webhooks.engine import Engine
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 SPEC: web.AppKey[Spec] = web.AppKey("spec")
@@ -48,3 +49,4 @@ RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 SCENARIOS: web.AppKey[ScenarioBook] = web.AppKey("scenarios")
 CONTROLS: web.AppKey[Controls] = web.AppKey("controls")
 STREAMS: web.AppKey[Streams] = web.AppKey("streams")  # open dashboards' event streams
+WEBHOOKS: web.AppKey[Engine] = web.AppKey("webhooks")  # webhook deliveries

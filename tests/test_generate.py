@@ -32,6 +32,15 @@ JSON_TYPE = {
 }
 ARCHITECTURE_OPS = {
     "getRecord",
+    "listWebhooks",
+    "createWebhook",
+    "getWebhook",
+    "updateWebhook",
+    "deleteWebhook",
+    "listWebhookLastEventCallbacks",
+    "listEventCallbacks",
+    "getEventCallback",
+    "listEventCallbackWebhook",
     "listImports",
     "createImport",
     "getImport",

@@ -62,12 +62,14 @@ def test_schemathesis_loads_the_spec_and_follows_the_links() -> None:
         machine = schema.as_state_machine()
     # admin API grows apart; /_files/ is the mock's own download route (tag files)
     vendor = [op for op in operations if not op.path.startswith(("/_mock", "/_files"))]
-    assert len(vendor) == 43  # incl. getRecord, the agents and the /v2 forms without {project_id}
+    # incl. getRecord, the agents, the /v2 forms without {project_id}, webhooks and callbacks
+    assert len(vendor) == 52
     rules = [name for name in dir(machine) if "___201_" in name]
     for producer in (
         "POST_api_imports",
         "POST_api_exports",
         "POST_api_cleanups",
+        "POST_api_webhooks",
         "POST_v2_project_id_cleanups",
         "POST_v2_cleanups",
     ):

@@ -25,7 +25,7 @@ def _json(body: Any, status: int = 200) -> web.Response:
     return web.Response(body=dumps(body), status=status, content_type="application/json")
 
 
-def _namespace(request: web.Request, call: Call, default: str | None = None) -> str | None:
+def namespace_scope(request: web.Request, call: Call, default: str | None = None) -> str | None:
     """Explicit `namespace` (body or query) > X-Mock-Namespace header > `default`. Through a
     `/_ns/<ns>` prefix only `<ns>` itself: another namespace's data is not its to see."""
     body = call.body if isinstance(call.body, dict) else {}
@@ -41,7 +41,7 @@ def _namespace(request: web.Request, call: Call, default: str | None = None) -> 
 
 
 def _job_namespace(request: web.Request, call: Call) -> str:
-    return _namespace(request, call, "default") or "default"
+    return namespace_scope(request, call, "default") or "default"
 
 
 @handles("adminHealth")
@@ -81,14 +81,14 @@ async def set_clock(request: web.Request, call: Call) -> web.StreamResponse:
 @handles("adminReset")
 async def reset(request: web.Request, call: Call) -> web.StreamResponse:
     """POST /_mock/reset: everything, or one namespace."""
-    return _json(request.app[CONTROLS].reset(_namespace(request, call)))
+    return _json(request.app[CONTROLS].reset(namespace_scope(request, call)))
 
 
 @handles("adminListFaults")
 async def list_faults(request: web.Request, call: Call) -> web.StreamResponse:
     """GET /_mock/faults: rules (of one namespace plus the global ones) and rate-limit state."""
     app = request.app
-    return _json({"rules": app[FAULTS].list(_namespace(request, call)),
+    return _json({"rules": app[FAULTS].list(namespace_scope(request, call)),
                   "rate_limits": app[RATE_LIMITER].as_dict()})
 
 
@@ -108,7 +108,7 @@ async def add_fault(request: web.Request, call: Call) -> web.StreamResponse:
 @handles("adminClearFaults")
 async def clear_faults(request: web.Request, call: Call) -> web.StreamResponse:
     """DELETE /_mock/faults: one namespace's rules, or all (config rules come back)."""
-    return _json({"removed": request.app[FAULTS].clear(_namespace(request, call))})
+    return _json({"removed": request.app[FAULTS].clear(namespace_scope(request, call))})
 
 
 @handles("adminDeleteFault")
@@ -176,7 +176,7 @@ async def list_jobs(request: web.Request, call: Call) -> web.StreamResponse:
     """GET /_mock/jobs: every job, newest first (the dashboard's list), as API reads would
     see them now."""
     q, controls = call.query, request.app[CONTROLS]
-    namespace = _namespace(request, call)
+    namespace = namespace_scope(request, call)
     for key in [t.key for t in request.app[STORE].tenants(namespace)]:
         await _settled(request, call, key)
     return _json(controls.jobs(namespace, q.get("type"), q.get("status"),
@@ -208,7 +208,7 @@ def _query(request: web.Request, call: Call) -> Query:
     q = call.query
     status = q.get("status")
     return Query(method=q.get("method"), path=q.get("path"),
-                 namespace=_namespace(request, call), status=None if status is None else str(status),
+                 namespace=namespace_scope(request, call), status=None if status is None else str(status),
                  operation=q.get("operation"), body=q.get("body"), job=q.get("job"))
 
 
@@ -239,4 +239,4 @@ async def count_requests(request: web.Request, call: Call) -> web.StreamResponse
 @handles("adminClearRequests")
 async def clear_requests(request: web.Request, call: Call) -> web.StreamResponse:
     """DELETE /_mock/requests: one namespace's entries, or all."""
-    return _json({"removed": request.app[JOURNAL].clear(_namespace(request, call))})
+    return _json({"removed": request.app[JOURNAL].clear(namespace_scope(request, call))})

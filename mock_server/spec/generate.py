@@ -27,7 +27,7 @@ from .schemas import (
     tree,
     write_document,
 )
-from .tables import SpecSourceError, parse_dir
+from .tables import FieldRow, SpecSourceError, parse_dir
 from .text import render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +83,20 @@ def _rows_by_schema(
     return out
 
 
+def _documented(overlay: Mapping[str, Any]) -> dict[str, list[Corrected]]:
+    """The overlay's `documented` objects as rows, as if a document had listed them."""
+    out: dict[str, list[Corrected]] = {}
+    for name, fields in (overlay.get("documented") or {}).items():
+        rows = []
+        for i, (field, word, description) in enumerate(fields):
+            row = FieldRow(tuple(str(field).split(".")), str(word), str(description),
+                           f"{OVERLAY} documented.{name}", i + 1)
+            describe(row)  # fail early on an unknown type, naming the field
+            rows.append(Corrected(row, {}))
+        out[name] = rows
+    return out
+
+
 def _table_rows(rows: list[Corrected], caption_key: str) -> list[Corrected]:
     return [c for c in rows if caption_key.lower() in c.row.table.lower()]
 
@@ -134,6 +148,10 @@ def build(docs_dir: Path = DOCS, overlay_path: Path = OVERLAY_PATH) -> Generated
             describe(c.row)  # fail early on an unknown type, naming the field
     sources: Mapping[str, Any] = overlay["sources"]
     by_schema = _rows_by_schema(rows, sources)
+    for name, documented in _documented(overlay).items():
+        if name in by_schema:
+            raise SpecSourceError(OVERLAY, 0, f"documented.{name}: a vendor document has it")
+        by_schema[name] = documented
     cfg: Mapping[str, Any] = overlay["jsonapi"]
     media = str(cfg["media_type"])
     schemas: dict[str, Schema] = {}
@@ -146,8 +164,12 @@ def build(docs_dir: Path = DOCS, overlay_path: Path = OVERLAY_PATH) -> Generated
         schemas[name] = resource
         schemas[f"{name}Document"] = document(name)
         schemas[f"{name}List"] = list_document(name)
-        schemas[f"{name}CreateDocument"] = write_document(name, resource, triggers, res, "create")
-        schemas[f"{name}UpdateDocument"] = write_document(name, resource, triggers, res, "update")
+        if "create" in (res.get("operations") or ("create",)):
+            schemas[f"{name}CreateDocument"] = write_document(name, resource, triggers, res,
+                                                              "create")
+        if "update" in (res.get("operations") or ("update",)):
+            schemas[f"{name}UpdateDocument"] = write_document(name, resource, triggers, res,
+                                                              "update")
         paths.update(resource_paths(name, resource, res, cfg))
     paths.update(records_path(cfg))
     rs_codes: dict[int, tuple[str, str]] = {}

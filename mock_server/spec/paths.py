@@ -243,6 +243,12 @@ def resource_paths(
             },
         },
     }
+    # a read-only resource (`operations: [list, get]`) drops the writes
+    member = f"{base}/{{{res['id_param']}}}"
+    for op, (path, method) in {"create": (base, "post"), "update": (member, "patch"),
+                               "delete": (member, "delete")}.items():
+        if op not in (res.get("operations") or (op,)):
+            del out[path][method]
     lists: Mapping[str, str] = cfg["relationship_lists"]
     for rel in related:
         out[f"{base}/{{{res['id_param']}}}/{rel}"] = {

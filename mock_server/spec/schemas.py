@@ -137,10 +137,12 @@ def jsonapi_resource(
             raise SpecSourceError(OVERLAY, 0, f"{name}: trigger {t!r} is not documented")
         triggers[t] = attrs["properties"].pop(t)  # write-only: never in the read attributes
     refine(attrs, {k: res[k] for k in ("merge", "nullable") if k in res}, name)
-    status_field = str(res["x-status-field"])
-    status = attrs["properties"].get(status_field, {})
-    if "enum" not in status or "default" not in status:
-        raise SpecSourceError(OVERLAY, 0, f"{name}.{status_field}: documents give no enum/default")
+    status_field = res.get("x-status-field")  # jobs only: a webhook has no lifecycle
+    if status_field is not None:
+        status = attrs["properties"].get(status_field, {})
+        if "enum" not in status or "default" not in status:
+            raise SpecSourceError(OVERLAY, 0,
+                                  f"{name}.{status_field}: documents give no enum/default")
     rels = props.setdefault("relationships", {"type": "object", "properties": {}})
     rels["properties"] = {k: _relationship(v) for k, v in rels.get("properties", {}).items()}
     meta = props["meta"]
@@ -149,9 +151,11 @@ def jsonapi_resource(
     meta["properties"]["organization_id"] = {"type": "string"}
     out: Schema = {
         "type": "object",
-        "description": f"One {rtype[:-1]} job as a JSON:API resource object.",
+        "description": f"One {rtype[:-1]}{' job' if status_field else ''} as a JSON:API "
+                       "resource object.",
         "x-resource": rtype,
-        "x-status-field": status_field,
+        **({"x-status-field": status_field} if status_field else {}),
+        **({"x-topics": dict(res["x-topics"])} if "x-topics" in res else {}),
         "x-filterable": list(res.get("x-filterable") or ()),
         "x-sortable": list(res.get("x-sortable") or ()),
         # attributes are not required one by one: fields[<type>] (sparse fieldsets) may drop any
@@ -204,7 +208,7 @@ def write_document(
             triggers,
             [*(res.get("update") or ()), *(res.get("triggers") or ())],
             [],
-            {},
+            res.get("update_merge") or {},
             f"{name}.update",
         )
     for n in res.get("write_nullable") or ():  # null taken on write (stored as absent)

@@ -1,0 +1,8 @@
+"""Webhooks: Commerce Layer's subscriptions to job transitions, delivered on the virtual clock.
+
+`topics` (which status of which job type fires which topic, read from the spec), `deliveries`
+(one event to one webhook: its signed body, attempts and outcome; the bounded log the admin API
+lists), `engine` (finds each transition at its virtual instant and sends it, with retries and
+the circuit breaker). The `/api/webhooks` and `/api/event_callbacks` handlers are in
+vendors/commercelayer/webhooks.py.
+"""

@@ -1,0 +1,369 @@
+"""Engine: each webhook event at the virtual instant of its transition, sent in time order.
+
+Job state is computed lazily from a plan and the clock, so nothing "happens" when a job
+completes. The engine keeps, per namespace, a heap of the next instant at which a watched job
+passes a transition (re-planned when the job changes or a clock moves); when the clock reaches
+it, every transition up to now is turned into events, all events of the step are sorted by
+instant, and each goes to the webhooks subscribed to its topic. A frozen clock delivers nothing
+until it moves; an hour's advance delivers each transition once, in order.
+
+Sending never touches the request path: each webhook has its own queue (so one receiver sees
+its events in order) and sender task, at most CONCURRENCY requests are in flight, each limited
+to TIMEOUT seconds. A failed attempt is retried on the virtual clock after `backoff(n)`, up to
+MAX_RETRIES times; CIRCUIT_AFTER consecutive failures open the webhook's circuit, and nothing is
+sent to it until `_reset_circuit`. Every attempt is kept as an event callback (the newest
+KEEP_CALLBACKS per webhook). Only Commerce Layer tenants have webhooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import heapq
+import itertools
+import json
+import math
+import threading
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from ..domain.changes import Change, JobChanged
+from ..domain.lifecycle import transitions
+from ..jsonenc import dumps
+from ..keys import CLOCK, KEEPER, SPEC, STORE, TYPES
+from ..records.simulation.org import org_records
+from ..timefmt import cl_time
+from .deliveries import DELIVERED, FAILED, PENDING, RETRYING, SKIPPED, Delivery, DeliveryLog
+from .topics import Topics
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from ..domain.store import Job, Tenant, TenantKey
+
+MAX_RETRIES = 10  # notes: webhooks_state_browser.md §1 "up to 10 retries"
+CIRCUIT_AFTER = 30  # ... "after 30 consecutive failures (retries included) deliveries stop"
+TIMEOUT = 5.0  # ... "the endpoint must answer 2xx within 5 s"
+CONCURRENCY = 16  # requests in flight at once, over every webhook
+KEEP_CALLBACKS = 50  # event callbacks kept per webhook (the vendor keeps the last ones)
+FIRST_RETRY, LAST_RETRY = 30.0, 3600.0  # inferred: the vendor documents no schedule
+
+JobKey = tuple["TenantKey", str, str]  # (tenant, job type, id)
+
+
+def backoff(attempt: int) -> float:
+    """Virtual seconds before retry `attempt` (1-based): 30 s, 1 min, 2 min … at most 1 h."""
+    return min(FIRST_RETRY * 2 ** (attempt - 1), LAST_RETRY)
+
+
+class Engine:
+    """Finds due transitions, and sends them to the subscribed webhooks."""
+
+    def __init__(self, app: web.Application, render: Any) -> None:
+        self.app = app
+        self.render = render  # (app, tenant, job, instant, webhook record) → document
+        self.topics = Topics.from_spec(app[SPEC])
+        self.log = DeliveryLog()
+        self._subscribed: set[TenantKey] = set()  # tenants with at least one webhook
+        self._changes: deque[JobChanged] = deque()
+        self._emitted: dict[JobKey, set[tuple[str, float]]] = {}
+        self._heaps: dict[str, list[tuple[float, int, Any]]] = {}
+        self._seq = itertools.count()
+        self._queues: dict[tuple[TenantKey, str], deque[Delivery]] = {}
+        self._senders: dict[tuple[TenantKey, str], asyncio.Task[None]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = 0
+        self._wake: asyncio.Event | None = None
+        self._sem: asyncio.Semaphore | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._busy = 0  # steps and sends under way (settle waits for 0)
+        self.inboxes: dict[str, list[dict[str, Any]]] = {}  # the built-in receiver's
+
+    # --- wiring --------------------------------------------------------------------------
+
+    async def start(self, app: web.Application) -> None:
+        """on_startup: the loop task, the HTTP client, and the webhooks already stored."""
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
+        self._wake, self._sem = asyncio.Event(), asyncio.Semaphore(CONCURRENCY)
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT))
+        for tenant in app[STORE].tenants():
+            records = org_records(tenant)
+            if records is not None and records.list("webhooks"):
+                self.watch(tenant)
+        app[STORE].feed.subscribe(self.on_change)
+        self._task = asyncio.create_task(self._run(), name="webhook engine")
+
+    async def close(self, app: web.Application) -> None:
+        """on_cleanup: stop finding and sending (pending deliveries are dropped)."""
+        tasks = [t for t in (self._task, *self._senders.values()) if t is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+
+    def on_change(self, change: Change) -> None:
+        """A change-feed subscriber (any thread): cheap unless the tenant has webhooks."""
+        if isinstance(change, JobChanged):
+            if change.tenant not in self._subscribed:
+                return
+            self._changes.append(change)
+        elif not any(self._heaps.values()):
+            return  # a clock moved, and nothing waits for time
+        self._poke()
+
+    def _poke(self) -> None:
+        if self._loop is None or self._wake is None:
+            return
+        if threading.get_ident() == self._thread:
+            self._wake.set()
+        else:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def watch(self, tenant: Tenant) -> None:
+        """The tenant's webhooks changed: watch its jobs of every type a webhook is about."""
+        records = org_records(tenant)
+        hooks = records.list("webhooks") if records is not None else []
+        if not hooks:
+            self._subscribed.discard(tenant.key)
+            return
+        self._subscribed.add(tenant.key)
+        kinds = {h["topic"].partition(".")[0] for h in hooks}
+        for kind in kinds & self.topics.kinds:
+            for job in tenant.scan(kind):
+                self._changes.append(JobChanged(tenant.key[0], tenant.key, kind, job.id,
+                                                job.version, 0.0))
+        self._poke()
+
+    # --- finding events ------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._sleep())
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            self._busy += 1
+            try:
+                self.step()
+            finally:
+                self._busy -= 1
+
+    def _sleep(self) -> float | None:
+        """Real seconds until the earliest planned instant (None: until something changes)."""
+        clock = self.app[CLOCK]
+        best: float | None = None
+        for namespace, heap in self._heaps.items():
+            if not heap:
+                continue
+            of = clock.of(namespace)
+            if of.frozen:
+                continue
+            wait = max(0.0, (heap[0][0] - of.now()) / of.speed)
+            best = wait if best is None else min(best, wait)
+        return None if best is None else min(best + 0.001, 60.0)
+
+    def step(self) -> None:
+        """Everything due by now, in order of instant."""
+        clock = self.app[CLOCK]
+        events: list[tuple[float, int, TenantKey, str, str, str]] = []
+        while self._changes:
+            change = self._changes.popleft()
+            key = (change.tenant, change.kind, change.job_id)
+            if change.deleted:
+                self._emitted.pop(key, None)
+                topic = self.topics.on_delete.get(change.kind)
+                if topic is not None:
+                    events.append((change.at, next(self._seq), change.tenant, change.kind,
+                                   change.job_id, topic))
+                continue
+            self._plan(key)
+        for namespace, heap in self._heaps.items():
+            now = clock.now(namespace)
+            while heap and heap[0][0] <= now:
+                _, _, item = heapq.heappop(heap)
+                if isinstance(item, Delivery):
+                    self._enqueue(item)
+                else:
+                    events.extend(self._due(item, now))
+        events.sort()
+        for at, _, tenant_key, kind, job_id, topic in events:
+            self._fan_out(at, tenant_key, kind, job_id, topic)
+
+    def _job(self, key: JobKey) -> tuple[Tenant, Job] | None:
+        tenant = self.app[STORE].peek(key[0])
+        job = tenant.get(key[1], key[2]) if tenant is not None else None
+        return None if job is None or tenant is None else (tenant, job)
+
+    def _plan(self, key: JobKey) -> None:
+        """Watch a job: schedule its next transition (now, if one is due already)."""
+        found = self._job(key)
+        if found is None or key[1] not in self.topics.kinds:
+            return
+        _, job = found
+        emitted = self._emitted.setdefault(key, set())
+        lc = self.app[TYPES][key[1]].lifecycle
+        planned = [t for t in transitions(lc, job.plan, math.inf) if t not in emitted]
+        if planned:
+            at = min(at for _, at in planned)
+            heapq.heappush(self._heaps.setdefault(key[0][0], []), (at, next(self._seq), key))
+
+    def _due(self, key: JobKey, now: float) -> Iterable[tuple[float, int, Any, str, str, str]]:
+        """The job's transitions up to `now` not yet turned into events; plans the next."""
+        found = self._job(key)
+        if found is None:
+            self._emitted.pop(key, None)
+            return []
+        _, job = found
+        lc = self.app[TYPES][key[1]].lifecycle
+        emitted = self._emitted.setdefault(key, set())
+        out = []
+        for status, at in transitions(lc, job.plan, now):
+            if (status, at) in emitted:
+                continue
+            emitted.add((status, at))
+            topic = self.topics.by_status.get((key[1], status))
+            if topic is not None:
+                out.append((at, next(self._seq), key[0], key[1], key[2], topic))
+        if lc.terminal & {s for s, _ in emitted}:
+            self._emitted.pop(key, None)  # ended: nothing more will happen to it
+        else:
+            self._plan(key)
+        return out
+
+    def _fan_out(self, at: float, tenant_key: TenantKey, kind: str, job_id: str,
+                 topic: str) -> None:
+        """One event to every webhook of the tenant subscribed to its topic."""
+        tenant = self.app[STORE].peek(tenant_key)
+        records = org_records(tenant) if tenant is not None else None
+        if records is None:
+            return
+        job = tenant.get(kind, job_id) if tenant is not None else None
+        for hook in records.list("webhooks"):
+            if hook["topic"] != topic or hook.get("disabled_at") or hook["created_at"] > cl_time(at):
+                continue
+            if job is None:  # destroyed: only the id (a secondary source)
+                body = dumps({"data": {"id": job_id, "type": kind}})
+            else:
+                assert tenant is not None
+                body = dumps(self.render(self.app, tenant, job, at, hook))
+            event_id = hashlib.sha256(f"{tenant_key}/{hook['id']}/{topic}/{job_id}/{at!r}"
+                                      .encode()).hexdigest()[:32]
+            delivery = Delivery(event_id, tenant_key[0], tenant_key, hook["id"], topic, kind,
+                                job_id, at, hook["callback_url"], body, hook["shared_secret"])
+            self.log.add(delivery)
+            if hook.get("circuit_state") == "open":
+                delivery.status = SKIPPED
+                delivery.attempts.append({"at": cl_time(at), "response_code": None,
+                                          "message": "circuit open: not sent"})
+                continue
+            self._enqueue(delivery)
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def _enqueue(self, delivery: Delivery) -> None:
+        key = (delivery.tenant, delivery.webhook_id)
+        self._queues.setdefault(key, deque()).append(delivery)
+        if key not in self._senders:
+            self._senders[key] = asyncio.create_task(self._send_all(key))
+
+    async def _send_all(self, key: tuple[TenantKey, str]) -> None:
+        """Send one webhook's queue in order, then end."""
+        queue = self._queues[key]
+        self._busy += 1
+        try:
+            while queue:
+                await self._send(queue.popleft())
+        finally:
+            self._busy -= 1
+            del self._senders[key]
+            if not queue:
+                self._queues.pop(key, None)
+
+    async def _send(self, d: Delivery) -> None:
+        assert self._sem is not None and self._session is not None
+        hook = self._hook(d)
+        if hook is None or hook.get("circuit_state") == "open" or hook.get("disabled_at"):
+            d.status = SKIPPED
+            return
+        async with self._sem:
+            try:
+                async with self._session.post(d.url, data=d.body, headers=d.headers(),
+                                              allow_redirects=False) as resp:
+                    code, message = resp.status, resp.reason or ""
+            except TimeoutError:
+                code, message = None, f"no answer within {TIMEOUT:g} s"
+            except (aiohttp.ClientError, OSError, ValueError) as exc:
+                code, message = None, f"{type(exc).__name__}: {exc}"[:300]
+        self._record(d, code, message)
+
+    def _hook(self, d: Delivery) -> dict[str, Any] | None:
+        tenant = self.app[STORE].peek(d.tenant)
+        records = org_records(tenant) if tenant is not None else None
+        return records.get("webhooks", d.webhook_id) if records is not None else None
+
+    def _record(self, d: Delivery, code: int | None, message: str) -> None:
+        """The attempt as an event callback; the circuit; the retry, if one is due."""
+        tenant = self.app[STORE].peek(d.tenant)
+        records = org_records(tenant) if tenant is not None else None
+        hook = self._hook(d)
+        if tenant is None or records is None or hook is None:
+            return
+        now = self.app[CLOCK].now(d.namespace)
+        ok = code is not None and 200 <= code < 300
+        d.attempts.append({"at": cl_time(now), "response_code": code, "message": message})
+        with tenant.lock:
+            stamp = cl_time(now)
+            callback = {"id": records.new_id("event_callbacks"), "callback_url": d.url,
+                        "payload": _json(d.body), "response_code": None if code is None else str(code),
+                        "response_message": message, "reference": None, "reference_origin": None,
+                        "metadata": {}, "webhook_id": d.webhook_id, "created_at": stamp,
+                        "updated_at": stamp}
+            records.put("event_callbacks", callback)
+            mine = [c["id"] for c in records.list("event_callbacks") if c["webhook_id"] == d.webhook_id]
+            for old in mine[:-KEEP_CALLBACKS]:
+                records.drop("event_callbacks", old)
+            failures = 0 if ok else int(hook.get("circuit_failure_count") or 0) + 1
+            changed = {**hook, "circuit_failure_count": failures, "updated_at": stamp}
+            if failures >= CIRCUIT_AFTER:
+                changed["circuit_state"] = "open"
+            records.put("webhooks", changed)
+        if ok:
+            d.status, d.next_at = DELIVERED, None
+        elif len(d.attempts) <= MAX_RETRIES and changed.get("circuit_state") != "open":
+            d.status, d.next_at = RETRYING, now + backoff(len(d.attempts))
+            heapq.heappush(self._heaps.setdefault(d.namespace, []),
+                           (d.next_at, next(self._seq), d))
+            self._poke()
+        else:
+            d.status, d.next_at = FAILED, None
+        keeper = self.app.get(KEEPER)
+        if keeper is not None:
+            keeper.commits.poke()  # a state file keeps the callbacks and the circuit
+
+    # --- for tests and the admin API -------------------------------------------------------
+
+    async def settle(self, patience: float = TIMEOUT + 1.0) -> None:
+        """Wait (at most `patience` real seconds) until every delivery due by now was
+        attempted; the clock is not moved, so retries and later transitions stay ahead."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + patience
+        while loop.time() < deadline:
+            self.step()
+            if not self._busy and not self._senders and not self._changes:
+                return
+            await asyncio.sleep(0.005)
+
+
+def _json(body: bytes) -> Any:
+    return json.loads(body)
+
+
+__all__ = ["Engine", "backoff", "PENDING"]
