@@ -15,4 +15,4 @@ settings.load_profile("repeatable")
 set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "async-job-mock-hypothesis"))
 
 pytest_plugins = ["tests.fixtures.http", "tests.fixtures.qa", "tests.fixtures.records",
-                  "tests.fixtures.postgres", "tests.fixtures.browser"]
+                  "tests.fixtures.postgres", "tests.fixtures.browser", "tests.fixtures.webhooks"]

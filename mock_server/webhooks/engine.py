@@ -7,12 +7,13 @@ it, every transition up to now is turned into events, all events of the step are
 instant, and each goes to the webhooks subscribed to its topic. A frozen clock delivers nothing
 until it moves; an hour's advance delivers each transition once, in order.
 
-Sending never touches the request path: each webhook has its own queue (so one receiver sees
-its events in order) and sender task, at most CONCURRENCY requests are in flight, each limited
-to TIMEOUT seconds. A failed attempt is retried on the virtual clock after `backoff(n)`, up to
-MAX_RETRIES times; CIRCUIT_AFTER consecutive failures open the webhook's circuit, and nothing is
-sent to it until `_reset_circuit`. Every attempt is kept as an event callback (the newest
-KEEP_CALLBACKS per webhook). Only Commerce Layer tenants have webhooks.
+Sending never touches the request path: each callback URL has its own queue (so a receiver
+sees its events in the order they happened, whichever webhooks they came through) and sender
+task, at most CONCURRENCY requests are in flight, each limited to TIMEOUT seconds. A failed
+attempt is retried on the virtual clock after `backoff(n)`, up to MAX_RETRIES times;
+CIRCUIT_AFTER consecutive failures open the webhook's circuit, and nothing is sent to it until
+`_reset_circuit`. Every attempt is kept as an event callback (the newest KEEP_CALLBACKS per
+webhook). Only Commerce Layer tenants have webhooks.
 """
 
 from __future__ import annotations
@@ -69,11 +70,12 @@ class Engine:
         self.log = DeliveryLog()
         self._subscribed: set[TenantKey] = set()  # tenants with at least one webhook
         self._changes: deque[JobChanged] = deque()
-        self._emitted: dict[JobKey, set[tuple[str, float]]] = {}
+        # per watched job: the latest instant turned into events, and the statuses at it
+        self._seen: dict[JobKey, tuple[float, frozenset[str]]] = {}
         self._heaps: dict[str, list[tuple[float, int, Any]]] = {}
         self._seq = itertools.count()
-        self._queues: dict[tuple[TenantKey, str], deque[Delivery]] = {}
-        self._senders: dict[tuple[TenantKey, str], asyncio.Task[None]] = {}
+        self._queues: dict[str, deque[Delivery]] = {}  # callback URL → its deliveries, in order
+        self._senders: dict[str, asyncio.Task[None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
         self._wake: asyncio.Event | None = None
@@ -90,7 +92,6 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
         self._wake, self._sem = asyncio.Event(), asyncio.Semaphore(CONCURRENCY)
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT))
         for tenant in app[STORE].tenants():
             records = org_records(tenant)
             if records is not None and records.list("webhooks"):
@@ -126,19 +127,45 @@ class Engine:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     def watch(self, tenant: Tenant) -> None:
-        """The tenant's webhooks changed: watch its jobs of every type a webhook is about."""
+        """The tenant's webhooks changed: watch its jobs of every type a webhook is about.
+
+        What those jobs went through before now is history (each webhook sends only what
+        happens from its creation on): only their later transitions become events.
+        """
+        self.step()  # what was due before this change goes by the webhooks as they were
         records = org_records(tenant)
         hooks = records.list("webhooks") if records is not None else []
         if not hooks:
             self._subscribed.discard(tenant.key)
             return
         self._subscribed.add(tenant.key)
+        now = self.app[CLOCK].now(tenant.key[0])
         kinds = {h["topic"].partition(".")[0] for h in hooks}
         for kind in kinds & self.topics.kinds:
             for job in tenant.scan(kind):
-                self._changes.append(JobChanged(tenant.key[0], tenant.key, kind, job.id,
-                                                job.version, 0.0))
+                key = (tenant.key, kind, job.id)
+                if key not in self._seen:
+                    self._history(key, job, now, inclusive=True)
+                    self._plan(key)
         self._poke()
+
+    def _history(self, key: JobKey, job: Job, until: float, *, inclusive: bool) -> None:
+        """Take the job's transitions up to `until` as already seen."""
+        lc = self.app[TYPES][key[1]].lifecycle
+        for status, at in transitions(lc, job.plan, until):
+            if at < until or inclusive:
+                self._mark(key, status, at)
+
+    def _is_new(self, key: JobKey, status: str, at: float) -> bool:
+        upto, there = self._seen.get(key, (-math.inf, frozenset()))
+        return at > upto or (at == upto and status not in there)
+
+    def _mark(self, key: JobKey, status: str, at: float) -> None:
+        upto, there = self._seen.get(key, (-math.inf, frozenset()))
+        if at > upto:
+            self._seen[key] = (at, frozenset((status,)))
+        elif at == upto:
+            self._seen[key] = (at, there | {status})
 
     # --- finding events ------------------------------------------------------------------
 
@@ -178,19 +205,26 @@ class Engine:
             change = self._changes.popleft()
             key = (change.tenant, change.kind, change.job_id)
             if change.deleted:
-                self._emitted.pop(key, None)
+                self._seen.pop(key, None)
                 topic = self.topics.on_delete.get(change.kind)
                 if topic is not None:
                     events.append((change.at, next(self._seq), change.tenant, change.kind,
                                    change.job_id, topic))
                 continue
+            if key not in self._seen and change.version > 1:
+                # a job no longer watched (it had ended) changed: what it went through before
+                # this change was sent then; a transition the change itself made is new
+                found = self._job(key)
+                if found is not None:
+                    self._history(key, found[1], change.at, inclusive=False)
             self._plan(key)
         for namespace, heap in self._heaps.items():
             now = clock.now(namespace)
             while heap and heap[0][0] <= now:
                 _, _, item = heapq.heappop(heap)
                 if isinstance(item, Delivery):
-                    self._enqueue(item)
+                    if item.status == RETRYING:  # not given up since (an opened circuit)
+                        self._enqueue(item)
                 else:
                     events.extend(self._due(item, now))
         events.sort()
@@ -208,32 +242,33 @@ class Engine:
         if found is None or key[1] not in self.topics.kinds:
             return
         _, job = found
-        emitted = self._emitted.setdefault(key, set())
         lc = self.app[TYPES][key[1]].lifecycle
-        planned = [t for t in transitions(lc, job.plan, math.inf) if t not in emitted]
+        planned = [at for status, at in transitions(lc, job.plan, math.inf)
+                   if self._is_new(key, status, at)]
         if planned:
-            at = min(at for _, at in planned)
+            at = min(planned)
             heapq.heappush(self._heaps.setdefault(key[0][0], []), (at, next(self._seq), key))
 
     def _due(self, key: JobKey, now: float) -> Iterable[tuple[float, int, Any, str, str, str]]:
         """The job's transitions up to `now` not yet turned into events; plans the next."""
         found = self._job(key)
         if found is None:
-            self._emitted.pop(key, None)
+            self._seen.pop(key, None)
             return []
         _, job = found
         lc = self.app[TYPES][key[1]].lifecycle
-        emitted = self._emitted.setdefault(key, set())
         out = []
+        ended = False
         for status, at in transitions(lc, job.plan, now):
-            if (status, at) in emitted:
+            ended = ended or status in lc.terminal
+            if not self._is_new(key, status, at):
                 continue
-            emitted.add((status, at))
+            self._mark(key, status, at)
             topic = self.topics.by_status.get((key[1], status))
             if topic is not None:
                 out.append((at, next(self._seq), key[0], key[1], key[2], topic))
-        if lc.terminal & {s for s, _ in emitted}:
-            self._emitted.pop(key, None)  # ended: nothing more will happen to it
+        if ended:
+            self._seen.pop(key, None)  # nothing more will happen to it (a change re-watches)
         else:
             self._plan(key)
         return out
@@ -269,13 +304,13 @@ class Engine:
     # --- sending ---------------------------------------------------------------------------
 
     def _enqueue(self, delivery: Delivery) -> None:
-        key = (delivery.tenant, delivery.webhook_id)
+        key = delivery.url
         self._queues.setdefault(key, deque()).append(delivery)
         if key not in self._senders:
             self._senders[key] = asyncio.create_task(self._send_all(key))
 
-    async def _send_all(self, key: tuple[TenantKey, str]) -> None:
-        """Send one webhook's queue in order, then end."""
+    async def _send_all(self, key: str) -> None:
+        """Send one callback URL's queue in order, then end."""
         queue = self._queues[key]
         self._busy += 1
         try:
@@ -288,7 +323,9 @@ class Engine:
                 self._queues.pop(key, None)
 
     async def _send(self, d: Delivery) -> None:
-        assert self._sem is not None and self._session is not None
+        assert self._sem is not None
+        if self._session is None:  # made on first use: a server that never sends has none
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT))
         hook = self._hook(d)
         if hook is None or hook.get("circuit_state") == "open" or hook.get("disabled_at"):
             d.status = SKIPPED
@@ -334,6 +371,7 @@ class Engine:
             changed = {**hook, "circuit_failure_count": failures, "updated_at": stamp}
             if failures >= CIRCUIT_AFTER:
                 changed["circuit_state"] = "open"
+                self._give_up(d)
             records.put("webhooks", changed)
         if ok:
             d.status, d.next_at = DELIVERED, None
@@ -347,6 +385,13 @@ class Engine:
         keeper = self.app.get(KEEPER)
         if keeper is not None:
             keeper.commits.poke()  # a state file keeps the callbacks and the circuit
+
+    def _give_up(self, d: Delivery) -> None:
+        """The webhook's circuit opened: its deliveries waiting for a retry are given up."""
+        for other in self.log.select(namespace=d.namespace, webhook=d.webhook_id,
+                                     status=RETRYING):
+            if other.tenant == d.tenant:
+                other.status, other.next_at = FAILED, None
 
     # --- for tests and the admin API -------------------------------------------------------
 
