@@ -11,7 +11,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -32,6 +32,7 @@ from .settings import ConfigError, Settings
 from .state import StateError
 from .state.pg_rows import safe_url
 from .vendors.commercelayer.auth import issue, stable_id
+from .webhooks.handle import NamespaceWebhooks
 
 if TYPE_CHECKING:
     from .qa.faults import FaultSet
@@ -189,6 +190,10 @@ class MockServer:
             self.clock.drop(name)
         return NamespaceHandle(self, name)
 
+    def run(self, coro: Coroutine[Any, Any, Any], timeout: float = 60) -> Any:
+        """Run a coroutine on the server's loop and wait for its result (from any thread)."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
     def start(self) -> MockServer:
         """Start serving; returns once the port is bound."""
         ready = threading.Event()
@@ -299,6 +304,7 @@ class NamespaceHandle:
         self.clock: VirtualClock = server.clock.own(name)
         self.faults = NamespaceFaults(server.app[FAULTS], name)
         self.journal = NamespaceJournal(server.app[JOURNAL], name)
+        self.webhooks = NamespaceWebhooks(server, name)
 
     @property
     def url(self) -> str:
@@ -340,6 +346,7 @@ class NamespaceHandle:
 
     def reset(self) -> dict[str, Any]:
         """Forget this namespace's jobs, records, fault rules, scenario rules and journal."""
+        self.webhooks.clear()
         return self.server.app[CONTROLS].reset(self.name)
 
     def close(self) -> None:

@@ -216,3 +216,39 @@ def test_a_state_kept_by_the_previous_schema_is_migrated(state: str) -> None:
     with _serve(state) as s:  # and the migrated state keeps working
         assert _get(s.url, f"/api/imports/{job['id']}").status_code == 200
         assert len(requests.get(f"{s.url}/_mock/requests", timeout=10).json()["requests"]) == 4
+
+
+def test_webhooks_and_their_event_callbacks_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "mock.db"
+    with _serve(path) as srv:
+        inbox = f"{srv.url}/_mock/webhooks/inbox/kept"
+        r = requests.post(f"{srv.url}/api/webhooks", headers=CL, timeout=10, json={"data": {
+            "type": "webhooks", "attributes": {"topic": "imports.create", "callback_url": inbox}}})
+        assert r.status_code == 201, r.text
+        hook = r.json()["data"]
+        _import(srv.url, "WH1")
+        assert requests.get(inbox, timeout=30).json()["count"] == 1
+        before = _get(srv.url, f"/api/webhooks/{hook['id']}/last_event_callbacks").json()
+    assert before["meta"]["record_count"] == 1
+    with _serve(path) as srv:
+        again = _get(srv.url, f"/api/webhooks/{hook['id']}").json()["data"]
+        assert again["attributes"] == hook["attributes"]  # the shared secret too
+        after = _get(srv.url, f"/api/webhooks/{hook['id']}/last_event_callbacks").json()
+        assert after["data"] == before["data"]
+
+
+def test_a_webhook_change_alone_is_kept(state: str) -> None:
+    """No job is written with it: the records of the tenant still go to the state."""
+    with _serve(state) as srv:
+        _import(srv.url, "WH2")  # the organization exists before the webhook
+        r = requests.post(f"{srv.url}/api/webhooks", headers=CL, timeout=10, json={"data": {
+            "type": "webhooks", "attributes": {"topic": "exports.complete",
+                                               "callback_url": "https://example.com/h"}}})
+        hook = r.json()["data"]
+        r = requests.patch(f"{srv.url}/api/webhooks/{hook['id']}", headers=CL, timeout=10,
+                           json={"data": {"type": "webhooks", "id": hook["id"],
+                                          "attributes": {"name": "renamed"}}})
+        assert r.status_code == 200, r.text
+    with _serve(state) as srv:
+        again = _get(srv.url, f"/api/webhooks/{hook['id']}").json()["data"]["attributes"]
+        assert again["name"] == "renamed" and again["topic"] == "exports.complete"

@@ -256,3 +256,22 @@ def test_the_built_in_receiver_checks_signatures(server: MockServer, cl: Api) ->
                                     "X-CommerceLayer-Signature": "AAAA"})
     assert forged.status_code == 204
     assert requests.get(inbox, timeout=10).json()["received"][-1]["signature_valid"] is False
+
+
+def test_an_import_rewritten_as_its_items_settle_sends_each_topic_once(
+        server: MockServer, cl: Api, receiver: Receiver) -> None:
+    for topic in ("imports.create", "imports.start", "imports.complete"):
+        _hook(cl, topic, receiver.url)
+    inputs = [{"code": f"WH-{i}", "name": f"Item {i}"} for i in range(10)]
+    r = cl.post("/api/imports", json={"data": {"type": "imports", "attributes": {
+        "resource_type": "skus", "inputs": inputs}}})
+    assert r.status_code == 201, r.text
+    for _ in range(20):  # polled as it runs: every read settles items (the job is rewritten)
+        server.clock.advance(3)
+        cl.get(f"/api/imports/{r.json()['data']['id']}")
+        _deliveries(server)
+    server.clock.advance(3600)
+    _deliveries(server)
+    assert receiver.topics() == ["imports.create", "imports.start", "imports.complete"]
+    done = json.loads(receiver.got[-1].body)["data"]["attributes"]
+    assert done["status"] == "completed" and done["processed_count"] == 10

@@ -240,6 +240,10 @@ class Tenant:
         """Delete a job; returns it, or None if there was none."""
         return self.jobs.get(kind, {}).pop(job_id, None)
 
+    def records_changed(self) -> None:
+        """Records changed with no job write (webhooks, their callbacks): a durable store
+        writes them with the next batch. Nothing to do in memory."""
+
 
 class Store:
     """Tenants by key, created on first use and seeded by an optional loader (fixtures)."""

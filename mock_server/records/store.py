@@ -102,6 +102,12 @@ class RecordStore:
             keys[key] = record["id"]
         self._counter = max(self._counter, id_sequence(record["id"]))
 
+    def save(self, rtype: str, record: Record) -> None:
+        """Store a record as given (a webhook, an event callback), noted for a durable store."""
+        self.put(rtype, record)
+        if self.dirty is not None:
+            self.dirty[(rtype, record["id"])] = None
+
     def drop(self, rtype: str, rid: str) -> None:
         """Forget one record as a shared store's copy says (no cascade: its rows say so too)."""
         rt = self.catalog[rtype]

@@ -93,6 +93,11 @@ class DurableTenant(Tenant):
         self.marks.job(self.key, kind, job_id)
         return Tenant.remove(self, kind, job_id)
 
+    def records_changed(self) -> None:
+        """Records changed with no job write (noted: the tenant's dirty records go along)."""
+        self.marks.tenants[self.key] = None
+        self.marks.wake()
+
 
 class DurableStore(Store):
     """The in-memory Store, marking every change for `collect`."""

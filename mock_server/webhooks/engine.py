@@ -72,6 +72,7 @@ class Engine:
         self._changes: deque[JobChanged] = deque()
         # per watched job: the latest instant turned into events, and the statuses at it
         self._seen: dict[JobKey, tuple[float, frozenset[str]]] = {}
+        self._planned: dict[JobKey, float] = {}  # the instant each job is in the heap for
         self._heaps: dict[str, list[tuple[float, int, Any]]] = {}
         self._seq = itertools.count()
         self._queues: dict[str, deque[Delivery]] = {}  # callback URL → its deliveries, in order
@@ -83,6 +84,7 @@ class Engine:
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._busy = 0  # steps and sends under way (settle waits for 0)
+        self._steps = 0
         self.inboxes: dict[str, list[dict[str, Any]]] = {}  # the built-in receiver's
 
     # --- wiring --------------------------------------------------------------------------
@@ -199,6 +201,9 @@ class Engine:
 
     def step(self) -> None:
         """Everything due by now, in order of instant."""
+        self._steps += 1
+        if self._steps % 1024 == 0:
+            self._sweep()
         clock = self.app[CLOCK]
         events: list[tuple[float, int, TenantKey, str, str, str]] = []
         while self._changes:
@@ -206,6 +211,7 @@ class Engine:
             key = (change.tenant, change.kind, change.job_id)
             if change.deleted:
                 self._seen.pop(key, None)
+                self._planned.pop(key, None)
                 topic = self.topics.on_delete.get(change.kind)
                 if topic is not None:
                     events.append((change.at, next(self._seq), change.tenant, change.kind,
@@ -226,10 +232,18 @@ class Engine:
                     if item.status == RETRYING:  # not given up since (an opened circuit)
                         self._enqueue(item)
                 else:
+                    self._planned.pop(item, None)
                     events.extend(self._due(item, now))
         events.sort()
         for at, _, tenant_key, kind, job_id, topic in events:
             self._fan_out(at, tenant_key, kind, job_id, topic)
+
+    def _sweep(self) -> None:
+        """Forget jobs and tenants that are gone (a reset, a deleted namespace)."""
+        store = self.app[STORE]
+        self._subscribed = {k for k in self._subscribed if store.peek(k) is not None}
+        for key in [k for k in self._seen if self._job(k) is None]:
+            del self._seen[key]
 
     def _job(self, key: JobKey) -> tuple[Tenant, Job] | None:
         tenant = self.app[STORE].peek(key[0])
@@ -247,7 +261,9 @@ class Engine:
                    if self._is_new(key, status, at)]
         if planned:
             at = min(planned)
-            heapq.heappush(self._heaps.setdefault(key[0][0], []), (at, next(self._seq), key))
+            if self._planned.get(key) != at:  # a job rewritten 8 times is planned once
+                self._planned[key] = at
+                heapq.heappush(self._heaps.setdefault(key[0][0], []), (at, next(self._seq), key))
 
     def _due(self, key: JobKey, now: float) -> Iterable[tuple[float, int, Any, str, str, str]]:
         """The job's transitions up to `now` not yet turned into events; plans the next."""
@@ -267,9 +283,7 @@ class Engine:
             topic = self.topics.by_status.get((key[1], status))
             if topic is not None:
                 out.append((at, next(self._seq), key[0], key[1], key[2], topic))
-        if ended:
-            self._seen.pop(key, None)  # nothing more will happen to it (a change re-watches)
-        else:
+        if not ended:  # an ended job stays seen: a later change (a PATCH) sends nothing again
             self._plan(key)
         return out
 
@@ -363,16 +377,17 @@ class Engine:
                         "response_message": message, "reference": None, "reference_origin": None,
                         "metadata": {}, "webhook_id": d.webhook_id, "created_at": stamp,
                         "updated_at": stamp}
-            records.put("event_callbacks", callback)
+            records.save("event_callbacks", callback)
             mine = [c["id"] for c in records.list("event_callbacks") if c["webhook_id"] == d.webhook_id]
             for old in mine[:-KEEP_CALLBACKS]:
-                records.drop("event_callbacks", old)
+                records.delete("event_callbacks", old)
             failures = 0 if ok else int(hook.get("circuit_failure_count") or 0) + 1
             changed = {**hook, "circuit_failure_count": failures, "updated_at": stamp}
             if failures >= CIRCUIT_AFTER:
                 changed["circuit_state"] = "open"
                 self._give_up(d)
-            records.put("webhooks", changed)
+            records.save("webhooks", changed)
+            tenant.records_changed()
         if ok:
             d.status, d.next_at = DELIVERED, None
         elif len(d.attempts) <= MAX_RETRIES and changed.get("circuit_state") != "open":

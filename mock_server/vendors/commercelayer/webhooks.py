@@ -158,7 +158,8 @@ async def create(request: web.Request, call: Call) -> web.StreamResponse:
                 "_base": base_url(request, app[SETTINGS].public_url), "_meta": _meta(call)}
         if hook["metadata"] is None:
             hook["metadata"] = {}
-        records.put(HOOKS_TYPE, hook)
+        records.save(HOOKS_TYPE, hook)
+        tenant.records_changed()
     app[WEBHOOKS].watch(tenant)
     shown = _Shown(request, call, HOOKS_TYPE, ())
     return respond({"data": shown.render(hook, None)}, status=201)
@@ -192,7 +193,8 @@ async def update(request: web.Request, call: Call) -> web.StreamResponse:
             changed.update(circuit_state="closed", circuit_failure_count=0)
         if any(hook.get(k) != v for k, v in changed.items()):
             hook.update(changed, updated_at=stamp)
-            records.put(HOOKS_TYPE, hook)
+            records.save(HOOKS_TYPE, hook)
+            tenant.records_changed()
     app[WEBHOOKS].watch(tenant)
     return respond({"data": _Shown(request, call, HOOKS_TYPE, ()).render(hook, None)})
 
@@ -205,6 +207,7 @@ async def delete(request: web.Request, call: Call) -> web.StreamResponse:
     with tenant.lock:
         hook = _get(records, HOOKS_TYPE, _id(call))
         records.delete(HOOKS_TYPE, hook["id"])
+        tenant.records_changed()
     request.app[WEBHOOKS].watch(tenant)
     return web.Response(status=204)
 
