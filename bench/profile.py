@@ -39,7 +39,7 @@ def _top(collapsed: Path, n: int) -> str:
     return "\n".join(rows)
 
 
-def profile(workloads: list[str], seconds: float, jobs: int, top: int) -> None:
+def profile(workloads: list[str], seconds: float, jobs: int, top: int, webhooks: int = 0) -> None:
     """Seed, then sample the server with py-spy while wrk drives each workload."""
     if shutil.which("py-spy") is None:
         raise SystemExit("py-spy is missing: pip install py-spy (bench/run.sh does)")
@@ -48,6 +48,10 @@ def profile(workloads: list[str], seconds: float, jobs: int, top: int) -> None:
     run = servers.start(servers.ours(), server_core, OUT / "logs")
     try:
         loads = seeded_workloads(run, tok, jobs, "profile")
+        if webhooks:
+            from .webhooks import subscribe
+
+            subscribe(run.url, tok, webhooks)
         for name in workloads:
             out = OUT / f"profile-{name}.txt"
             spy = subprocess.Popen(["py-spy", "record", "-p", str(run.proc.pid), "-d",
@@ -71,8 +75,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--webhooks", type=int, default=0,
+                        help="subscribe this many webhooks to a dead port first (bench.webhooks)")
     args = parser.parse_args()
-    profile(args.workloads, args.seconds, args.jobs, args.top)
+    profile(args.workloads, args.seconds, args.jobs, args.top, args.webhooks)
 
 
 if __name__ == "__main__":

@@ -68,11 +68,15 @@ class Engine:
         self.render = render  # (app, tenant, job, instant, webhook record) → document
         self.topics = Topics.from_spec(app[SPEC])
         self.log = DeliveryLog()
-        self._subscribed: set[TenantKey] = set()  # tenants with at least one webhook
+        # (tenant, job type) with a webhook an event of that type is sent to: the others' jobs
+        # are not watched at all (a dead receiver whose circuit opened costs nothing)
+        self._subscribed: set[tuple[TenantKey, str]] = set()
+        self._by_topic: dict[TenantKey, dict[str, tuple[str, ...]]] = {}  # their webhook ids
         self._changes: deque[JobChanged] = deque()
         # per watched job: the latest instant turned into events, and the statuses at it
         self._seen: dict[JobKey, tuple[float, frozenset[str]]] = {}
         self._planned: dict[JobKey, float] = {}  # the instant each job is in the heap for
+        self._kept: dict[tuple[TenantKey, str], deque[str]] = {}  # event callback ids kept
         self._heaps: dict[str, list[tuple[float, int, Any]]] = {}
         self._seq = itertools.count()
         self._queues: dict[str, deque[Delivery]] = {}  # callback URL → its deliveries, in order
@@ -113,7 +117,7 @@ class Engine:
     def on_change(self, change: Change) -> None:
         """A change-feed subscriber (any thread): cheap unless the tenant has webhooks."""
         if isinstance(change, JobChanged):
-            if change.tenant not in self._subscribed:
+            if (change.tenant, change.kind) not in self._subscribed:
                 return
             self._changes.append(change)
         elif not any(self._heaps.values()):
@@ -137,19 +141,26 @@ class Engine:
         self.step()  # what was due before this change goes by the webhooks as they were
         records = org_records(tenant)
         hooks = records.list("webhooks") if records is not None else []
-        if not hooks:
-            self._subscribed.discard(tenant.key)
-            return
-        self._subscribed.add(tenant.key)
+        before = {kind for key, kind in self._subscribed if key == tenant.key}
+        self._index(tenant.key, hooks)
         now = self.app[CLOCK].now(tenant.key[0])
-        kinds = {h["topic"].partition(".")[0] for h in hooks}
-        for kind in kinds & self.topics.kinds:
-            for job in tenant.scan(kind):
+        for kind in {k for key, k in self._subscribed if key == tenant.key} - before:
+            for job in tenant.scan(kind):  # newly watched: what they went through is history
                 key = (tenant.key, kind, job.id)
-                if key not in self._seen:
-                    self._history(key, job, now, inclusive=True)
-                    self._plan(key)
+                self._history(key, job, now, inclusive=True)
+                self._plan(key)
         self._poke()
+
+    def _index(self, tenant_key: TenantKey, hooks: Iterable[dict[str, Any]]) -> None:
+        """Per topic, the webhooks an event is sent to: enabled, circuit closed."""
+        by_topic: dict[str, list[str]] = {}
+        for hook in hooks:
+            if not hook.get("disabled_at") and hook.get("circuit_state") != "open":
+                by_topic.setdefault(hook["topic"], []).append(hook["id"])
+        self._by_topic[tenant_key] = {t: tuple(ids) for t, ids in by_topic.items()}
+        self._subscribed = {(k, kind) for k, kind in self._subscribed if k != tenant_key}
+        self._subscribed |= {(tenant_key, t.partition(".")[0]) for t in by_topic
+                             if t.partition(".")[0] in self.topics.kinds}
 
     def _history(self, key: JobKey, job: Job, until: float, *, inclusive: bool) -> None:
         """Take the job's transitions up to `until` as already seen."""
@@ -241,7 +252,9 @@ class Engine:
     def _sweep(self) -> None:
         """Forget jobs and tenants that are gone (a reset, a deleted namespace)."""
         store = self.app[STORE]
-        self._subscribed = {k for k in self._subscribed if store.peek(k) is not None}
+        self._subscribed = {(k, kind) for k, kind in self._subscribed
+                            if store.peek(k) is not None}
+        self._by_topic = {k: v for k, v in self._by_topic.items() if store.peek(k) is not None}
         for key in [k for k in self._seen if self._job(k) is None]:
             del self._seen[key]
 
@@ -253,7 +266,7 @@ class Engine:
     def _plan(self, key: JobKey) -> None:
         """Watch a job: schedule its next transition (now, if one is due already)."""
         found = self._job(key)
-        if found is None or key[1] not in self.topics.kinds:
+        if found is None or (key[0], key[1]) not in self._subscribed:
             return
         _, job = found
         lc = self.app[TYPES][key[1]].lifecycle
@@ -294,25 +307,30 @@ class Engine:
         records = org_records(tenant) if tenant is not None else None
         if records is None:
             return
+        subscribed = self._by_topic.get(tenant_key, {}).get(topic)
+        if not subscribed:
+            return
         job = tenant.get(kind, job_id) if tenant is not None else None
-        for hook in records.list("webhooks"):
-            if hook["topic"] != topic or hook.get("disabled_at") or hook["created_at"] > cl_time(at):
+        bodies: dict[Any, bytes] = {}  # one rendering per event and payload shape
+        stamp = cl_time(at)
+        for hook_id in subscribed:
+            hook = records.get("webhooks", hook_id)
+            if hook is None or hook["created_at"] > stamp:
                 continue
-            if job is None:  # destroyed: only the id (a secondary source)
-                body = dumps({"data": {"id": job_id, "type": kind}})
-            else:
-                assert tenant is not None
-                body = dumps(self.render(self.app, tenant, job, at, hook))
-            event_id = hashlib.sha256(f"{tenant_key}/{hook['id']}/{topic}/{job_id}/{at!r}"
+            event_id = hashlib.sha256(f"{tenant_key}/{hook_id}/{topic}/{job_id}/{at!r}"
                                       .encode()).hexdigest()[:32]
-            delivery = Delivery(event_id, tenant_key[0], tenant_key, hook["id"], topic, kind,
-                                job_id, at, hook["callback_url"], body, hook["shared_secret"])
+            delivery = Delivery(event_id, tenant_key[0], tenant_key, hook_id, topic, kind,
+                                job_id, at, hook["callback_url"], b"", hook["shared_secret"])
             self.log.add(delivery)
-            if hook.get("circuit_state") == "open":
-                delivery.status = SKIPPED
-                delivery.attempts.append({"at": cl_time(at), "response_code": None,
-                                          "message": "circuit open: not sent"})
-                continue
+            shape = (hook.get("_base"), str(hook.get("_meta")),
+                     tuple(hook.get("include_resources") or ()))
+            if shape not in bodies:
+                if job is None:  # destroyed: only the id (a secondary source)
+                    bodies[shape] = dumps({"data": {"id": job_id, "type": kind}})
+                else:
+                    assert tenant is not None
+                    bodies[shape] = dumps(self.render(self.app, tenant, job, at, hook))
+            delivery.body = bodies[shape]
             self._enqueue(delivery)
 
     # --- sending ---------------------------------------------------------------------------
@@ -378,16 +396,25 @@ class Engine:
                         "metadata": {}, "webhook_id": d.webhook_id, "created_at": stamp,
                         "updated_at": stamp}
             records.save("event_callbacks", callback)
-            mine = [c["id"] for c in records.list("event_callbacks") if c["webhook_id"] == d.webhook_id]
-            for old in mine[:-KEEP_CALLBACKS]:
-                records.delete("event_callbacks", old)
+            mine = self._kept.get((d.tenant, d.webhook_id))
+            if mine is None:  # first attempt since start: what the records hold
+                mine = self._kept[(d.tenant, d.webhook_id)] = deque(
+                    c["id"] for c in records.list("event_callbacks")
+                    if c["webhook_id"] == d.webhook_id)
+            else:
+                mine.append(callback["id"])
+            while len(mine) > KEEP_CALLBACKS:
+                records.delete("event_callbacks", mine.popleft())
             failures = 0 if ok else int(hook.get("circuit_failure_count") or 0) + 1
             changed = {**hook, "circuit_failure_count": failures, "updated_at": stamp}
-            if failures >= CIRCUIT_AFTER:
+            opened = failures >= CIRCUIT_AFTER and hook.get("circuit_state") != "open"
+            if opened:
                 changed["circuit_state"] = "open"
                 self._give_up(d)
             records.save("webhooks", changed)
             tenant.records_changed()
+            if opened:  # from now on its events are not even looked at, until a reset
+                self._index(d.tenant, records.list("webhooks"))
         if ok:
             d.status, d.next_at = DELIVERED, None
         elif len(d.attempts) <= MAX_RETRIES and changed.get("circuit_state") != "open":

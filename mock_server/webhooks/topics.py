@@ -19,6 +19,7 @@ class Topics:
     names: tuple[str, ...]  # every topic, as the spec lists them
     by_status: dict[tuple[str, str], str]  # (job type, status) → topic
     on_delete: dict[str, str]  # job type → its destroy topic
+    kinds: frozenset[str]  # job types some topic is about
 
     @classmethod
     def from_spec(cls, spec: Spec) -> Topics:
@@ -37,9 +38,5 @@ class Topics:
                 on_delete[kind] = name
             else:
                 by_status[(kind, str(verbs[verb]))] = name
-        return cls(names, by_status, on_delete)
-
-    @property
-    def kinds(self) -> frozenset[str]:
-        """Job types some topic is about."""
-        return frozenset(k for k, _ in self.by_status) | frozenset(self.on_delete)
+        kinds = frozenset(k for k, _ in by_status) | frozenset(on_delete)
+        return cls(names, by_status, on_delete, kinds)
