@@ -276,3 +276,79 @@ def test_an_import_rewritten_as_its_items_settle_sends_each_topic_once(
     assert receiver.topics() == ["imports.create", "imports.start", "imports.complete"]
     done = json.loads(receiver.got[-1].body)["data"]["attributes"]
     assert done["status"] == "completed" and done["processed_count"] == 10
+
+
+# --- QA controls on deliveries (metadata.mock_delivery) ------------------------------------
+
+
+def _controlled(cl: Api, url: str, controls: Any, topic: str = "exports.create"
+                ) -> dict[str, Any]:
+    return _hook(cl, topic, url, metadata={"mock_delivery": controls})
+
+
+def test_a_delayed_delivery_waits_on_the_clock(
+        server: MockServer, cl: Api, receiver: Receiver) -> None:
+    _controlled(cl, receiver.url, {"delay": 30})
+    _export(cl)
+    _deliveries(server)
+    assert receiver.got == []
+    server.clock.advance(29)
+    _deliveries(server)
+    assert receiver.got == []
+    server.clock.advance(1)
+    _deliveries(server)
+    assert receiver.topics() == ["exports.create"]
+
+
+def test_dropped_events_are_never_sent(server: MockServer, cl: Api, receiver: Receiver) -> None:
+    _controlled(cl, receiver.url, {"drop": 1})
+    _export(cl)
+    _export(cl)
+    assert [d["status"] for d in _deliveries(server)] == ["dropped", "dropped"]
+    server.clock.advance(3600)
+    _deliveries(server)
+    assert receiver.got == []
+
+
+def test_a_duplicated_event_arrives_twice_with_one_event_id(
+        server: MockServer, cl: Api, receiver: Receiver) -> None:
+    _controlled(cl, receiver.url, {"duplicate": 1})
+    _export(cl)
+    _deliveries(server)
+    assert len(receiver.got) == 2
+    assert receiver.got[0].body == receiver.got[1].body
+    assert len({a.headers["x-mock-event-id"] for a in receiver.got}) == 1
+
+
+def test_a_bad_signature_does_not_verify(server: MockServer, cl: Api, receiver: Receiver) -> None:
+    hook = _controlled(cl, receiver.url, {"bad_signature": True})
+    inbox = f"{server.url}/_mock/webhooks/inbox/forged"
+    _controlled(cl, inbox, {"bad_signature": True})
+    _export(cl)
+    (got,) = requests.get(inbox, timeout=30).json()["received"]
+    assert got["signature_valid"] is False  # the built-in receiver says so
+    (arrived,) = receiver.got
+    secret = hook["attributes"]["shared_secret"]
+    assert arrived.headers["x-commercelayer-signature"] != _signed(secret, arrived.body)
+
+
+def test_a_forced_failure_counts_against_the_circuit(
+        server: MockServer, cl: Api, receiver: Receiver) -> None:
+    hook = _controlled(cl, receiver.url, {"fail": True})
+    _export(cl)
+    (delivery,) = _deliveries(server)
+    assert delivery["status"] == "retrying" and len(receiver.got) == 1  # it did arrive
+    attrs = cl.get(f"/api/webhooks/{hook['id']}").json()["data"]["attributes"]
+    assert attrs["circuit_failure_count"] == 1
+
+
+@pytest.mark.parametrize(("controls", "key"), [
+    ({"drop": 2}, "drop"), ({"delay": -1}, "delay"), ({"explode": True}, "explode"),
+    ({"delay": {"min": 5, "max": 1}}, "delay"), ({"fail": "yes"}, "fail")])
+def test_a_bad_delivery_control_is_a_422_naming_it(cl: Api, controls: Any, key: str) -> None:
+    r = cl.post("/api/webhooks", json={"data": {"type": "webhooks", "attributes": {
+        "topic": "exports.create", "callback_url": "https://example.com/h",
+        "metadata": {"mock_delivery": controls}}}})
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["errors"]
+    assert error["source"]["pointer"] == f"/data/attributes/metadata/mock_delivery/{key}"

@@ -18,9 +18,9 @@ from typing import Any
 
 from ..timefmt import cl_time
 
-PENDING, DELIVERED, RETRYING, FAILED, SKIPPED = ("pending", "delivered", "retrying", "failed",
-                                                 "skipped")
-STATUSES = (PENDING, DELIVERED, RETRYING, FAILED, SKIPPED)
+PENDING, DELIVERED, RETRYING, FAILED, SKIPPED, DROPPED = (
+    "pending", "delivered", "retrying", "failed", "skipped", "dropped")
+STATUSES = (PENDING, DELIVERED, RETRYING, FAILED, SKIPPED, DROPPED)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -45,7 +45,9 @@ class Delivery:
     secret: str
     status: str = PENDING
     attempts: list[dict[str, Any]] = field(default_factory=list)  # {at, response_code, message}
-    next_at: float | None = None  # virtual instant of the next retry
+    next_at: float | None = None  # virtual instant of the next attempt (a retry, a delay)
+    forced_failure: bool = False  # metadata.mock_delivery.fail: every answer counts as failed
+    copies: int = 1  # metadata.mock_delivery.duplicate: the first attempt sent twice
 
     def headers(self) -> dict[str, str]:
         return {"Content-Type": "application/vnd.api+json",

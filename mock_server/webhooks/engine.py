@@ -34,10 +34,20 @@ import aiohttp
 from ..domain.changes import Change, JobChanged
 from ..domain.lifecycle import transitions
 from ..jsonenc import dumps
-from ..keys import CLOCK, KEEPER, SPEC, STORE, TYPES
+from ..keys import CLOCK, KEEPER, SETTINGS, SPEC, STORE, TYPES
 from ..records.simulation.org import org_records
 from ..timefmt import cl_time
-from .deliveries import DELIVERED, FAILED, PENDING, RETRYING, SKIPPED, Delivery, DeliveryLog
+from .deliveries import (
+    DELIVERED,
+    DROPPED,
+    FAILED,
+    PENDING,
+    RETRYING,
+    SKIPPED,
+    Delivery,
+    DeliveryLog,
+)
+from .faults import DeliveryFaultError, DeliveryFaults
 from .topics import Topics
 
 if TYPE_CHECKING:
@@ -240,8 +250,10 @@ class Engine:
             while heap and heap[0][0] <= now:
                 _, _, item = heapq.heappop(heap)
                 if isinstance(item, Delivery):
-                    if item.status == RETRYING:  # not given up since (an opened circuit)
+                    if item.status == RETRYING:  # not given up since (a circuit opened)
                         self._enqueue(item)
+                    elif item.status == PENDING:  # a delayed first attempt
+                        self._first(item)
                 else:
                     self._planned.pop(item, None)
                     events.extend(self._due(item, now))
@@ -331,6 +343,34 @@ class Engine:
                     assert tenant is not None
                     bodies[shape] = dumps(self.render(self.app, tenant, job, at, hook))
             delivery.body = bodies[shape]
+            self._deliver(delivery, hook)
+
+    def _deliver(self, delivery: Delivery, hook: dict[str, Any]) -> None:
+        """Send now, or as the webhook's delivery controls (metadata.mock_delivery) say."""
+        try:
+            faults = DeliveryFaults.of(hook)
+        except DeliveryFaultError:  # checked on write; a state from elsewhere may differ
+            faults = None
+        if faults is None:
+            self._enqueue(delivery)
+            return
+        dropped, delay, copies = faults.draw(self.app[SETTINGS].seed, delivery.event_id)
+        if dropped:
+            delivery.status = DROPPED
+            return
+        if faults.bad_signature:
+            delivery.secret = "not-" + delivery.secret
+        delivery.forced_failure, delivery.copies = faults.fail, copies
+        if delay > 0:
+            delivery.next_at = delivery.at + delay
+            heapq.heappush(self._heaps.setdefault(delivery.namespace, []),
+                           (delivery.next_at, next(self._seq), delivery))
+            self._poke()
+            return
+        self._first(delivery)
+
+    def _first(self, delivery: Delivery) -> None:
+        for _ in range(delivery.copies):
             self._enqueue(delivery)
 
     # --- sending ---------------------------------------------------------------------------
@@ -386,7 +426,9 @@ class Engine:
         if tenant is None or records is None or hook is None:
             return
         now = self.app[CLOCK].now(d.namespace)
-        ok = code is not None and 200 <= code < 300
+        ok = code is not None and 200 <= code < 300 and not d.forced_failure
+        if d.forced_failure:
+            message += " (counted as failed: metadata.mock_delivery.fail)"
         d.attempts.append({"at": cl_time(now), "response_code": code, "message": message})
         with tenant.lock:
             stamp = cl_time(now)

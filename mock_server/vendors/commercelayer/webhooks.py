@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ...domain.errors import BadRequest, NotFound
+from ...domain.errors import BadRequest, NotFound, Unprocessable
 from ...domain.jobs import view as job_view
 from ...domain.store import Job, Tenant
 from ...handlers import handles
@@ -24,6 +24,8 @@ from ...records.simulation.files import LINK_BASE
 from ...records.simulation.org import org_records
 from ...timefmt import cl_time
 from ...validation import Call
+from ...webhooks.faults import KEY as CONTROLS_KEY
+from ...webhooks.faults import DeliveryFaultError, DeliveryFaults
 from .auth import stable_id
 from .handlers import attributes, cl_tenant
 from .jsonapi import resource, respond, sparse
@@ -97,6 +99,16 @@ def _get(records: Any, rtype: str, rid: str) -> dict[str, Any]:
     return found  # type: ignore[no-any-return]
 
 
+def _check_controls(hook: Mapping[str, Any]) -> None:
+    """metadata.mock_delivery (the mock's delivery controls) must be usable: 422 naming it."""
+    try:
+        DeliveryFaults.of(hook)
+    except DeliveryFaultError as err:
+        path = "/".join(p for p in ("metadata", CONTROLS_KEY, err.key) if p)
+        raise Unprocessable(f"{path.replace('/', '.')} - {err}",
+                            pointer=f"/data/attributes/{path}", meta={"error": "invalid"}) from None
+
+
 def _id(call: Call) -> str:
     return str(next(iter(call.path.values())))
 
@@ -158,6 +170,7 @@ async def create(request: web.Request, call: Call) -> web.StreamResponse:
                 "_base": base_url(request, app[SETTINGS].public_url), "_meta": _meta(call)}
         if hook["metadata"] is None:
             hook["metadata"] = {}
+        _check_controls(hook)
         records.save(HOOKS_TYPE, hook)
         tenant.records_changed()
     app[WEBHOOKS].watch(tenant)
@@ -193,6 +206,7 @@ async def update(request: web.Request, call: Call) -> web.StreamResponse:
             changed.update(circuit_state="closed", circuit_failure_count=0)
         if any(hook.get(k) != v for k, v in changed.items()):
             hook.update(changed, updated_at=stamp)
+            _check_controls(hook)
             records.save(HOOKS_TYPE, hook)
             tenant.records_changed()
     app[WEBHOOKS].watch(tenant)
