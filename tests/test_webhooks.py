@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from typing import Any
 
 import pytest
@@ -352,3 +353,18 @@ def test_a_bad_delivery_control_is_a_422_naming_it(cl: Api, controls: Any, key: 
     assert r.status_code == 422, r.text
     (error,) = r.json()["errors"]
     assert error["source"]["pointer"] == f"/data/attributes/metadata/mock_delivery/{key}"
+
+
+def test_a_running_clock_delivers_without_anyone_asking(receiver: Receiver) -> None:
+    """Nobody advances the clock or reads anything: the engine wakes at the next transition
+    (at 3600× an export ends within milliseconds of real time; the wait is only a bound)."""
+    with MockServer(Settings(port=0, seed=7, speed=3600, start=START_ISO)) as srv:
+        api = Api(srv.url, ResponseChecker(srv.app[SPEC]), {
+            "Authorization": f"Bearer {make_token()}", "Accept": JSONAPI,
+            "Content-Type": JSONAPI})
+        _hook(api, "exports.complete", receiver.url)
+        _export(api)
+        deadline = time.monotonic() + 30
+        while not receiver.got and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert receiver.topics() == ["exports.complete"]
