@@ -170,3 +170,18 @@ def test_a_job_created_through_another_replica_appears(browser: Any, pg_url: str
         job = _create(two, "imports", inputs=[{"code": "R1", "name": "Replica 1"}])
         _row(opened, job["id"]).wait_for()
         context.close()
+
+
+def test_webhook_deliveries_show_up_as_the_clock_moves(page: Any, server: MockServer) -> None:
+    inbox = f"{server.url}/_mock/webhooks/inbox/dashboard"
+    r = requests.post(f"{server.url}/api/webhooks", headers=CL, timeout=10, json={"data": {
+        "type": "webhooks", "attributes": {"topic": "imports.complete", "callback_url": inbox}}})
+    assert r.status_code == 201, r.text
+    job = _create(server, "imports", inputs=[{"code": "B9", "name": "Browser 9"}])
+    _row(page, job["id"]).wait_for()
+    page.get_by_role("button", name="+1 h").click()
+    row = page.locator('#deliveries tr[data-topic="imports.complete"]')
+    row.filter(has_text="delivered").wait_for()
+    assert job["id"] in row.inner_text() and "204" in row.inner_text()
+    assert requests.get(inbox, timeout=10).json()["count"] == 1
+    assert page.errors == []

@@ -32,8 +32,9 @@ def _json(body: Any, status: int = 200) -> web.Response:
 async def list_deliveries(request: web.Request, call: Call) -> web.StreamResponse:
     """GET /_mock/webhooks/deliveries?topic=&job=&webhook=&status=&limit=."""
     engine = request.app[WEBHOOKS]
-    await engine.settle()
     q = call.query
+    if q.get("settle", True):
+        await engine.settle()
     found = engine.log.select(namespace=namespace_scope(request, call), topic=q.get("topic"),
                               job=q.get("job"), webhook=q.get("webhook"),
                               status=q.get("status"), limit=q.get("limit"))
