@@ -34,7 +34,8 @@ from .target import (
 from .timeline import BudgetExhausted, Timeline
 
 # Collection order: cheap and decisive first (auth, lifecycle), fuzzing last.
-ORDER = ("test_auth", "test_lifecycle", "test_lists", "test_conformance", "test_stateful")
+ORDER = ("test_auth", "test_lifecycle", "test_lists", "test_conformance", "test_stateful",
+         "test_webhooks")
 _SESSION = pytest.StashKey[Session]()
 _FINDINGS = pytest.StashKey[Findings]()
 _PROBLEMS = pytest.StashKey[list[str]]()  # what a failed test reports, one entry per problem
@@ -101,6 +102,7 @@ def _given(config: pytest.Config) -> dict[str, Any]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "api(name): needs the commercelayer or rackspace API")
+    config.addinivalue_line("markers", "webhooks: needs --webhook-receiver")
     try:
         session = open_session(Options.from_sources(_given(config)))
     except TargetError as exc:
@@ -134,9 +136,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return ORDER.index(module) if module in ORDER else len(ORDER)
 
     items.sort(key=rank)  # stable: keeps the order within each module
-    apis = active().target.apis
+    target = active().target
+    apis = target.apis
     unselected = [item for item in items if (marker := item.get_closest_marker("api"))
                   and marker.args[0] not in apis]
+    if target.webhook_receiver is None:  # opt-in: the target must reach the runner
+        unselected += [item for item in items if item.get_closest_marker("webhooks")
+                       and item not in unselected]
     if unselected:  # the user chose the APIs: their checks are not run, rather than skipped
         config.hook.pytest_deselected(items=unselected)
         items[:] = [item for item in items if item not in unselected]

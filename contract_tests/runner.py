@@ -15,7 +15,7 @@ from .report import Collector
 from .target import API_CHOICES
 
 PACKAGE = Path(__file__).resolve().parent
-PARTS = ("auth", "lifecycle", "lists", "conformance", "stateful")  # test_<part>.py
+PARTS = ("auth", "lifecycle", "lists", "conformance", "stateful", "webhooks")  # test_<part>.py
 # CLI flag → (pytest option of conftest.py, help); the pytest options also read CONTRACT_* vars.
 FLAGS: dict[str, tuple[type, str]] = {
     "--base-url": (str, "server to check (env CONTRACT_BASE_URL); none: the mock, in-process"),
@@ -32,6 +32,9 @@ FLAGS: dict[str, tuple[type, str]] = {
                              "clock (default 120)"),
     "--poll-interval": (float, "real seconds between polls (default 1)"),
     "--spec": (str, "openapi.yaml to check against (default: the packaged one)"),
+    "--webhook-receiver": (str, "HOST:PORT where the suite listens for the target's webhook "
+                                "deliveries (env CONTRACT_WEBHOOK_RECEIVER); the webhook "
+                                "checks run only with it"),
 }
 
 

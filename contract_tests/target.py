@@ -37,6 +37,7 @@ OPTIONS: dict[str, tuple[str, type, Any]] = {
     "agent_id": ("CONTRACT_AGENT_ID", str, None),
     "clock": ("CONTRACT_CLOCK", str, "auto"),
     "spec": ("CONTRACT_SPEC", str, None),
+    "webhook_receiver": ("CONTRACT_WEBHOOK_RECEIVER", str, None),
     "defect": ("CONTRACT_DEFECT", str, None),  # test-only: a DefectProxy between suite and mock
 }
 
@@ -64,6 +65,7 @@ class Options:
     agent_id: str | None = None
     clock: str = "auto"  # auto: move the mock's clock when it has one; real: never
     spec: str | None = None
+    webhook_receiver: str | None = None  # HOST:PORT the target can reach: run the webhook checks
     defect: str | None = None
 
     @classmethod
@@ -98,6 +100,7 @@ class Target:
     spec_path: str
     agent_id: str = DEFAULT_AGENT
     namespace: str | None = None  # set when the target is this project's mock
+    webhook_receiver: tuple[str, int] | None = None  # where the webhook checks listen
     is_mock: bool = False
     max_examples: int = 20
     seed: int = 1
@@ -125,6 +128,17 @@ class Session:
         """Stop what this session started, newest first."""
         while self.closers:
             self.closers.pop()()
+
+
+def _host_port(text: str | None) -> tuple[str, int] | None:
+    """HOST:PORT (PORT 0: any free one), as --webhook-receiver takes it."""
+    if text is None:
+        return None
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise TargetError(f"--webhook-receiver {text!r}: give HOST:PORT the target can reach, "
+                          f"e.g. 10.0.0.5:8765 (PORT 0 picks a free one)")
+    return host.strip("[]"), int(port)
 
 
 def fetch_token(token_url: str, client_id: str, client_secret: str | None,
@@ -239,6 +253,7 @@ def open_session(opts: Options) -> Session:
             apis=_apis(opts, handle is not None),
             spec_path=str(opts.spec or default_spec_path()),
             namespace=namespace,
+            webhook_receiver=_host_port(opts.webhook_receiver),
             is_mock=is_mock,
             max_examples=opts.max_examples,
             seed=opts.seed,

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 import requests
 
+from contract_tests.receiver import Receiver
 from mock_server import MockServer, Settings
 from mock_server.keys import SPEC
 from mock_server.webhooks.engine import CIRCUIT_AFTER, backoff
 
 from .fixtures.conformance import ResponseChecker
 from .fixtures.http import JSONAPI, START_ISO, Api, make_token
-from .fixtures.webhooks import Receiver
 
 
 def _hook(cl: Api, topic: str, url: str, **attrs: Any) -> dict[str, Any]:
@@ -105,7 +105,7 @@ def test_the_sdk_create_call_works_unmodified(cl: Api) -> None:
 
 def test_each_transition_arrives_once_in_order_signed_as_of_its_instant(
         server: MockServer, cl: Api, receiver: Receiver) -> None:
-    hooks = {t: _hook(cl, t, receiver.url) for t in
+    hooks = {t: _hook(cl, t, receiver.url()) for t in
              ("exports.create", "exports.start", "exports.complete")}
     export_id = _export(cl)
     _deliveries(server)
@@ -138,7 +138,7 @@ def test_one_jump_and_many_steps_deliver_the_same_events(receiver: Receiver) -> 
                 "Authorization": f"Bearer {make_token()}", "Accept": JSONAPI,
                 "Content-Type": JSONAPI})
             for topic in ("exports.start", "exports.complete"):
-                _hook(api, topic, receiver.url)
+                _hook(api, topic, receiver.url())
             for _ in range(3):
                 _export(api)
                 srv.clock.advance(1)
@@ -152,7 +152,7 @@ def test_one_jump_and_many_steps_deliver_the_same_events(receiver: Receiver) -> 
 
 def test_two_jobs_events_interleave_by_their_instants(
         server: MockServer, cl: Api, receiver: Receiver) -> None:
-    _hook(cl, "exports.complete", receiver.url)
+    _hook(cl, "exports.complete", receiver.url())
     slow = _export(cl, metadata={"mock_scenario": {"durations": {"running": 600}}})
     server.clock.advance(1)
     fast = _export(cl, metadata={"mock_scenario": {"durations": {"running": 10}}})
@@ -164,7 +164,7 @@ def test_two_jobs_events_interleave_by_their_instants(
 def test_a_failing_receiver_is_retried_on_the_clock_with_the_same_event_id(
         server: MockServer, cl: Api, receiver: Receiver) -> None:
     receiver.failing = 2
-    hook = _hook(cl, "exports.create", receiver.url)
+    hook = _hook(cl, "exports.create", receiver.url())
     _export(cl)
     assert [d["status"] for d in _deliveries(server)] == ["retrying"]
     server.clock.advance(backoff(1))
@@ -185,7 +185,7 @@ def test_a_failing_receiver_is_retried_on_the_clock_with_the_same_event_id(
 def test_the_circuit_opens_after_30_failures_until_it_is_reset(
         server: MockServer, cl: Api, receiver: Receiver) -> None:
     receiver.status = 503
-    hook = _hook(cl, "exports.create", receiver.url)
+    hook = _hook(cl, "exports.create", receiver.url())
     for _ in range(3):  # 3 events × (1 + 10 retries) > 30 attempts
         _export(cl)
         server.clock.advance(1)
@@ -212,7 +212,7 @@ def test_the_circuit_opens_after_30_failures_until_it_is_reset(
 
 
 def test_a_deleted_job_sends_its_id(server: MockServer, cl: Api, receiver: Receiver) -> None:
-    _hook(cl, "exports.destroy", receiver.url)
+    _hook(cl, "exports.destroy", receiver.url())
     export_id = _export(cl)
     server.clock.advance(3600)
     assert cl.delete(f"/api/exports/{export_id}").status_code == 204
@@ -225,7 +225,7 @@ def test_a_disabled_webhook_and_an_older_job_send_nothing(
         server: MockServer, cl: Api, receiver: Receiver) -> None:
     _export(cl)  # created before the webhook: its create is not the webhook's to send
     server.clock.advance(1)
-    hook = _hook(cl, "exports.create", receiver.url)
+    hook = _hook(cl, "exports.create", receiver.url())
     cl.patch(f"/api/webhooks/{hook['id']}", json={"data": {
         "type": "webhooks", "id": hook["id"], "attributes": {"_disable": True}}})
     _export(cl)
@@ -235,7 +235,7 @@ def test_a_disabled_webhook_and_an_older_job_send_nothing(
 
 def test_include_resources_embeds_the_events_up_to_the_instant(
         server: MockServer, cl: Api, receiver: Receiver) -> None:
-    _hook(cl, "exports.start", receiver.url, include_resources=["events"])
+    _hook(cl, "exports.start", receiver.url(), include_resources=["events"])
     _export(cl)
     server.clock.advance(3600)
     _deliveries(server)
@@ -263,7 +263,7 @@ def test_the_built_in_receiver_checks_signatures(server: MockServer, cl: Api) ->
 def test_an_import_rewritten_as_its_items_settle_sends_each_topic_once(
         server: MockServer, cl: Api, receiver: Receiver) -> None:
     for topic in ("imports.create", "imports.start", "imports.complete"):
-        _hook(cl, topic, receiver.url)
+        _hook(cl, topic, receiver.url())
     inputs = [{"code": f"WH-{i}", "name": f"Item {i}"} for i in range(10)]
     r = cl.post("/api/imports", json={"data": {"type": "imports", "attributes": {
         "resource_type": "skus", "inputs": inputs}}})
@@ -289,7 +289,7 @@ def _controlled(cl: Api, url: str, controls: Any, topic: str = "exports.create"
 
 def test_a_delayed_delivery_waits_on_the_clock(
         server: MockServer, cl: Api, receiver: Receiver) -> None:
-    _controlled(cl, receiver.url, {"delay": 30})
+    _controlled(cl, receiver.url(), {"delay": 30})
     _export(cl)
     _deliveries(server)
     assert receiver.got == []
@@ -302,7 +302,7 @@ def test_a_delayed_delivery_waits_on_the_clock(
 
 
 def test_dropped_events_are_never_sent(server: MockServer, cl: Api, receiver: Receiver) -> None:
-    _controlled(cl, receiver.url, {"drop": 1})
+    _controlled(cl, receiver.url(), {"drop": 1})
     _export(cl)
     _export(cl)
     assert [d["status"] for d in _deliveries(server)] == ["dropped", "dropped"]
@@ -313,7 +313,7 @@ def test_dropped_events_are_never_sent(server: MockServer, cl: Api, receiver: Re
 
 def test_a_duplicated_event_arrives_twice_with_one_event_id(
         server: MockServer, cl: Api, receiver: Receiver) -> None:
-    _controlled(cl, receiver.url, {"duplicate": 1})
+    _controlled(cl, receiver.url(), {"duplicate": 1})
     _export(cl)
     _deliveries(server)
     assert len(receiver.got) == 2
@@ -322,7 +322,7 @@ def test_a_duplicated_event_arrives_twice_with_one_event_id(
 
 
 def test_a_bad_signature_does_not_verify(server: MockServer, cl: Api, receiver: Receiver) -> None:
-    hook = _controlled(cl, receiver.url, {"bad_signature": True})
+    hook = _controlled(cl, receiver.url(), {"bad_signature": True})
     inbox = f"{server.url}/_mock/webhooks/inbox/forged"
     _controlled(cl, inbox, {"bad_signature": True})
     _export(cl)
@@ -335,7 +335,7 @@ def test_a_bad_signature_does_not_verify(server: MockServer, cl: Api, receiver: 
 
 def test_a_forced_failure_counts_against_the_circuit(
         server: MockServer, cl: Api, receiver: Receiver) -> None:
-    hook = _controlled(cl, receiver.url, {"fail": True})
+    hook = _controlled(cl, receiver.url(), {"fail": True})
     _export(cl)
     (delivery,) = _deliveries(server)
     assert delivery["status"] == "retrying" and len(receiver.got) == 1  # it did arrive
@@ -362,7 +362,7 @@ def test_a_running_clock_delivers_without_anyone_asking(receiver: Receiver) -> N
         api = Api(srv.url, ResponseChecker(srv.app[SPEC]), {
             "Authorization": f"Bearer {make_token()}", "Accept": JSONAPI,
             "Content-Type": JSONAPI})
-        _hook(api, "exports.complete", receiver.url)
+        _hook(api, "exports.complete", receiver.url())
         _export(api)
         deadline = time.monotonic() + 30
         while not receiver.got and time.monotonic() < deadline:

@@ -33,7 +33,7 @@ async def list_deliveries(request: web.Request, call: Call) -> web.StreamRespons
     """GET /_mock/webhooks/deliveries?topic=&job=&webhook=&status=&limit=."""
     engine = request.app[WEBHOOKS]
     q = call.query
-    if q.get("settle", True):
+    if q.get("settle") is not False:  # absent (None) or true: wait
         await engine.settle()
     found = engine.log.select(namespace=namespace_scope(request, call), topic=q.get("topic"),
                               job=q.get("job"), webhook=q.get("webhook"),

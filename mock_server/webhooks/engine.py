@@ -23,6 +23,7 @@ import hashlib
 import heapq
 import itertools
 import json
+import logging
 import math
 import threading
 from collections import deque
@@ -63,6 +64,7 @@ KEEP_CALLBACKS = 50  # event callbacks kept per webhook (the vendor keeps the la
 FIRST_RETRY, LAST_RETRY = 30.0, 3600.0  # inferred: the vendor documents no schedule
 
 JobKey = tuple["TenantKey", str, str]  # (tenant, job type, id)
+log = logging.getLogger("mock_server.webhooks")
 
 
 def backoff(attempt: int) -> float:
@@ -203,6 +205,8 @@ class Engine:
             self._busy += 1
             try:
                 self.step()
+            except Exception:  # noqa: BLE001 - one bad event must not stop every delivery
+                log.exception("webhook engine: a step failed")
             finally:
                 self._busy -= 1
 
