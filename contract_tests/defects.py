@@ -302,7 +302,18 @@ async def _credentials_refused(d: Defect, forward: Forward, method: str, path: s
     return None
 
 
+async def _webhooks_unsigned(d: Defect, forward: Forward, method: str, path: str,
+                             headers: dict[str, str], body: bytes) -> Reply | None:
+    """Webhooks whose deliveries carry a wrong signature (the mock's own delivery control)."""
+    if method != "POST" or not path.split("?")[0].endswith("/api/webhooks"):
+        return None
+    doc = json.loads(body)
+    doc["data"]["attributes"]["metadata"] = {"mock_delivery": {"bad_signature": True}}
+    return await forward(method, path, headers, json.dumps(doc).encode())
+
+
 _BEFORE: dict[str, Callable[..., Awaitable[Reply | None]]] = {
+    "webhooks_unsigned": _webhooks_unsigned,
     "deleted_still_there": _deleted_still_there,
     "terminal_accepts_changes": _terminal_accepts_changes,
     "writes_lost": _writes_lost,

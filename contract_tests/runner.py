@@ -99,7 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     (bad usage, unreachable target, missing or refused credentials)."""
     import pytest
 
-    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.only == ["webhooks"] and not (args.webhook_receiver
+                                          or os.environ.get("CONTRACT_WEBHOOK_RECEIVER")):
+        parser.exit(2, "mock-server contract: --only webhooks needs --webhook-receiver HOST:PORT "
+                       "(an address of this machine the target can reach)\n")
     # Hypothesis keeps caches in ./.hypothesis; a CI checkout should not get one from us.
     from hypothesis.configuration import set_hypothesis_home_dir
 

@@ -38,6 +38,7 @@ DEFECTS: dict[str, tuple[str, str, str]] = {
     "filters_ignored": ("lists", "filters", r"an item does not match"),
     "wrong_mode": ("lifecycle", "runs_to_terminal", r"in the wrong environment"),
     "writes_lost": ("lifecycle", "update", r"written but not kept"),
+    "webhooks_unsigned": ("webhooks", "webhooks", r"X-CommerceLayer-Signature is not"),
 }
 
 
@@ -50,8 +51,9 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.C
 
     def run(defect: str) -> subprocess.CompletedProcess[str]:
         only, keyword, _ = DEFECTS[defect]
+        receiver = ("--webhook-receiver", "127.0.0.1:0") if only == "webhooks" else ()
         return run_contract("--defect", defect, "--seed", "1", "--max-examples", "3",
-                            "--only", only, "-k", keyword, cwd=wheres[defect])
+                            "--only", only, "-k", keyword, *receiver, cwd=wheres[defect])
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(DEFECTS, pool.map(run, DEFECTS), strict=True))

@@ -262,3 +262,13 @@ def test_plain_pytest_over_two_workers_replays_state_machine_scenarios_alike() -
                            "contract_tests/test_stateful.py", "-n", "2", "-p", "no:randomly"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+def test_webhook_checks_run_only_when_asked_and_pass_against_the_mock(tmp_path: Path) -> None:
+    done = run_contract("--only", "webhooks", "--webhook-receiver", "127.0.0.1:0", "-v",
+                        cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "PASS  test_webhooks" in done.stdout and "1 passed, 0 failed" in done.stdout
+    alone = run_contract("--only", "webhooks", cwd=tmp_path)
+    assert alone.returncode == 2 and alone.stderr.count("\n") == 1
+    assert "--webhook-receiver HOST:PORT" in alone.stderr
