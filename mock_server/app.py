@@ -66,6 +66,7 @@ from .vendors.commercelayer.webhooks import payload as webhook_payload
 from .vendors.rackspace.agents import AgentBook
 from .vendors.rackspace.auth import principal as rs_principal
 from .webhooks.engine import Engine
+from .webhooks.topics import Topics
 
 
 def _bearer(headers: Mapping[str, str], wall_now: float) -> Any:
@@ -228,7 +229,9 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app.on_shutdown.append(app[STREAMS].close)  # open dashboards' streams end at once
     shared = keeper if isinstance(keeper, SharedKeeper) else None
     _register(app, spec, api.load_all(), shared)
-    app[WEBHOOKS] = Engine(app, webhook_payload)
+    app[WEBHOOKS] = Engine(app[STORE], clock, app[TYPES], Topics.from_spec(spec), settings.seed,
+                           lambda tenant, job, at, hook: webhook_payload(app, tenant, job, at, hook),
+                           keeper if isinstance(keeper, Keeper) else None)
     if shared is None:  # replicas would each send every event: not yet claimed by one
         app.on_startup.append(app[WEBHOOKS].start)
         app.on_cleanup.append(app[WEBHOOKS].close)

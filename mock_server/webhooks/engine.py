@@ -27,7 +27,7 @@ import logging
 import math
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -35,7 +35,6 @@ import aiohttp
 from ..domain.changes import Change, JobChanged
 from ..domain.lifecycle import transitions
 from ..jsonenc import dumps
-from ..keys import CLOCK, KEEPER, SETTINGS, SPEC, STORE, TYPES
 from ..records.simulation.org import org_records
 from ..timefmt import cl_time
 from .deliveries import (
@@ -54,7 +53,11 @@ from .topics import Topics
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from ..domain.store import Job, Tenant, TenantKey
+    from ..domain.clock import VirtualClock
+    from ..domain.model import ResourceType
+    from ..domain.store import Job, Store, Tenant, TenantKey
+
+    Render = Callable[[Tenant, Job, float, dict[str, Any]], Any]
 
 MAX_RETRIES = 10  # notes: webhooks_state_browser.md §1 "up to 10 retries"
 CIRCUIT_AFTER = 30  # ... "after 30 consecutive failures (retries included) deliveries stop"
@@ -75,10 +78,12 @@ def backoff(attempt: int) -> float:
 class Engine:
     """Finds due transitions, and sends them to the subscribed webhooks."""
 
-    def __init__(self, app: web.Application, render: Any) -> None:
-        self.app = app
-        self.render = render  # (app, tenant, job, instant, webhook record) → document
-        self.topics = Topics.from_spec(app[SPEC])
+    def __init__(self, store: Store, clock: VirtualClock, types: Mapping[str, ResourceType],
+                 topics: Topics, seed: int, render: Render, keeper: Any = None) -> None:
+        """`render(tenant, job, instant, webhook)`: the payload; `keeper`: a state file's (its
+        commits are poked when a delivery changed records), None in memory."""
+        self.store, self.clock, self.types, self.topics = store, clock, types, topics
+        self.seed, self.render, self.keeper = seed, render, keeper
         self.log = DeliveryLog()
         # (tenant, job type) with a webhook an event of that type is sent to: the others' jobs
         # are not watched at all (a dead receiver whose circuit opened costs nothing)
@@ -110,11 +115,11 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
         self._wake, self._sem = asyncio.Event(), asyncio.Semaphore(CONCURRENCY)
-        for tenant in app[STORE].tenants():
+        for tenant in self.store.tenants():
             records = org_records(tenant)
             if records is not None and records.list("webhooks"):
                 self.watch(tenant)
-        app[STORE].feed.subscribe(self.on_change)
+        self.store.feed.subscribe(self.on_change)
         self._task = asyncio.create_task(self._run(), name="webhook engine")
 
     async def close(self, app: web.Application) -> None:
@@ -155,7 +160,7 @@ class Engine:
         hooks = records.list("webhooks") if records is not None else []
         before = {kind for key, kind in self._subscribed if key == tenant.key}
         self._index(tenant.key, hooks)
-        now = self.app[CLOCK].now(tenant.key[0])
+        now = self.clock.now(tenant.key[0])
         for kind in {k for key, k in self._subscribed if key == tenant.key} - before:
             for job in tenant.scan(kind):  # newly watched: what they went through is history
                 key = (tenant.key, kind, job.id)
@@ -176,7 +181,7 @@ class Engine:
 
     def _history(self, key: JobKey, job: Job, until: float, *, inclusive: bool) -> None:
         """Take the job's transitions up to `until` as already seen."""
-        lc = self.app[TYPES][key[1]].lifecycle
+        lc = self.types[key[1]].lifecycle
         for status, at in transitions(lc, job.plan, until):
             if at < until or inclusive:
                 self._mark(key, status, at)
@@ -212,7 +217,7 @@ class Engine:
 
     def _sleep(self) -> float | None:
         """Real seconds until the earliest planned instant (None: until something changes)."""
-        clock = self.app[CLOCK]
+        clock = self.clock
         best: float | None = None
         for namespace, heap in self._heaps.items():
             if not heap:
@@ -229,7 +234,7 @@ class Engine:
         self._steps += 1
         if self._steps % 1024 == 0:
             self._sweep()
-        clock = self.app[CLOCK]
+        clock = self.clock
         events: list[tuple[float, int, TenantKey, str, str, str]] = []
         while self._changes:
             change = self._changes.popleft()
@@ -267,7 +272,7 @@ class Engine:
 
     def _sweep(self) -> None:
         """Forget jobs and tenants that are gone (a reset, a deleted namespace)."""
-        store = self.app[STORE]
+        store = self.store
         self._subscribed = {(k, kind) for k, kind in self._subscribed
                             if store.peek(k) is not None}
         self._by_topic = {k: v for k, v in self._by_topic.items() if store.peek(k) is not None}
@@ -275,7 +280,7 @@ class Engine:
             del self._seen[key]
 
     def _job(self, key: JobKey) -> tuple[Tenant, Job] | None:
-        tenant = self.app[STORE].peek(key[0])
+        tenant = self.store.peek(key[0])
         job = tenant.get(key[1], key[2]) if tenant is not None else None
         return None if job is None or tenant is None else (tenant, job)
 
@@ -285,7 +290,7 @@ class Engine:
         if found is None or (key[0], key[1]) not in self._subscribed:
             return
         _, job = found
-        lc = self.app[TYPES][key[1]].lifecycle
+        lc = self.types[key[1]].lifecycle
         planned = [at for status, at in transitions(lc, job.plan, math.inf)
                    if self._is_new(key, status, at)]
         if planned:
@@ -301,7 +306,7 @@ class Engine:
             self._seen.pop(key, None)
             return []
         _, job = found
-        lc = self.app[TYPES][key[1]].lifecycle
+        lc = self.types[key[1]].lifecycle
         out = []
         ended = False
         for status, at in transitions(lc, job.plan, now):
@@ -319,7 +324,7 @@ class Engine:
     def _fan_out(self, at: float, tenant_key: TenantKey, kind: str, job_id: str,
                  topic: str) -> None:
         """One event to every webhook of the tenant subscribed to its topic."""
-        tenant = self.app[STORE].peek(tenant_key)
+        tenant = self.store.peek(tenant_key)
         records = org_records(tenant) if tenant is not None else None
         if records is None:
             return
@@ -345,7 +350,7 @@ class Engine:
                     bodies[shape] = dumps({"data": {"id": job_id, "type": kind}})
                 else:
                     assert tenant is not None
-                    bodies[shape] = dumps(self.render(self.app, tenant, job, at, hook))
+                    bodies[shape] = dumps(self.render(tenant, job, at, hook))
             delivery.body = bodies[shape]
             self._deliver(delivery, hook)
 
@@ -358,7 +363,7 @@ class Engine:
         if faults is None:
             self._enqueue(delivery)
             return
-        dropped, delay, copies = faults.draw(self.app[SETTINGS].seed, delivery.event_id)
+        dropped, delay, copies = faults.draw(self.seed, delivery.event_id)
         if dropped:
             delivery.status = DROPPED
             return
@@ -418,18 +423,18 @@ class Engine:
         self._record(d, code, message)
 
     def _hook(self, d: Delivery) -> dict[str, Any] | None:
-        tenant = self.app[STORE].peek(d.tenant)
+        tenant = self.store.peek(d.tenant)
         records = org_records(tenant) if tenant is not None else None
         return records.get("webhooks", d.webhook_id) if records is not None else None
 
     def _record(self, d: Delivery, code: int | None, message: str) -> None:
         """The attempt as an event callback; the circuit; the retry, if one is due."""
-        tenant = self.app[STORE].peek(d.tenant)
+        tenant = self.store.peek(d.tenant)
         records = org_records(tenant) if tenant is not None else None
         hook = self._hook(d)
         if tenant is None or records is None or hook is None:
             return
-        now = self.app[CLOCK].now(d.namespace)
+        now = self.clock.now(d.namespace)
         ok = code is not None and 200 <= code < 300 and not d.forced_failure
         if d.forced_failure:
             message += " (counted as failed: metadata.mock_delivery.fail)"
@@ -470,9 +475,8 @@ class Engine:
             self._poke()
         else:
             d.status, d.next_at = FAILED, None
-        keeper = self.app.get(KEEPER)
-        if keeper is not None:
-            keeper.commits.poke()  # a state file keeps the callbacks and the circuit
+        if self.keeper is not None:
+            self.keeper.commits.poke()  # a state file keeps the callbacks and the circuit
 
     def _give_up(self, d: Delivery) -> None:
         """The webhook's circuit opened: its deliveries waiting for a retry are given up."""

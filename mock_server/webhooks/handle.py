@@ -10,14 +10,26 @@ Both calls first let every delivery due by now be attempted (the clock does not 
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from ..keys import WEBHOOKS
 
 if TYPE_CHECKING:
-    from ..serving import MockServer
+    from aiohttp import web
+
+
+class Served(Protocol):
+    """What a handle needs of a running server (serving.MockServer)."""
+
+    app: web.Application
+
+    @property
+    def url(self) -> str: ...
+
+    def run(self, coro: Coroutine[Any, Any, Any], timeout: float = 60) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +45,7 @@ class Received:
 class NamespaceWebhooks:
     """Webhook deliveries of one namespace of a running server."""
 
-    def __init__(self, server: MockServer, namespace: str) -> None:
+    def __init__(self, server: Served, namespace: str) -> None:
         self._server, self.namespace = server, namespace
         self._app = server.app
 
