@@ -90,6 +90,28 @@ def test_sdk_calls(server: MockServer, checker: ResponseChecker) -> None:
     assert len(_data(r)) == 10 and r.json()["meta"]["record_count"] > 10
 
 
+def test_sdk_webhook_calls(server: MockServer, checker: ResponseChecker) -> None:
+    """The SDK's webhooks resource (src/resources/webhooks.ts, notes: webhooks_state_browser.md
+    §1): create({topic, callback_url}), retrieve, list with a filter, the _reset_circuit
+    trigger, last_event_callbacks, delete; as it sends them (relationships always present)."""
+    sdk = _client(server, checker, "node")
+    hook = _data(sdk.post("/api/webhooks", data=json.dumps({"data": {"type": "webhooks",
+        "attributes": {"topic": "imports.complete", "callback_url": "https://example.com/cb"},
+        "relationships": {}}})), 201)
+    assert hook["attributes"]["shared_secret"] and hook["attributes"]["circuit_state"] == "closed"
+    got = _data(sdk.get(f"/api/webhooks/{hook['id']}?fields%5Bwebhooks%5D=topic%2Ccircuit_state"))
+    assert got["attributes"] == {"topic": "imports.complete", "circuit_state": "closed"}
+    r = sdk.get("/api/webhooks?filter%5Bq%5D%5Btopic_eq%5D=imports.complete&page%5Bnumber%5D=1")
+    assert [d["id"] for d in _data(r)] == [hook["id"]]
+    r = sdk.patch(f"/api/webhooks/{hook['id']}", data=json.dumps({"data": {
+        "type": "webhooks", "attributes": {"_reset_circuit": True}, "relationships": {},
+        "id": hook["id"]}}))
+    assert _data(r)["attributes"]["circuit_failure_count"] == 0
+    r = sdk.get(f"/api/webhooks/{hook['id']}/last_event_callbacks?page%5Bnumber%5D=1")
+    assert _data(r) == []
+    assert sdk.delete(f"/api/webhooks/{hook['id']}").status_code == 204
+
+
 def test_exports_cli_create_poll_and_download(server: MockServer, checker: ResponseChecker
                                              ) -> None:
     cli = _client(server, checker, "CLI-exports/4.0.5")
