@@ -252,3 +252,26 @@ def test_a_webhook_change_alone_is_kept(state: str) -> None:
     with _serve(state) as srv:
         again = _get(srv.url, f"/api/webhooks/{hook['id']}").json()["data"]["attributes"]
         assert again["name"] == "renamed" and again["topic"] == "exports.complete"
+
+
+def test_a_delivery_waiting_for_its_retry_is_resumed_after_a_restart(
+        tmp_path: Path, receiver: Any) -> None:
+    path = tmp_path / "mock.db"
+    receiver.failing = 1
+    with _serve(path) as srv:
+        r = requests.post(f"{srv.url}/api/webhooks", headers=CL, timeout=10, json={"data": {
+            "type": "webhooks", "attributes": {"topic": "imports.create",
+                                               "callback_url": receiver.url()}}})
+        assert r.status_code == 201, r.text
+        _import(srv.url, "WH3")
+        (waiting,) = requests.get(f"{srv.url}/_mock/webhooks/deliveries", timeout=30).json()[
+            "deliveries"]
+        assert waiting["status"] == "retrying"
+    with _serve(path) as srv:
+        _clock(srv.url, advance=60)
+        (resumed,) = requests.get(f"{srv.url}/_mock/webhooks/deliveries", timeout=30).json()[
+            "deliveries"]
+    assert resumed["status"] == "delivered" and resumed["event_id"] == waiting["event_id"]
+    assert [a["response_code"] for a in resumed["attempts"]] == [500, 200]
+    assert len(receiver.got) == 2
+    assert len({a.headers["x-mock-event-id"] for a in receiver.got}) == 1

@@ -48,6 +48,7 @@ class Delivery:
     next_at: float | None = None  # virtual instant of the next attempt (a retry, a delay)
     forced_failure: bool = False  # metadata.mock_delivery.fail: every answer counts as failed
     copies: int = 1  # metadata.mock_delivery.duplicate: the first attempt sent twice
+    outbox_id: str | None = None  # its record while it waits on the clock (a restart resumes it)
 
     def headers(self) -> dict[str, str]:
         return {"Content-Type": "application/vnd.api+json",

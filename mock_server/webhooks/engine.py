@@ -68,6 +68,7 @@ FIRST_RETRY, LAST_RETRY = 30.0, 3600.0  # inferred: the vendor documents no sche
 
 JobKey = tuple["TenantKey", str, str]  # (tenant, job type, id)
 log = logging.getLogger("mock_server.webhooks")
+OUTBOX = "webhook_outbox"  # record type of the deliveries waiting on the clock
 
 
 def backoff(attempt: int) -> float:
@@ -119,6 +120,7 @@ class Engine:
             records = org_records(tenant)
             if records is not None and records.list("webhooks"):
                 self.watch(tenant)
+                self._resume(tenant)
         self.store.feed.subscribe(self.on_change)
         self._task = asyncio.create_task(self._run(), name="webhook engine")
 
@@ -374,6 +376,7 @@ class Engine:
             delivery.next_at = delivery.at + delay
             heapq.heappush(self._heaps.setdefault(delivery.namespace, []),
                            (delivery.next_at, next(self._seq), delivery))
+            self._keep_waiting(delivery)
             self._poke()
             return
         self._first(delivery)
@@ -410,6 +413,7 @@ class Engine:
         hook = self._hook(d)
         if hook is None or hook.get("circuit_state") == "open" or hook.get("disabled_at"):
             d.status = SKIPPED
+            self._done_waiting(d)
             return
         async with self._sem:
             try:
@@ -468,13 +472,16 @@ class Engine:
                 self._index(d.tenant, records.list("webhooks"))
         if ok:
             d.status, d.next_at = DELIVERED, None
+            self._done_waiting(d)
         elif len(d.attempts) <= MAX_RETRIES and changed.get("circuit_state") != "open":
             d.status, d.next_at = RETRYING, now + backoff(len(d.attempts))
             heapq.heappush(self._heaps.setdefault(d.namespace, []),
                            (d.next_at, next(self._seq), d))
+            self._keep_waiting(d)
             self._poke()
         else:
             d.status, d.next_at = FAILED, None
+            self._done_waiting(d)
         if self.keeper is not None:
             self.keeper.commits.poke()  # a state file keeps the callbacks and the circuit
 
@@ -484,6 +491,64 @@ class Engine:
                                      status=RETRYING):
             if other.tenant == d.tenant:
                 other.status, other.next_at = FAILED, None
+                self._done_waiting(other)
+
+    # --- the outbox: deliveries waiting on the clock, kept with the tenant's records ---------
+
+    def _keep_waiting(self, d: Delivery) -> None:
+        """Keep a delivery that waits for its instant (a retry, a delay): a state file or
+        database keeps it with the records, and a restart resumes it (`_resume`)."""
+        tenant = self.store.peek(d.tenant)
+        records = org_records(tenant) if tenant is not None else None
+        if tenant is None or records is None:
+            return
+        with tenant.lock:
+            if d.outbox_id is None:
+                d.outbox_id = records.new_id(OUTBOX)
+            records.save(OUTBOX, {
+                "id": d.outbox_id, "event_id": d.event_id, "webhook_id": d.webhook_id,
+                "topic": d.topic, "job_type": d.job_type, "job_id": d.job_id, "at": d.at,
+                "next_at": d.next_at, "status": d.status, "attempts": list(d.attempts),
+                "body": d.body.decode(), "copies": d.copies,
+                "forced_failure": d.forced_failure})
+            tenant.records_changed()
+        if self.keeper is not None:
+            self.keeper.commits.poke()
+
+    def _done_waiting(self, d: Delivery) -> None:
+        """The delivery no longer waits: forget its outbox record."""
+        if d.outbox_id is None:
+            return
+        tenant = self.store.peek(d.tenant)
+        records = org_records(tenant) if tenant is not None else None
+        if tenant is not None and records is not None:
+            with tenant.lock:
+                records.delete(OUTBOX, d.outbox_id)
+                tenant.records_changed()
+        d.outbox_id = None
+
+    def _resume(self, tenant: Tenant) -> None:
+        """At start-up: the deliveries the tenant's records say were waiting, back on the clock."""
+        records = org_records(tenant)
+        for kept in list(records.list(OUTBOX)) if records is not None else ():
+            hook = records.get("webhooks", kept["webhook_id"]) if records is not None else None
+            if hook is None:
+                continue
+            d = Delivery(kept["event_id"], tenant.key[0], tenant.key, kept["webhook_id"],
+                         kept["topic"], kept["job_type"], kept["job_id"], float(kept["at"]),
+                         hook["callback_url"], str(kept["body"]).encode(), hook["shared_secret"],
+                         status=kept["status"], attempts=list(kept["attempts"] or ()),
+                         next_at=float(kept["next_at"]), forced_failure=bool(kept["forced_failure"]),
+                         copies=int(kept["copies"] or 1), outbox_id=kept["id"])
+            try:
+                faults = DeliveryFaults.of(hook)
+            except DeliveryFaultError:
+                faults = None
+            if faults is not None and faults.bad_signature:
+                d.secret = "not-" + d.secret
+            self.log.add(d)
+            heapq.heappush(self._heaps.setdefault(tenant.key[0], []),
+                           (float(kept["next_at"]), next(self._seq), d))
 
     # --- for tests and the admin API -------------------------------------------------------
 
