@@ -253,6 +253,7 @@ def _keep(app: web.Application, keeper: Keeper | SharedKeeper) -> None:
     keeper.keep("faults", app[FAULTS].state, app[FAULTS].restore)
     keeper.keep("scenarios", app[SCENARIOS].state, app[SCENARIOS].restore)
     keeper.keep("rate_limits", app[RATE_LIMITER].state, app[RATE_LIMITER].restore)
+    keeper.keep("webhooks", app[WEBHOOKS].kept, app[WEBHOOKS].restore)
     signer = app[SIGNER]
     if app[SETTINGS].files_key is None:  # the random key: links outlive restarts, replicas agree
         keeper.keep("files_key", lambda: signer.key.hex(),

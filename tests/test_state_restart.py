@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from mock_server import MockServer, Settings
+from mock_server.keys import WEBHOOKS
 
 from .fixtures.http import JSONAPI, START_ISO, make_token
 
@@ -275,3 +276,27 @@ def test_a_delivery_waiting_for_its_retry_is_resumed_after_a_restart(
     assert [a["response_code"] for a in resumed["attempts"]] == [500, 200]
     assert len(receiver.got) == 2
     assert len({a.headers["x-mock-event-id"] for a in receiver.got}) == 1
+
+
+def test_a_transition_that_fell_while_the_server_was_down_is_sent_after_it(
+        tmp_path: Path, receiver: Any) -> None:
+    path = tmp_path / "mock.db"
+    with _serve(path) as srv:
+        r = requests.post(f"{srv.url}/api/webhooks", headers=CL, timeout=10, json={"data": {
+            "type": "webhooks", "attributes": {"topic": "exports.complete",
+                                               "callback_url": receiver.url()}}})
+        assert r.status_code == 201, r.text
+        body = {"data": {"type": "exports", "attributes": {"resource_type": "skus"}}}
+        export = requests.post(f"{srv.url}/api/exports", headers=CL, timeout=10,
+                               data=json.dumps(body)).json()["data"]
+        assert requests.get(f"{srv.url}/_mock/webhooks/deliveries", timeout=30).json()[
+            "count"] == 0
+        # the sending side goes down; an hour passes (the export ends) before it is back
+        srv.run(srv.app[WEBHOOKS].close(srv.app))
+        _clock(srv.url, advance=3600)
+    assert receiver.got == []
+    with _serve(path) as srv:
+        (sent,) = requests.get(f"{srv.url}/_mock/webhooks/deliveries", timeout=30).json()[
+            "deliveries"]
+    assert sent["topic"] == "exports.complete" and sent["job_id"] == export["id"]
+    assert receiver.topics() == ["exports.complete"]

@@ -107,6 +107,8 @@ class Engine:
         self._task: asyncio.Task[None] | None = None
         self._busy = 0  # steps and sends under way (settle waits for 0)
         self._steps = 0
+        self.until: dict[str, float] = {}  # namespace → events found up to this instant
+        self._since: dict[str, float] = {}  # the same, as a state file kept it
         self.inboxes: dict[str, list[dict[str, Any]]] = {}  # the built-in receiver's
 
     # --- wiring --------------------------------------------------------------------------
@@ -119,7 +121,7 @@ class Engine:
         for tenant in self.store.tenants():
             records = org_records(tenant)
             if records is not None and records.list("webhooks"):
-                self.watch(tenant)
+                self.watch(tenant, since=self._since.get(tenant.key[0]))
                 self._resume(tenant)
         self.store.feed.subscribe(self.on_change)
         self._task = asyncio.create_task(self._run(), name="webhook engine")
@@ -151,18 +153,20 @@ class Engine:
         else:
             self._loop.call_soon_threadsafe(self._wake.set)
 
-    def watch(self, tenant: Tenant) -> None:
+    def watch(self, tenant: Tenant, since: float | None = None) -> None:
         """The tenant's webhooks changed: watch its jobs of every type a webhook is about.
 
         What those jobs went through before now is history (each webhook sends only what
-        happens from its creation on): only their later transitions become events.
+        happens from its creation on): only their later transitions become events. At a
+        restart, history ends where the engine had got to (`since`): what fell while the server
+        was down is sent now.
         """
         self.step()  # what was due before this change goes by the webhooks as they were
         records = org_records(tenant)
         hooks = records.list("webhooks") if records is not None else []
         before = {kind for key, kind in self._subscribed if key == tenant.key}
         self._index(tenant.key, hooks)
-        now = self.clock.now(tenant.key[0])
+        now = self.clock.now(tenant.key[0]) if since is None else since
         for kind in {k for key, k in self._subscribed if key == tenant.key} - before:
             for job in tenant.scan(kind):  # newly watched: what they went through is history
                 key = (tenant.key, kind, job.id)
@@ -271,6 +275,16 @@ class Engine:
         events.sort()
         for at, _, tenant_key, kind, job_id, topic in events:
             self._fan_out(at, tenant_key, kind, job_id, topic)
+        for namespace in {key[0] for key, _ in self._subscribed}:
+            self.until[namespace] = clock.now(namespace)  # every transition before is sent
+
+    def kept(self) -> dict[str, float]:
+        """What a state file keeps: per namespace, the instant events were found up to."""
+        return dict(self.until)
+
+    def restore(self, kept: dict[str, float]) -> None:
+        """A state file's `kept()`: after the restart, transitions since are sent."""
+        self._since = {str(ns): float(at) for ns, at in kept.items()}
 
     def _sweep(self) -> None:
         """Forget jobs and tenants that are gone (a reset, a deleted namespace)."""
