@@ -231,7 +231,7 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     _register(app, spec, api.load_all(), shared)
     app[WEBHOOKS] = Engine(app[STORE], clock, app[TYPES], Topics.from_spec(spec), settings.seed,
                            lambda tenant, job, at, hook: webhook_payload(app, tenant, job, at, hook),
-                           keeper if isinstance(keeper, Keeper) else None)
+                           keeper if isinstance(keeper, Keeper) else None, journal)
     if shared is None:  # replicas would each send every event: not yet claimed by one
         app.on_startup.append(app[WEBHOOKS].start)
         app.on_cleanup.append(app[WEBHOOKS].close)

@@ -368,3 +368,18 @@ def test_a_running_clock_delivers_without_anyone_asking(receiver: Receiver) -> N
         while not receiver.got and time.monotonic() < deadline:
             time.sleep(0.01)
     assert receiver.topics() == ["exports.complete"]
+
+
+def test_each_attempt_is_in_the_journal_beside_the_requests(
+        server: MockServer, cl: Api, receiver: Receiver) -> None:
+    receiver.failing = 1
+    _hook(cl, "exports.create", receiver.url())
+    _export(cl)
+    _deliveries(server)
+    server.clock.advance(backoff(1))
+    _deliveries(server)
+    r = requests.get(f"{server.url}/_mock/requests", params={"method": "POST"}, timeout=10)
+    sent = [e for e in r.json()["requests"] if e["path"] == receiver.url()]
+    assert [e["response"]["status"] for e in sent] == [500, 200]
+    assert {e["operation"] for e in sent} == {"webhook exports.create"}
+    assert json.loads(sent[0]["request"]["body"])["data"]["type"] == "exports"

@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from ..domain.clock import VirtualClock
     from ..domain.model import ResourceType
     from ..domain.store import Job, Store, Tenant, TenantKey
+    from ..qa.journal import Journal
 
     Render = Callable[[Tenant, Job, float, dict[str, Any]], Any]
 
@@ -80,11 +82,13 @@ class Engine:
     """Finds due transitions, and sends them to the subscribed webhooks."""
 
     def __init__(self, store: Store, clock: VirtualClock, types: Mapping[str, ResourceType],
-                 topics: Topics, seed: int, render: Render, keeper: Any = None) -> None:
+                 topics: Topics, seed: int, render: Render, keeper: Any = None,
+                 journal: Journal | None = None) -> None:
         """`render(tenant, job, instant, webhook)`: the payload; `keeper`: a state file's (its
-        commits are poked when a delivery changed records), None in memory."""
+        commits are poked when a delivery changed records), None in memory; `journal`: where
+        each attempt is noted (operation `webhook <topic>`)."""
         self.store, self.clock, self.types, self.topics = store, clock, types, topics
-        self.seed, self.render, self.keeper = seed, render, keeper
+        self.seed, self.render, self.keeper, self.journal = seed, render, keeper, journal
         self.log = DeliveryLog()
         # (tenant, job type) with a webhook an event of that type is sent to: the others' jobs
         # are not watched at all (a dead receiver whose circuit opened costs nothing)
@@ -429,15 +433,24 @@ class Engine:
             d.status = SKIPPED
             self._done_waiting(d)
             return
+        headers = d.headers()
+        reply_headers: tuple[tuple[str, str], ...] = ()
+        started = time.perf_counter()
         async with self._sem:
             try:
-                async with self._session.post(d.url, data=d.body, headers=d.headers(),
+                async with self._session.post(d.url, data=d.body, headers=headers,
                                               allow_redirects=False) as resp:
                     code, message = resp.status, resp.reason or ""
+                    reply_headers = tuple(resp.headers.items())
             except TimeoutError:
                 code, message = None, f"no answer within {TIMEOUT:g} s"
             except (aiohttp.ClientError, OSError, ValueError) as exc:
                 code, message = None, f"{type(exc).__name__}: {exc}"[:300]
+        if self.journal is not None:  # beside the requests it answered, as the console shows
+            self.journal.add(d.namespace, "POST", d.url, at=self.clock.now(d.namespace),
+                             operation=f"webhook {d.topic}", request_headers=tuple(headers.items()),
+                             request_body=d.body, status=code, response_headers=reply_headers,
+                             duration_ms=round((time.perf_counter() - started) * 1000, 1))
         self._record(d, code, message)
 
     def _hook(self, d: Delivery) -> dict[str, Any] | None:
