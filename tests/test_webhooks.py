@@ -16,7 +16,7 @@ import requests
 from contract_tests.receiver import Receiver
 from mock_server import MockServer, Settings
 from mock_server.keys import SPEC
-from mock_server.webhooks.engine import CIRCUIT_AFTER, backoff
+from mock_server.webhooks.sender import CIRCUIT_AFTER, backoff
 
 from .fixtures.conformance import ResponseChecker
 from .fixtures.http import JSONAPI, START_ISO, Api, make_token

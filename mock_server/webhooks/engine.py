@@ -7,13 +7,9 @@ it, every transition up to now is turned into events, all events of the step are
 instant, and each goes to the webhooks subscribed to its topic. A frozen clock delivers nothing
 until it moves; an hour's advance delivers each transition once, in order.
 
-Sending never touches the request path: each callback URL has its own queue (so a receiver
-sees its events in the order they happened, whichever webhooks they came through) and sender
-task, at most CONCURRENCY requests are in flight, each limited to TIMEOUT seconds. A failed
-attempt is retried on the virtual clock after `backoff(n)`, up to MAX_RETRIES times;
-CIRCUIT_AFTER consecutive failures open the webhook's circuit, and nothing is sent to it until
-`_reset_circuit`. Every attempt is kept as an event callback (the newest KEEP_CALLBACKS per
-webhook). Only Commerce Layer tenants have webhooks.
+Sending never touches the request path: sender.py sends (in order per receiver, retried on
+the clock, cut off by the circuit breaker); this module decides what is due and when. Only
+Commerce Layer tenants have webhooks.
 """
 
 from __future__ import annotations
@@ -26,12 +22,9 @@ import json
 import logging
 import math
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-
-import aiohttp
 
 from ..domain.changes import Change, JobChanged
 from ..domain.lifecycle import transitions
@@ -39,16 +32,12 @@ from ..jsonenc import dumps
 from ..records.simulation.org import org_records
 from ..timefmt import cl_time
 from .deliveries import (
-    DELIVERED,
-    DROPPED,
-    FAILED,
     PENDING,
     RETRYING,
-    SKIPPED,
     Delivery,
     DeliveryLog,
 )
-from .faults import DeliveryFaultError, DeliveryFaults
+from .sender import TIMEOUT, Sender
 from .topics import Topics
 
 if TYPE_CHECKING:
@@ -61,21 +50,8 @@ if TYPE_CHECKING:
 
     Render = Callable[[Tenant, Job, float, dict[str, Any]], Any]
 
-MAX_RETRIES = 10  # notes: webhooks_state_browser.md §1 "up to 10 retries"
-CIRCUIT_AFTER = 30  # ... "after 30 consecutive failures (retries included) deliveries stop"
-TIMEOUT = 5.0  # ... "the endpoint must answer 2xx within 5 s"
-CONCURRENCY = 16  # requests in flight at once, over every webhook
-KEEP_CALLBACKS = 50  # event callbacks kept per webhook (the vendor keeps the last ones)
-FIRST_RETRY, LAST_RETRY = 30.0, 3600.0  # inferred: the vendor documents no schedule
-
 JobKey = tuple["TenantKey", str, str]  # (tenant, job type, id)
 log = logging.getLogger("mock_server.webhooks")
-OUTBOX = "webhook_outbox"  # record type of the deliveries waiting on the clock
-
-
-def backoff(attempt: int) -> float:
-    """Virtual seconds before retry `attempt` (1-based): 30 s, 1 min, 2 min … at most 1 h."""
-    return min(FIRST_RETRY * 2 ** (attempt - 1), LAST_RETRY)
 
 
 class Engine:
@@ -98,18 +74,15 @@ class Engine:
         # per watched job: the latest instant turned into events, and the statuses at it
         self._seen: dict[JobKey, tuple[float, frozenset[str]]] = {}
         self._planned: dict[JobKey, float] = {}  # the instant each job is in the heap for
-        self._kept: dict[tuple[TenantKey, str], deque[str]] = {}  # event callback ids kept
         self._heaps: dict[str, list[tuple[float, int, Any]]] = {}
         self._seq = itertools.count()
-        self._queues: dict[str, deque[Delivery]] = {}  # callback URL → its deliveries, in order
-        self._senders: dict[str, asyncio.Task[None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
         self._wake: asyncio.Event | None = None
-        self._sem: asyncio.Semaphore | None = None
-        self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
-        self._busy = 0  # steps and sends under way (settle waits for 0)
+        self._busy = 0  # steps under way (settle waits for 0)
+        self.sender = Sender(store, clock, seed, self.log, self._schedule, self._reindex,
+                             keeper, journal)
         self._steps = 0
         self.until: dict[str, float] = {}  # namespace → events found up to this instant
         self._since: dict[str, float] = {}  # the same, as a state file kept it
@@ -121,23 +94,22 @@ class Engine:
         """on_startup: the loop task, the HTTP client, and the webhooks already stored."""
         self._loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
-        self._wake, self._sem = asyncio.Event(), asyncio.Semaphore(CONCURRENCY)
+        self._wake = asyncio.Event()
+        self.sender.start()
         for tenant in self.store.tenants():
             records = org_records(tenant)
             if records is not None and records.list("webhooks"):
                 self.watch(tenant, since=self._since.get(tenant.key[0]))
-                self._resume(tenant)
+                self.sender.resume(tenant)
         self.store.feed.subscribe(self.on_change)
         self._task = asyncio.create_task(self._run(), name="webhook engine")
 
     async def close(self, app: web.Application) -> None:
-        """on_cleanup: stop finding and sending (pending deliveries are dropped)."""
-        tasks = [t for t in (self._task, *self._senders.values()) if t is not None]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
+        """on_cleanup: stop finding and sending (what waits on the clock stays in the outbox)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.sender.close()
 
     def on_change(self, change: Change) -> None:
         """A change-feed subscriber (any thread): cheap unless the tenant has webhooks."""
@@ -270,9 +242,9 @@ class Engine:
                 _, _, item = heapq.heappop(heap)
                 if isinstance(item, Delivery):
                     if item.status == RETRYING:  # not given up since (a circuit opened)
-                        self._enqueue(item)
+                        self.sender.enqueue(item)
                     elif item.status == PENDING:  # a delayed first attempt
-                        self._first(item)
+                        self.sender.first(item)
                 else:
                     self._planned.pop(item, None)
                     events.extend(self._due(item, now))
@@ -372,210 +344,20 @@ class Engine:
                     assert tenant is not None
                     bodies[shape] = dumps(self.render(tenant, job, at, hook))
             delivery.body = bodies[shape]
-            self._deliver(delivery, hook)
+            self.sender.deliver(delivery, hook)
 
-    def _deliver(self, delivery: Delivery, hook: dict[str, Any]) -> None:
-        """Send now, or as the webhook's delivery controls (metadata.mock_delivery) say."""
-        try:
-            faults = DeliveryFaults.of(hook)
-        except DeliveryFaultError:  # checked on write; a state from elsewhere may differ
-            faults = None
-        if faults is None:
-            self._enqueue(delivery)
-            return
-        dropped, delay, copies = faults.draw(self.seed, delivery.event_id)
-        if dropped:
-            delivery.status = DROPPED
-            return
-        if faults.bad_signature:
-            delivery.secret = "not-" + delivery.secret
-        delivery.forced_failure, delivery.copies = faults.fail, copies
-        if delay > 0:
-            delivery.next_at = delivery.at + delay
-            heapq.heappush(self._heaps.setdefault(delivery.namespace, []),
-                           (delivery.next_at, next(self._seq), delivery))
-            self._keep_waiting(delivery)
-            self._poke()
-            return
-        self._first(delivery)
+    def _schedule(self, d: Delivery) -> None:
+        """Put a delivery back on the clock (a retry, a delay) at `d.next_at`."""
+        assert d.next_at is not None
+        heapq.heappush(self._heaps.setdefault(d.namespace, []), (d.next_at, next(self._seq), d))
+        self._poke()
 
-    def _first(self, delivery: Delivery) -> None:
-        for _ in range(delivery.copies):
-            self._enqueue(delivery)
-
-    # --- sending ---------------------------------------------------------------------------
-
-    def _enqueue(self, delivery: Delivery) -> None:
-        key = delivery.url
-        self._queues.setdefault(key, deque()).append(delivery)
-        if key not in self._senders:
-            self._senders[key] = asyncio.create_task(self._send_all(key))
-
-    async def _send_all(self, key: str) -> None:
-        """Send one callback URL's queue in order, then end."""
-        queue = self._queues[key]
-        self._busy += 1
-        try:
-            while queue:
-                await self._send(queue.popleft())
-        finally:
-            self._busy -= 1
-            del self._senders[key]
-            if not queue:
-                self._queues.pop(key, None)
-
-    async def _send(self, d: Delivery) -> None:
-        assert self._sem is not None
-        if self._session is None:  # made on first use: a server that never sends has none
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT))
-        hook = self._hook(d)
-        if hook is None or hook.get("circuit_state") == "open" or hook.get("disabled_at"):
-            d.status = SKIPPED
-            self._done_waiting(d)
-            return
-        headers = d.headers()
-        reply_headers: tuple[tuple[str, str], ...] = ()
-        started = time.perf_counter()
-        async with self._sem:
-            try:
-                async with self._session.post(d.url, data=d.body, headers=headers,
-                                              allow_redirects=False) as resp:
-                    code, message = resp.status, resp.reason or ""
-                    reply_headers = tuple(resp.headers.items())
-            except TimeoutError:
-                code, message = None, f"no answer within {TIMEOUT:g} s"
-            except (aiohttp.ClientError, OSError, ValueError) as exc:
-                code, message = None, f"{type(exc).__name__}: {exc}"[:300]
-        if self.journal is not None:  # beside the requests it answered, as the console shows
-            self.journal.add(d.namespace, "POST", d.url, at=self.clock.now(d.namespace),
-                             operation=f"webhook {d.topic}", request_headers=tuple(headers.items()),
-                             request_body=d.body, status=code, response_headers=reply_headers,
-                             duration_ms=round((time.perf_counter() - started) * 1000, 1))
-        self._record(d, code, message)
-
-    def _hook(self, d: Delivery) -> dict[str, Any] | None:
-        tenant = self.store.peek(d.tenant)
+    def _reindex(self, tenant_key: TenantKey) -> None:
+        """A webhook's circuit opened: its events are no longer looked at."""
+        tenant = self.store.peek(tenant_key)
         records = org_records(tenant) if tenant is not None else None
-        return records.get("webhooks", d.webhook_id) if records is not None else None
-
-    def _record(self, d: Delivery, code: int | None, message: str) -> None:
-        """The attempt as an event callback; the circuit; the retry, if one is due."""
-        tenant = self.store.peek(d.tenant)
-        records = org_records(tenant) if tenant is not None else None
-        hook = self._hook(d)
-        if tenant is None or records is None or hook is None:
-            return
-        now = self.clock.now(d.namespace)
-        ok = code is not None and 200 <= code < 300 and not d.forced_failure
-        if d.forced_failure:
-            message += " (counted as failed: metadata.mock_delivery.fail)"
-        d.attempts.append({"at": cl_time(now), "response_code": code, "message": message})
-        with tenant.lock:
-            stamp = cl_time(now)
-            callback = {"id": records.new_id("event_callbacks"), "callback_url": d.url,
-                        "payload": _json(d.body), "response_code": None if code is None else str(code),
-                        "response_message": message, "reference": None, "reference_origin": None,
-                        "metadata": {}, "webhook_id": d.webhook_id, "created_at": stamp,
-                        "updated_at": stamp}
-            records.save("event_callbacks", callback)
-            mine = self._kept.get((d.tenant, d.webhook_id))
-            if mine is None:  # first attempt since start: what the records hold
-                mine = self._kept[(d.tenant, d.webhook_id)] = deque(
-                    c["id"] for c in records.list("event_callbacks")
-                    if c["webhook_id"] == d.webhook_id)
-            else:
-                mine.append(callback["id"])
-            while len(mine) > KEEP_CALLBACKS:
-                records.delete("event_callbacks", mine.popleft())
-            failures = 0 if ok else int(hook.get("circuit_failure_count") or 0) + 1
-            changed = {**hook, "circuit_failure_count": failures, "updated_at": stamp}
-            opened = failures >= CIRCUIT_AFTER and hook.get("circuit_state") != "open"
-            if opened:
-                changed["circuit_state"] = "open"
-                self._give_up(d)
-            records.save("webhooks", changed)
-            tenant.records_changed()
-            if opened:  # from now on its events are not even looked at, until a reset
-                self._index(d.tenant, records.list("webhooks"))
-        if ok:
-            d.status, d.next_at = DELIVERED, None
-            self._done_waiting(d)
-        elif len(d.attempts) <= MAX_RETRIES and changed.get("circuit_state") != "open":
-            d.status, d.next_at = RETRYING, now + backoff(len(d.attempts))
-            heapq.heappush(self._heaps.setdefault(d.namespace, []),
-                           (d.next_at, next(self._seq), d))
-            self._keep_waiting(d)
-            self._poke()
-        else:
-            d.status, d.next_at = FAILED, None
-            self._done_waiting(d)
-        if self.keeper is not None:
-            self.keeper.commits.poke()  # a state file keeps the callbacks and the circuit
-
-    def _give_up(self, d: Delivery) -> None:
-        """The webhook's circuit opened: its deliveries waiting for a retry are given up."""
-        for other in self.log.select(namespace=d.namespace, webhook=d.webhook_id,
-                                     status=RETRYING):
-            if other.tenant == d.tenant:
-                other.status, other.next_at = FAILED, None
-                self._done_waiting(other)
-
-    # --- the outbox: deliveries waiting on the clock, kept with the tenant's records ---------
-
-    def _keep_waiting(self, d: Delivery) -> None:
-        """Keep a delivery that waits for its instant (a retry, a delay): a state file or
-        database keeps it with the records, and a restart resumes it (`_resume`)."""
-        tenant = self.store.peek(d.tenant)
-        records = org_records(tenant) if tenant is not None else None
-        if tenant is None or records is None:
-            return
-        with tenant.lock:
-            if d.outbox_id is None:
-                d.outbox_id = records.new_id(OUTBOX)
-            records.save(OUTBOX, {
-                "id": d.outbox_id, "event_id": d.event_id, "webhook_id": d.webhook_id,
-                "topic": d.topic, "job_type": d.job_type, "job_id": d.job_id, "at": d.at,
-                "next_at": d.next_at, "status": d.status, "attempts": list(d.attempts),
-                "body": d.body.decode(), "copies": d.copies,
-                "forced_failure": d.forced_failure})
-            tenant.records_changed()
-        if self.keeper is not None:
-            self.keeper.commits.poke()
-
-    def _done_waiting(self, d: Delivery) -> None:
-        """The delivery no longer waits: forget its outbox record."""
-        if d.outbox_id is None:
-            return
-        tenant = self.store.peek(d.tenant)
-        records = org_records(tenant) if tenant is not None else None
-        if tenant is not None and records is not None:
-            with tenant.lock:
-                records.delete(OUTBOX, d.outbox_id)
-                tenant.records_changed()
-        d.outbox_id = None
-
-    def _resume(self, tenant: Tenant) -> None:
-        """At start-up: the deliveries the tenant's records say were waiting, back on the clock."""
-        records = org_records(tenant)
-        for kept in list(records.list(OUTBOX)) if records is not None else ():
-            hook = records.get("webhooks", kept["webhook_id"]) if records is not None else None
-            if hook is None:
-                continue
-            d = Delivery(kept["event_id"], tenant.key[0], tenant.key, kept["webhook_id"],
-                         kept["topic"], kept["job_type"], kept["job_id"], float(kept["at"]),
-                         hook["callback_url"], str(kept["body"]).encode(), hook["shared_secret"],
-                         status=kept["status"], attempts=list(kept["attempts"] or ()),
-                         next_at=float(kept["next_at"]), forced_failure=bool(kept["forced_failure"]),
-                         copies=int(kept["copies"] or 1), outbox_id=kept["id"])
-            try:
-                faults = DeliveryFaults.of(hook)
-            except DeliveryFaultError:
-                faults = None
-            if faults is not None and faults.bad_signature:
-                d.secret = "not-" + d.secret
-            self.log.add(d)
-            heapq.heappush(self._heaps.setdefault(tenant.key[0], []),
-                           (float(kept["next_at"]), next(self._seq), d))
+        if records is not None:
+            self._index(tenant_key, records.list("webhooks"))
 
     # --- for tests and the admin API -------------------------------------------------------
 
@@ -586,7 +368,8 @@ class Engine:
         deadline = loop.time() + patience
         while loop.time() < deadline:
             self.step()
-            if not self._busy and not self._senders and not self._changes:
+            if not self._busy and not self.sender.busy and not self.sender.senders \
+                    and not self._changes:
                 return
             await asyncio.sleep(0.005)
 
@@ -595,4 +378,4 @@ def _json(body: bytes) -> Any:
     return json.loads(body)
 
 
-__all__ = ["Engine", "backoff", "PENDING"]
+__all__ = ["Engine"]

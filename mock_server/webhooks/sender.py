@@ -1,0 +1,279 @@
+"""Sending: each webhook delivery POSTed, signed, retried on the clock, cut off by the circuit.
+
+Each callback URL has its own queue (a receiver sees its events in the order they happened,
+whichever webhooks they came through) and sender task; at most CONCURRENCY requests are in
+flight, each limited to TIMEOUT seconds. A failed attempt is retried on the virtual clock after
+`backoff(n)`, up to MAX_RETRIES times; CIRCUIT_AFTER consecutive failures open the webhook's
+circuit, and nothing is sent to it until `_reset_circuit`. Every attempt is an event callback
+(the newest KEEP_CALLBACKS per webhook) and a journal entry. A delivery waiting on the clock (a
+retry, a delay) is kept with the tenant's records (the outbox), so a restart resumes it. The
+engine (engine.py) decides what is due and when; this module only sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from ..records.simulation.org import org_records
+from ..timefmt import cl_time
+from .deliveries import DELIVERED, DROPPED, FAILED, RETRYING, SKIPPED, Delivery, DeliveryLog
+from .faults import DeliveryFaultError, DeliveryFaults
+
+if TYPE_CHECKING:
+    from ..domain.clock import VirtualClock
+    from ..domain.store import Store, Tenant, TenantKey
+    from ..qa.journal import Journal
+
+MAX_RETRIES = 10  # notes: webhooks_state_browser.md §1 "up to 10 retries"
+CIRCUIT_AFTER = 30  # ... "after 30 consecutive failures (retries included) deliveries stop"
+TIMEOUT = 5.0  # ... "the endpoint must answer 2xx within 5 s"
+CONCURRENCY = 16  # requests in flight at once, over every webhook
+KEEP_CALLBACKS = 50  # event callbacks kept per webhook (the vendor keeps the last ones)
+FIRST_RETRY, LAST_RETRY = 30.0, 3600.0  # inferred: the vendor documents no schedule
+OUTBOX = "webhook_outbox"  # record type of the deliveries waiting on the clock
+
+
+def backoff(attempt: int) -> float:
+    """Virtual seconds before retry `attempt` (1-based): 30 s, 1 min, 2 min … at most 1 h."""
+    return min(FIRST_RETRY * 2 ** (attempt - 1), LAST_RETRY)
+
+
+class Sender:
+    """Sends deliveries; `schedule(d)` puts one back on the clock at `d.next_at`,
+    `circuit_opened(tenant)` tells the engine a webhook stopped taking events."""
+
+    def __init__(self, store: Store, clock: VirtualClock, seed: int, log: DeliveryLog,
+                 schedule: Callable[[Delivery], None],
+                 circuit_opened: Callable[[TenantKey], None], keeper: Any = None,
+                 journal: Journal | None = None) -> None:
+        self.store, self.clock, self.seed, self.log = store, clock, seed, log
+        self.schedule, self.circuit_opened = schedule, circuit_opened
+        self.keeper, self.journal = keeper, journal
+        self._queues: dict[str, deque[Delivery]] = {}  # callback URL → its deliveries, in order
+        self.senders: dict[str, asyncio.Task[None]] = {}
+        self._kept: dict[tuple[TenantKey, str], deque[str]] = {}  # event callback ids kept
+        self._sem: asyncio.Semaphore | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self.busy = 0  # sends under way
+
+    def start(self) -> None:
+        """On the serving loop, before the first send."""
+        self._sem = asyncio.Semaphore(CONCURRENCY)
+
+    async def close(self) -> None:
+        """Stop sending (what is queued is dropped; the outbox keeps what waits)."""
+        tasks = list(self.senders.values())
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+
+    def deliver(self, delivery: Delivery, hook: dict[str, Any]) -> None:
+        """Send now, or as the webhook's delivery controls (metadata.mock_delivery) say."""
+        try:
+            faults = DeliveryFaults.of(hook)
+        except DeliveryFaultError:  # checked on write; a state from elsewhere may differ
+            faults = None
+        if faults is None:
+            self.enqueue(delivery)
+            return
+        dropped, delay, copies = faults.draw(self.seed, delivery.event_id)
+        if dropped:
+            delivery.status = DROPPED
+            return
+        if faults.bad_signature:
+            delivery.secret = "not-" + delivery.secret
+        delivery.forced_failure, delivery.copies = faults.fail, copies
+        if delay > 0:
+            delivery.next_at = delivery.at + delay
+            self.schedule(delivery)
+            self._keep_waiting(delivery)
+            return
+        self.first(delivery)
+
+    def first(self, delivery: Delivery) -> None:
+        for _ in range(delivery.copies):
+            self.enqueue(delivery)
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def enqueue(self, delivery: Delivery) -> None:
+        key = delivery.url
+        self._queues.setdefault(key, deque()).append(delivery)
+        if key not in self.senders:
+            self.senders[key] = asyncio.create_task(self._send_all(key))
+
+    async def _send_all(self, key: str) -> None:
+        """Send one callback URL's queue in order, then end."""
+        queue = self._queues[key]
+        self.busy += 1
+        try:
+            while queue:
+                await self._send(queue.popleft())
+        finally:
+            self.busy -= 1
+            del self.senders[key]
+            if not queue:
+                self._queues.pop(key, None)
+
+    async def _send(self, d: Delivery) -> None:
+        assert self._sem is not None
+        if self._session is None:  # made on first use: a server that never sends has none
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT))
+        hook = self._hook(d)
+        if hook is None or hook.get("circuit_state") == "open" or hook.get("disabled_at"):
+            d.status = SKIPPED
+            self._done_waiting(d)
+            return
+        headers = d.headers()
+        reply_headers: tuple[tuple[str, str], ...] = ()
+        started = time.perf_counter()
+        async with self._sem:
+            try:
+                async with self._session.post(d.url, data=d.body, headers=headers,
+                                              allow_redirects=False) as resp:
+                    code, message = resp.status, resp.reason or ""
+                    reply_headers = tuple(resp.headers.items())
+            except TimeoutError:
+                code, message = None, f"no answer within {TIMEOUT:g} s"
+            except (aiohttp.ClientError, OSError, ValueError) as exc:
+                code, message = None, f"{type(exc).__name__}: {exc}"[:300]
+        if self.journal is not None:  # beside the requests it answered, as the console shows
+            self.journal.add(d.namespace, "POST", d.url, at=self.clock.now(d.namespace),
+                             operation=f"webhook {d.topic}", request_headers=tuple(headers.items()),
+                             request_body=d.body, status=code, response_headers=reply_headers,
+                             duration_ms=round((time.perf_counter() - started) * 1000, 1))
+        self._record(d, code, message)
+
+    def _hook(self, d: Delivery) -> dict[str, Any] | None:
+        tenant = self.store.peek(d.tenant)
+        records = org_records(tenant) if tenant is not None else None
+        return records.get("webhooks", d.webhook_id) if records is not None else None
+
+    def _record(self, d: Delivery, code: int | None, message: str) -> None:
+        """The attempt as an event callback; the circuit; the retry, if one is due."""
+        tenant = self.store.peek(d.tenant)
+        records = org_records(tenant) if tenant is not None else None
+        hook = self._hook(d)
+        if tenant is None or records is None or hook is None:
+            return
+        now = self.clock.now(d.namespace)
+        ok = code is not None and 200 <= code < 300 and not d.forced_failure
+        if d.forced_failure:
+            message += " (counted as failed: metadata.mock_delivery.fail)"
+        d.attempts.append({"at": cl_time(now), "response_code": code, "message": message})
+        with tenant.lock:
+            stamp = cl_time(now)
+            callback = {"id": records.new_id("event_callbacks"), "callback_url": d.url,
+                        "payload": _json(d.body), "response_code": None if code is None else str(code),
+                        "response_message": message, "reference": None, "reference_origin": None,
+                        "metadata": {}, "webhook_id": d.webhook_id, "created_at": stamp,
+                        "updated_at": stamp}
+            records.save("event_callbacks", callback)
+            mine = self._kept.get((d.tenant, d.webhook_id))
+            if mine is None:  # first attempt since start: what the records hold
+                mine = self._kept[(d.tenant, d.webhook_id)] = deque(
+                    c["id"] for c in records.list("event_callbacks")
+                    if c["webhook_id"] == d.webhook_id)
+            else:
+                mine.append(callback["id"])
+            while len(mine) > KEEP_CALLBACKS:
+                records.delete("event_callbacks", mine.popleft())
+            failures = 0 if ok else int(hook.get("circuit_failure_count") or 0) + 1
+            changed = {**hook, "circuit_failure_count": failures, "updated_at": stamp}
+            opened = failures >= CIRCUIT_AFTER and hook.get("circuit_state") != "open"
+            if opened:
+                changed["circuit_state"] = "open"
+                self._give_up(d)
+            records.save("webhooks", changed)
+            tenant.records_changed()
+            if opened:  # from now on its events are not even looked at, until a reset
+                self.circuit_opened(d.tenant)
+        if ok:
+            d.status, d.next_at = DELIVERED, None
+            self._done_waiting(d)
+        elif len(d.attempts) <= MAX_RETRIES and changed.get("circuit_state") != "open":
+            d.status, d.next_at = RETRYING, now + backoff(len(d.attempts))
+            self.schedule(d)
+            self._keep_waiting(d)
+        else:
+            d.status, d.next_at = FAILED, None
+            self._done_waiting(d)
+        if self.keeper is not None:
+            self.keeper.commits.poke()  # a state file keeps the callbacks and the circuit
+
+    def _give_up(self, d: Delivery) -> None:
+        """The webhook's circuit opened: its deliveries waiting for a retry are given up."""
+        for other in self.log.select(namespace=d.namespace, webhook=d.webhook_id,
+                                     status=RETRYING):
+            if other.tenant == d.tenant:
+                other.status, other.next_at = FAILED, None
+                self._done_waiting(other)
+
+    # --- the outbox: deliveries waiting on the clock, kept with the tenant's records ---------
+
+    def _keep_waiting(self, d: Delivery) -> None:
+        """Keep a delivery that waits for its instant (a retry, a delay): a state file or
+        database keeps it with the records, and a restart resumes it (`_resume`)."""
+        tenant = self.store.peek(d.tenant)
+        records = org_records(tenant) if tenant is not None else None
+        if tenant is None or records is None:
+            return
+        with tenant.lock:
+            if d.outbox_id is None:
+                d.outbox_id = records.new_id(OUTBOX)
+            records.save(OUTBOX, {
+                "id": d.outbox_id, "event_id": d.event_id, "webhook_id": d.webhook_id,
+                "topic": d.topic, "job_type": d.job_type, "job_id": d.job_id, "at": d.at,
+                "next_at": d.next_at, "status": d.status, "attempts": list(d.attempts),
+                "body": d.body.decode(), "copies": d.copies,
+                "forced_failure": d.forced_failure})
+            tenant.records_changed()
+        if self.keeper is not None:
+            self.keeper.commits.poke()
+
+    def _done_waiting(self, d: Delivery) -> None:
+        """The delivery no longer waits: forget its outbox record."""
+        if d.outbox_id is None:
+            return
+        tenant = self.store.peek(d.tenant)
+        records = org_records(tenant) if tenant is not None else None
+        if tenant is not None and records is not None:
+            with tenant.lock:
+                records.delete(OUTBOX, d.outbox_id)
+                tenant.records_changed()
+        d.outbox_id = None
+
+    def resume(self, tenant: Tenant) -> None:
+        """At start-up: the deliveries the tenant's records say were waiting, back on the clock."""
+        records = org_records(tenant)
+        for kept in list(records.list(OUTBOX)) if records is not None else ():
+            hook = records.get("webhooks", kept["webhook_id"]) if records is not None else None
+            if hook is None:
+                continue
+            d = Delivery(kept["event_id"], tenant.key[0], tenant.key, kept["webhook_id"],
+                         kept["topic"], kept["job_type"], kept["job_id"], float(kept["at"]),
+                         hook["callback_url"], str(kept["body"]).encode(), hook["shared_secret"],
+                         status=kept["status"], attempts=list(kept["attempts"] or ()),
+                         next_at=float(kept["next_at"]), forced_failure=bool(kept["forced_failure"]),
+                         copies=int(kept["copies"] or 1), outbox_id=kept["id"])
+            try:
+                faults = DeliveryFaults.of(hook)
+            except DeliveryFaultError:
+                faults = None
+            if faults is not None and faults.bad_signature:
+                d.secret = "not-" + d.secret
+            self.log.add(d)
+            self.schedule(d)
+
+
+def _json(body: bytes) -> Any:
+    return json.loads(body)
