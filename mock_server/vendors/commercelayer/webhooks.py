@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -36,7 +37,11 @@ HOOKS_TYPE, CALLBACKS_TYPE = "webhooks", "event_callbacks"
 
 def _fields(app: web.Application, schema: str) -> tuple[str, ...]:
     """The read attributes of a resource schema, in the spec's order."""
-    spec = app[SPEC]
+    return _read_fields(app[SPEC], schema)
+
+
+@lru_cache(maxsize=8)  # read once per spec, not per request (a Spec hashes by identity)
+def _read_fields(spec: Any, schema: str) -> tuple[str, ...]:
     node = spec.resolve(spec.schema(schema)["properties"]["attributes"])
     return tuple(node["properties"])
 
