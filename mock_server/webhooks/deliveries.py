@@ -20,7 +20,6 @@ from ..timefmt import cl_time
 
 PENDING, DELIVERED, RETRYING, FAILED, SKIPPED, DROPPED = (
     "pending", "delivered", "retrying", "failed", "skipped", "dropped")
-STATUSES = (PENDING, DELIVERED, RETRYING, FAILED, SKIPPED, DROPPED)
 
 
 def signature(secret: str, body: bytes) -> str:
