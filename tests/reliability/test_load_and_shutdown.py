@@ -3,14 +3,17 @@ are exact and no job moves backwards; SIGTERM lets the requests in flight finish
 
 from __future__ import annotations
 
+import http.client
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -96,38 +99,44 @@ def test_a_hundred_clients_over_both_vendors_lose_nothing(server: MockServer) ->
 
 def test_sigterm_lets_the_requests_in_flight_finish(tmp_path: Path) -> None:
     config = tmp_path / "slow.yaml"
-    config.write_text("faults:\n  - {path: /api/exports, latency: 0.5}\n")
+    config.write_text("faults:\n  - {path: /api/exports, latency: 2}\n")
     child = subprocess.Popen([sys.executable, "-m", "mock_server", "serve", "--quiet", "--port", "0",
                               "--config", str(config)], stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None
-        url = child.stdout.readline().split()[-1]
-        statuses: list[int] = []
-        started = threading.Barrier(21)
-        idle = _open_sockets(child.pid)
-
-        def call() -> None:
-            started.wait()
-            r = requests.get(f"{url}/api/exports", headers=CL, timeout=60)
-            statuses.append(r.status_code)
-
-        threads = [threading.Thread(target=call) for _ in range(20)]
-        for t in threads:
-            t.start()
-        started.wait()
-        # the 20 are held by the 0.5 s latency: stop the server once it holds all of them
-        while _open_sockets(child.pid) < idle + 20 and any(t.is_alive() for t in threads):
+        where = urlsplit(child.stdout.readline().split()[-1])
+        host, port = where.hostname or "127.0.0.1", where.port or 80
+        head = "".join(f"{k}: {v}\r\n" for k, v in CL.items())
+        request = f"GET /api/exports HTTP/1.1\r\nHost: {host}:{port}\r\n{head}\r\n".encode()
+        clients = [socket.create_connection((host, port), timeout=60) for _ in range(20)]
+        for sock in clients:
+            sock.sendall(request)
+        # the 20 are held by the 2 s latency: stop the server once it has read every one of them
+        # (20 connections on its port, nothing left unread in their receive queues)
+        while _unread(port) != (20, 0):
             threading.Event().wait(0.01)
         child.send_signal(signal.SIGTERM)
-        for t in threads:
-            t.join(timeout=60)
+        statuses = []
+        for sock in clients:
+            answer = http.client.HTTPResponse(sock)
+            answer.begin()
+            statuses.append(answer.status)
+            json.loads(answer.read())
+            sock.close()
         assert statuses == [200] * 20
         assert child.wait(timeout=60) == 0
     finally:
         child.kill()
 
 
-def _open_sockets(pid: int) -> int:
-    """Sockets the server process holds (listening, its event loop's, and its connections)."""
-    fds = Path(f"/proc/{pid}/fd")
-    return sum(1 for fd in fds.iterdir() if str(fd.readlink()).startswith("socket:"))
+def _unread(port: int) -> tuple[int, int]:
+    """The server's connections on `port` and the bytes it has not read yet, from the kernel's
+    table of TCP sockets (connections waiting to be accepted included)."""
+    connections = unread = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, queues = fields[1], fields[3], fields[4]
+        if int(local.split(":")[1], 16) == port and state == "01":  # ESTABLISHED
+            connections += 1
+            unread += int(queues.split(":")[1], 16)
+    return connections, unread
