@@ -1,9 +1,11 @@
 """A webhook receiver: an HTTP server in a thread that keeps every POST as it arrived (the raw
-body, for the signature), and answers `status` (or first fails `failing` times)."""
+body, for the signature), and answers `status` (or first fails `failing` times), after `delay`
+real seconds."""
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,6 +26,7 @@ class Receiver:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.got: list[Arrived] = []
         self.status, self.failing, self.fail_status = 200, 0, 500
+        self.delay = 0.0  # real seconds before answering (a slow receiver)
         self._lock = threading.Lock()
         receiver = self
 
@@ -37,6 +40,8 @@ class Receiver:
                     if receiver.failing:
                         receiver.failing -= 1
                         status = receiver.fail_status
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

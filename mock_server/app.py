@@ -66,6 +66,10 @@ from .vendors.commercelayer.webhooks import payload as webhook_payload
 from .vendors.rackspace.agents import AgentBook
 from .vendors.rackspace.auth import principal as rs_principal
 from .webhooks.engine import Engine
+from .webhooks.policy import RULES as WEBHOOK_RULES
+from .webhooks.policy import SECTION as WEBHOOK_SECTION
+from .webhooks.policy import Policy
+from .webhooks.rules import DeliveryRules
 from .webhooks.topics import Topics
 
 
@@ -229,9 +233,15 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     app.on_shutdown.append(app[STREAMS].close)  # open dashboards' streams end at once
     shared = keeper if isinstance(keeper, SharedKeeper) else None
     _register(app, spec, api.load_all(), shared)
+    hooks_config = settings.extra.get(WEBHOOK_SECTION)
     app[WEBHOOKS] = Engine(app[STORE], clock, app[TYPES], Topics.from_spec(spec), settings.seed,
                            lambda tenant, job, at, hook: webhook_payload(app, tenant, job, at, hook),
-                           keeper if isinstance(keeper, Keeper) else None, journal)
+                           keeper if isinstance(keeper, Keeper) else None, journal,
+                           Policy.from_config(hooks_config, source),
+                           DeliveryRules.from_config(
+                               hooks_config.get(WEBHOOK_RULES) if isinstance(hooks_config, dict)
+                               else None, source))
+    app[CONTROLS].resets.append(app[WEBHOOKS].rules.clear)
     if shared is None:  # replicas would each send every event: not yet claimed by one
         app.on_startup.append(app[WEBHOOKS].start)
         app.on_cleanup.append(app[WEBHOOKS].close)
@@ -254,6 +264,7 @@ def _keep(app: web.Application, keeper: Keeper | SharedKeeper) -> None:
     keeper.keep("scenarios", app[SCENARIOS].state, app[SCENARIOS].restore)
     keeper.keep("rate_limits", app[RATE_LIMITER].state, app[RATE_LIMITER].restore)
     keeper.keep("webhooks", app[WEBHOOKS].kept, app[WEBHOOKS].restore)
+    keeper.keep("webhook_rules", app[WEBHOOKS].rules.state, app[WEBHOOKS].rules.restore)
     signer = app[SIGNER]
     if app[SETTINGS].files_key is None:  # the random key: links outlive restarts, replicas agree
         keeper.keep("files_key", lambda: signer.key.hex(),

@@ -134,7 +134,8 @@ def unknown_key(where: str, key: str, known: Iterable[str]) -> str:
 
 
 # Config sections parsed by their own modules (faults, scenarios, rackspace agents, …).
-EXTRA_SECTIONS = frozenset({"faults", "scenarios", "rules", "agents", "rate_limit"})
+EXTRA_SECTIONS = frozenset({"faults", "scenarios", "rules", "agents", "rate_limit",
+                            "webhooks"})
 
 _TYPES: dict[str, type] = {
     "port": int, "seed": int, "speed": float, "max_job_size": int,

@@ -158,6 +158,35 @@ def test_reset_forgets_jobs_and_journal(mock_server):
     result.assert_outcomes(passed=6)
 
 
+def test_webhook_delivery_rules_stay_in_the_test(pytester: pytest.Pytester) -> None:
+    result = _run(pytester, '''
+from helpers import call, create_import
+
+def hook(server, topic):
+    body = {"data": {"type": "webhooks", "attributes": {
+        "topic": topic, "callback_url": server.webhooks.receiver_url}}}
+    assert call("POST", server.url + "/api/webhooks", server.token(), body)[0] == 201
+
+def test_a_rule_drops_this_tests_events(mock_server):
+    mock_server.clock.freeze()
+    mock_server.webhooks.rule(topic="imports.create", drop=1)
+    hook(mock_server, "imports.create")
+    hook(mock_server, "imports.start")
+    create_import(mock_server)
+    mock_server.clock.advance(60)
+    assert [e.topic for e in mock_server.webhooks.received()] == ["imports.start"]
+    assert [d["status"] for d in mock_server.webhooks.deliveries(topic="imports.create")] == [
+        "dropped"]
+
+def test_the_next_test_has_no_rule(mock_server):
+    mock_server.clock.freeze()
+    hook(mock_server, "imports.create")
+    create_import(mock_server)
+    assert [e.topic for e in mock_server.webhooks.received()] == ["imports.create"]
+''', "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+
+
 def test_rackspace_clients_are_isolated_by_the_url(pytester: pytest.Pytester) -> None:
     result = _run(pytester, '''
 import pytest

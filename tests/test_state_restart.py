@@ -300,3 +300,16 @@ def test_a_transition_that_fell_while_the_server_was_down_is_sent_after_it(
             "deliveries"]
     assert sent["topic"] == "exports.complete" and sent["job_id"] == export["id"]
     assert receiver.topics() == ["exports.complete"]
+
+
+def test_delivery_rules_survive_a_restart(state: str) -> None:
+    with _serve(state) as srv:
+        for rule in ({"topic": "imports.*", "delay": {"min": 0, "max": 60}},
+                     {"namespace": "qa", "callback_url": "http://x/*", "fail": True}):
+            r = requests.post(f"{srv.url}/_mock/webhooks/rules", json=rule, timeout=10)
+            assert r.status_code == 201, r.text
+        before = requests.get(f"{srv.url}/_mock/webhooks/rules", timeout=10).json()
+    with _serve(state) as srv:
+        assert requests.get(f"{srv.url}/_mock/webhooks/rules", timeout=10).json() == before
+        r = requests.post(f"{srv.url}/_mock/webhooks/rules", json={"drop": 1}, timeout=10)
+        assert r.json()["id"] not in {rule["id"] for rule in before["rules"]}

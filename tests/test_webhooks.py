@@ -16,31 +16,15 @@ import requests
 from contract_tests.receiver import Receiver
 from mock_server import MockServer, Settings
 from mock_server.keys import SPEC
-from mock_server.webhooks.sender import CIRCUIT_AFTER, backoff
+from mock_server.webhooks.policy import Policy
 
 from .fixtures.conformance import ResponseChecker
 from .fixtures.http import JSONAPI, START_ISO, Api, make_token
+from .fixtures.webhooks import deliveries as _deliveries
+from .fixtures.webhooks import export as _export
+from .fixtures.webhooks import hook as _hook
 
-
-def _hook(cl: Api, topic: str, url: str, **attrs: Any) -> dict[str, Any]:
-    r = cl.post("/api/webhooks", json={"data": {"type": "webhooks", "attributes": {
-        "topic": topic, "callback_url": url, **attrs}, "relationships": {}}})
-    assert r.status_code == 201, r.text
-    return r.json()["data"]  # type: ignore[no-any-return]
-
-
-def _export(cl: Api, **attrs: Any) -> str:
-    r = cl.post("/api/exports", json={"data": {"type": "exports", "attributes": {
-        "resource_type": "skus", **attrs}}})
-    assert r.status_code == 201, r.text
-    return str(r.json()["data"]["id"])
-
-
-def _deliveries(server: MockServer, **query: str) -> list[dict[str, Any]]:
-    """GET /_mock/webhooks/deliveries: it first lets every delivery due by now be attempted."""
-    r = requests.get(f"{server.url}/_mock/webhooks/deliveries", params=query, timeout=30)
-    assert r.status_code == 200, r.text
-    return r.json()["deliveries"]  # type: ignore[no-any-return]
+CIRCUIT_AFTER, backoff = Policy().circuit_after, Policy().backoff  # the documented defaults
 
 
 def _signed(secret: str, body: bytes) -> str:

@@ -47,6 +47,8 @@ class Controls:
         self.journal, self.faults, self.limiter, self.book = journal, faults, limiter, book
         # (processed, errors) so far, as the job's API counts them
         self.counts = counts or (lambda job, seen: (seen.processed, 0))
+        # what else a reset forgets (one namespace's, or all): webhook delivery rules
+        self.resets: list[Callable[[str | None], Any]] = []
 
     # clock (a namespace that keeps its own time, as the pytest handle's does, gets its own)
     def clock_state(self, namespace: str | None = None) -> dict[str, Any]:
@@ -98,6 +100,8 @@ class Controls:
         requests = self.journal.clear(namespace)
         self.limiter.reset(namespace)
         self.book.clear(namespace)
+        for forget in self.resets:
+            forget(namespace)
         if namespace is None:
             self.limiter.enable(self.settings.rate_limits)
         if tenants >= RELEASE_AFTER:

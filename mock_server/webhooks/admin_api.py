@@ -1,4 +1,4 @@
-"""`/_mock/webhooks/...`: the deliveries the mock made, and a built-in receiver to point at.
+"""`/_mock/webhooks/...`: the deliveries the mock made, delivery rules, and a built-in receiver.
 
 The receiver (`/_mock/webhooks/inbox/<name>`) keeps what arrives (topic, signature, event id,
 body) and checks the signature against the shared secret of every webhook that sends there, so
@@ -12,14 +12,16 @@ from typing import Any
 
 from aiohttp import web
 
-from ..domain.errors import BadRequest
+from ..domain.errors import BadRequest, NotFound, Unprocessable
 from ..handlers import handles
+from ..headers import NAMESPACE_HEADER
 from ..jsonenc import dumps
 from ..keys import STORE, WEBHOOKS
 from ..qa.admin_api import namespace_scope
 from ..records.simulation.org import org_records
 from ..validation import Call
 from .deliveries import signature
+from .faults import DeliveryFaultError
 
 INBOX_LIMIT = 1000  # kept per inbox, oldest dropped
 
@@ -86,3 +88,38 @@ async def clear_received(request: web.Request, call: Call) -> web.StreamResponse
     """DELETE /_mock/webhooks/inbox/{inbox}: forget what arrived."""
     gone = request.app[WEBHOOKS].inboxes.pop(str(call.path["inbox"]), [])
     return _json({"count": len(gone)})
+
+
+@handles("adminListDeliveryRules")
+async def list_rules(request: web.Request, call: Call) -> web.StreamResponse:
+    """GET /_mock/webhooks/rules: the rules of one namespace plus the global ones."""
+    return _json({"rules": request.app[WEBHOOKS].rules.list(namespace_scope(request, call))})
+
+
+@handles("adminAddDeliveryRule")
+async def add_rule(request: web.Request, call: Call) -> web.StreamResponse:
+    """POST /_mock/webhooks/rules: 201 with the rule and its id."""
+    body = dict(call.body)
+    namespace = body.pop("namespace", None) or request.headers.get(NAMESPACE_HEADER)
+    try:
+        rule = request.app[WEBHOOKS].rules.add(body, namespace=namespace)
+    except DeliveryFaultError as exc:
+        raise Unprocessable(f"{exc.key + ' - ' if exc.key else ''}{exc}",
+                            pointer=f"/{exc.key}" if exc.key else "",
+                            meta={"error": "invalid"}) from None
+    return _json(rule.as_dict(), status=201)
+
+
+@handles("adminClearDeliveryRules")
+async def clear_rules(request: web.Request, call: Call) -> web.StreamResponse:
+    """DELETE /_mock/webhooks/rules: one namespace's, or all (the configured ones come back)."""
+    return _json({"removed": request.app[WEBHOOKS].rules.clear(namespace_scope(request, call))})
+
+
+@handles("adminDeleteDeliveryRule")
+async def delete_rule(request: web.Request, call: Call) -> web.StreamResponse:
+    """DELETE /_mock/webhooks/rules/{ruleId}."""
+    rule_id = str(call.path["ruleId"])
+    if not request.app[WEBHOOKS].rules.remove(rule_id):
+        raise NotFound(f"No delivery rule {rule_id!r}.", parameter="ruleId")
+    return _json({"removed": 1})

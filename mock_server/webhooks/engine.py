@@ -37,7 +37,9 @@ from .deliveries import (
     Delivery,
     DeliveryLog,
 )
-from .sender import TIMEOUT, Sender
+from .policy import Policy
+from .rules import DeliveryRules
+from .sender import Sender
 from .topics import Topics
 
 if TYPE_CHECKING:
@@ -59,10 +61,12 @@ class Engine:
 
     def __init__(self, store: Store, clock: VirtualClock, types: Mapping[str, ResourceType],
                  topics: Topics, seed: int, render: Render, keeper: Any = None,
-                 journal: Journal | None = None) -> None:
+                 journal: Journal | None = None, policy: Policy | None = None,
+                 rules: DeliveryRules | None = None) -> None:
         """`render(tenant, job, instant, webhook)`: the payload; `keeper`: a state file's (its
         commits are poked when a delivery changed records), None in memory; `journal`: where
-        each attempt is noted (operation `webhook <topic>`)."""
+        each attempt is noted (operation `webhook <topic>`); `policy`: retries, time limit and
+        circuit; `rules`: delivery controls by rule."""
         self.store, self.clock, self.types, self.topics = store, clock, types, topics
         self.seed, self.render, self.keeper, self.journal = seed, render, keeper, journal
         self.log = DeliveryLog()
@@ -81,8 +85,9 @@ class Engine:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._busy = 0  # steps under way (settle waits for 0)
+        self.policy, self.rules = policy or Policy(), rules or DeliveryRules()
         self.sender = Sender(store, clock, seed, self.log, self._schedule, self._reindex,
-                             keeper, journal)
+                             keeper, journal, self.policy, self.rules)
         self._steps = 0
         self.until: dict[str, float] = {}  # namespace → events found up to this instant
         self._since: dict[str, float] = {}  # the same, as a state file kept it
@@ -361,11 +366,12 @@ class Engine:
 
     # --- for tests and the admin API -------------------------------------------------------
 
-    async def settle(self, patience: float = TIMEOUT + 1.0) -> None:
-        """Wait (at most `patience` real seconds) until every delivery due by now was
-        attempted; the clock is not moved, so retries and later transitions stay ahead."""
+    async def settle(self, patience: float | None = None) -> None:
+        """Wait (at most `patience` real seconds; default the receivers' time limit and one
+        more) until every delivery due by now was attempted; the clock is not moved, so retries
+        and later transitions stay ahead."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + patience
+        deadline = loop.time() + (self.policy.timeout + 1.0 if patience is None else patience)
         while loop.time() < deadline:
             self.step()
             if not self._busy and not self.sender.busy and not self.sender.senders \

@@ -72,6 +72,13 @@ class NamespaceWebhooks:
         found = self._app[WEBHOOKS].log.select(namespace=self.namespace, **filters)
         return [d.view() for d in found]
 
+    def rule(self, **rule: Any) -> dict[str, Any]:
+        """Add a delivery rule private to this namespace (as POST /_mock/webhooks/rules takes
+        it: `topic`/`callback_url` globs and the controls, e.g. `rule(topic="imports.*",
+        drop=1)`); it ends with the namespace's reset."""
+        added = self._app[WEBHOOKS].rules.add(rule, namespace=self.namespace)
+        return added.as_dict()
+
     def clear(self) -> None:
         """Forget what the receiver got."""
         self._app[WEBHOOKS].inboxes.pop(self.namespace, None)

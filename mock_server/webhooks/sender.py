@@ -2,9 +2,11 @@
 
 Each callback URL has its own queue (a receiver sees its events in the order they happened,
 whichever webhooks they came through) and sender task; at most CONCURRENCY requests are in
-flight, each limited to TIMEOUT seconds. A failed attempt is retried on the virtual clock after
-`backoff(n)`, up to MAX_RETRIES times; CIRCUIT_AFTER consecutive failures open the webhook's
-circuit, and nothing is sent to it until `_reset_circuit`. Every attempt is an event callback
+flight, each limited to the policy's `timeout` (policy.py: the config's `webhooks:` numbers). A
+failed attempt is retried on the virtual clock after `policy.backoff(n)`, up to `policy.retries`
+times; `policy.circuit_after` consecutive failures open the webhook's circuit, and nothing is sent
+to it until `_reset_circuit`. A webhook's own `metadata.mock_delivery`, or else the first delivery
+rule that matches (rules.py), says what to do to a delivery (faults.py). Every attempt is an event callback
 (the newest KEEP_CALLBACKS per webhook) and a journal entry. A delivery waiting on the clock (a
 retry, a delay) is kept with the tenant's records (the outbox), so a restart resumes it. The
 engine (engine.py) decides what is due and when; this module only sends.
@@ -25,24 +27,17 @@ from ..records.simulation.org import org_records
 from ..timefmt import cl_time
 from .deliveries import DELIVERED, DROPPED, FAILED, RETRYING, SKIPPED, Delivery, DeliveryLog
 from .faults import DeliveryFaultError, DeliveryFaults
+from .policy import Policy
+from .rules import DeliveryRules
 
 if TYPE_CHECKING:
     from ..domain.clock import VirtualClock
     from ..domain.store import Store, Tenant, TenantKey
     from ..qa.journal import Journal
 
-MAX_RETRIES = 10  # notes: webhooks_state_browser.md §1 "up to 10 retries"
-CIRCUIT_AFTER = 30  # ... "after 30 consecutive failures (retries included) deliveries stop"
-TIMEOUT = 5.0  # ... "the endpoint must answer 2xx within 5 s"
 CONCURRENCY = 16  # requests in flight at once, over every webhook
 KEEP_CALLBACKS = 50  # event callbacks kept per webhook (the vendor keeps the last ones)
-FIRST_RETRY, LAST_RETRY = 30.0, 3600.0  # inferred: the vendor documents no schedule
 OUTBOX = "webhook_outbox"  # record type of the deliveries waiting on the clock
-
-
-def backoff(attempt: int) -> float:
-    """Virtual seconds before retry `attempt` (1-based): 30 s, 1 min, 2 min … at most 1 h."""
-    return min(FIRST_RETRY * 2 ** (attempt - 1), LAST_RETRY)
 
 
 class Sender:
@@ -52,8 +47,10 @@ class Sender:
     def __init__(self, store: Store, clock: VirtualClock, seed: int, log: DeliveryLog,
                  schedule: Callable[[Delivery], None],
                  circuit_opened: Callable[[TenantKey], None], keeper: Any = None,
-                 journal: Journal | None = None) -> None:
+                 journal: Journal | None = None, policy: Policy | None = None,
+                 rules: DeliveryRules | None = None) -> None:
         self.store, self.clock, self.seed, self.log = store, clock, seed, log
+        self.policy, self.rules = policy or Policy(), rules or DeliveryRules()
         self.schedule, self.circuit_opened = schedule, circuit_opened
         self.keeper, self.journal = keeper, journal
         self._queues: dict[str, deque[Delivery]] = {}  # callback URL → its deliveries, in order
@@ -77,11 +74,8 @@ class Sender:
             await self._session.close()
 
     def deliver(self, delivery: Delivery, hook: dict[str, Any]) -> None:
-        """Send now, or as the webhook's delivery controls (metadata.mock_delivery) say."""
-        try:
-            faults = DeliveryFaults.of(hook)
-        except DeliveryFaultError:  # checked on write; a state from elsewhere may differ
-            faults = None
+        """Send now, or as the delivery controls say (the webhook's, or a rule's)."""
+        faults = self.controls(delivery, hook)
         if faults is None:
             self.enqueue(delivery)
             return
@@ -98,6 +92,14 @@ class Sender:
             self._keep_waiting(delivery)
             return
         self.first(delivery)
+
+    def controls(self, d: Delivery, hook: dict[str, Any]) -> DeliveryFaults | None:
+        """The webhook's own `metadata.mock_delivery`, else the first rule that matches."""
+        try:
+            own = DeliveryFaults.of(hook)
+        except DeliveryFaultError:  # checked on write; a state from elsewhere may differ
+            own = None
+        return own if own is not None else self.rules.match(d.namespace, d.topic, d.url)
 
     def first(self, delivery: Delivery) -> None:
         for _ in range(delivery.copies):
@@ -127,7 +129,8 @@ class Sender:
     async def _send(self, d: Delivery) -> None:
         assert self._sem is not None
         if self._session is None:  # made on first use: a server that never sends has none
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT))
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.policy.timeout))
         hook = self._hook(d)
         if hook is None or hook.get("circuit_state") == "open" or hook.get("disabled_at"):
             d.status = SKIPPED
@@ -143,7 +146,7 @@ class Sender:
                     code, message = resp.status, resp.reason or ""
                     reply_headers = tuple(resp.headers.items())
             except TimeoutError:
-                code, message = None, f"no answer within {TIMEOUT:g} s"
+                code, message = None, f"no answer within {self.policy.timeout:g} s"
             except (aiohttp.ClientError, OSError, ValueError) as exc:
                 code, message = None, f"{type(exc).__name__}: {exc}"[:300]
         if self.journal is not None:  # beside the requests it answered, as the console shows
@@ -168,7 +171,7 @@ class Sender:
         now = self.clock.now(d.namespace)
         ok = code is not None and 200 <= code < 300 and not d.forced_failure
         if d.forced_failure:
-            message += " (counted as failed: metadata.mock_delivery.fail)"
+            message += " (counted as failed: a delivery control's fail)"
         d.attempts.append({"at": cl_time(now), "response_code": code, "message": message})
         with tenant.lock:
             stamp = cl_time(now)
@@ -189,7 +192,7 @@ class Sender:
                 records.delete("event_callbacks", mine.popleft())
             failures = 0 if ok else int(hook.get("circuit_failure_count") or 0) + 1
             changed = {**hook, "circuit_failure_count": failures, "updated_at": stamp}
-            opened = failures >= CIRCUIT_AFTER and hook.get("circuit_state") != "open"
+            opened = failures >= self.policy.circuit_after and hook.get("circuit_state") != "open"
             if opened:
                 changed["circuit_state"] = "open"
                 self._give_up(d)
@@ -200,8 +203,8 @@ class Sender:
         if ok:
             d.status, d.next_at = DELIVERED, None
             self._done_waiting(d)
-        elif len(d.attempts) <= MAX_RETRIES and changed.get("circuit_state") != "open":
-            d.status, d.next_at = RETRYING, now + backoff(len(d.attempts))
+        elif len(d.attempts) <= self.policy.retries and changed.get("circuit_state") != "open":
+            d.status, d.next_at = RETRYING, now + self.policy.backoff(len(d.attempts))
             self.schedule(d)
             self._keep_waiting(d)
         else:
@@ -265,10 +268,7 @@ class Sender:
                          status=kept["status"], attempts=list(kept["attempts"] or ()),
                          next_at=float(kept["next_at"]), forced_failure=bool(kept["forced_failure"]),
                          copies=int(kept["copies"] or 1), outbox_id=kept["id"])
-            try:
-                faults = DeliveryFaults.of(hook)
-            except DeliveryFaultError:
-                faults = None
+            faults = self.controls(d, hook)
             if faults is not None and faults.bad_signature:
                 d.secret = "not-" + d.secret
             self.log.add(d)
