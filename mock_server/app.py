@@ -69,6 +69,8 @@ from .webhooks.engine import Engine
 from .webhooks.policy import RULES as WEBHOOK_RULES
 from .webhooks.policy import SECTION as WEBHOOK_SECTION
 from .webhooks.policy import Policy
+from .webhooks.replicas import KEPT_AS as WATERMARK
+from .webhooks.replicas import share as share_webhooks
 from .webhooks.rules import DeliveryRules
 from .webhooks.topics import Topics
 
@@ -242,9 +244,11 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
                                hooks_config.get(WEBHOOK_RULES) if isinstance(hooks_config, dict)
                                else None, source))
     app[CONTROLS].resets.append(app[WEBHOOKS].rules.clear)
-    if shared is None:  # replicas would each send every event: not yet claimed by one
+    if shared is None:
         app.on_startup.append(app[WEBHOOKS].start)
         app.on_cleanup.append(app[WEBHOOKS].close)
+    else:  # replicas: the one that holds the lead sends
+        share_webhooks(app, app[WEBHOOKS], shared)
     if keeper is not None:
         _keep(app, keeper)
     return app
@@ -263,7 +267,7 @@ def _keep(app: web.Application, keeper: Keeper | SharedKeeper) -> None:
     keeper.keep("faults", app[FAULTS].state, app[FAULTS].restore)
     keeper.keep("scenarios", app[SCENARIOS].state, app[SCENARIOS].restore)
     keeper.keep("rate_limits", app[RATE_LIMITER].state, app[RATE_LIMITER].restore)
-    keeper.keep("webhooks", app[WEBHOOKS].kept, app[WEBHOOKS].restore)
+    keeper.keep(WATERMARK, app[WEBHOOKS].kept, app[WEBHOOKS].restore)
     keeper.keep("webhook_rules", app[WEBHOOKS].rules.state, app[WEBHOOKS].rules.restore)
     signer = app[SIGNER]
     if app[SETTINGS].files_key is None:  # the random key: links outlive restarts, replicas agree

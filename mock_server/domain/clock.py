@@ -123,6 +123,7 @@ class VirtualClock:
             self._own = {}
         for ns, kept in dict(anchors.get("own") or {}).items():  # type: ignore[call-overload]
             self.own(ns).restore(kept)
+        self._moved(self.now())  # a replica following another's clock change: as if made here
 
     def _now_locked(self) -> float:
         if self._frozen:

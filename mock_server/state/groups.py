@@ -28,7 +28,7 @@ REFUSALS = (MockError, web.HTTPException)  # answers, not failures: what was app
 class Item:
     """One request waiting for its group."""
 
-    request: web.Request
+    request: web.Request | None  # None: a change the server makes itself (a webhook's)
     call: Any
     handler: Handler
     context: contextvars.Context
@@ -39,7 +39,7 @@ class Item:
     @property
     def creates(self) -> bool:
         """Whether it may take a job id."""
-        return self.request.method == "POST"
+        return self.request is not None and self.request.method == "POST"
 
     def settle(self, acked: asyncio.Future[None] | None) -> None:
         """Answer the request (its refusal, or its response once `acked`)."""
@@ -73,7 +73,8 @@ async def run_handlers(group: list[Item], reserved: list[int],
     other than by refusing the request."""
     loop = asyncio.get_running_loop()
     for item in group:
-        item.call = replace(item.call, now=now(item.call.namespace))
+        if item.call is not None:
+            item.call = replace(item.call, now=now(item.call.namespace))
         item.context.run(RESERVED.set, reserved)
         task = loop.create_task(item.handler(item.request, item.call), context=item.context)
         try:
@@ -95,7 +96,7 @@ class TenantGroups:
         """Whether a transaction of this replica on the tenant is running or waiting."""
         return key in self._queues
 
-    async def submit(self, key: TenantKey, request: web.Request, call: Any,
+    async def submit(self, key: TenantKey, request: web.Request | None, call: Any,
                      handler: Handler) -> web.StreamResponse:
         """Serve a request in the tenant's next group; return once it is committed and
         acknowledged (the group's `run` settles each item)."""

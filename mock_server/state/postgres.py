@@ -14,6 +14,9 @@ what replicas need on top:
 - every commit sends `NOTIFY mock_state` saying what changed; replicas `LISTEN`, catch up and
   acknowledge, and the writer answers its client once every live replica has (the replicas
   are the listening connections `pg_stat_activity` shows);
+- one replica at a time, the leader, sends webhooks: it holds a session advisory lock on its
+  listening connection (so the lead passes on when it dies), and follows at once the tenants a
+  notice marks as watched (they have webhooks);
 - real time is the database's: each replica measures its clock's offset at connect, so a
   virtual clock running at speed 60 does not multiply the replicas' clock skew.
 
@@ -46,6 +49,8 @@ CHANNEL = "mock_state"
 TENANT_LOCKS = 1  # advisory lock class of tenants (hashtext of the tenant key)
 RATE_LOCKS = 4  # advisory lock class of rate-limit windows
 GLOBAL_LOCK = (2, 0)  # shared by tenant writes, exclusive for admin changes
+MIGRATE_LOCK = (3, 0)  # one migrator at a time
+LEAD_LOCK = (5, 0)  # held by the replica that sends webhooks, as long as it lives
 TRIM_JOURNAL = (  # the blocks older than the newest that hold `journal_size` entries
     "DELETE FROM mock_journal WHERE namespace=$1 AND id < (SELECT min(id) FROM (SELECT id, n, "
     "sum(n) OVER (ORDER BY id DESC) AS upto FROM mock_journal WHERE namespace=$1) newest "
@@ -80,7 +85,8 @@ class PostgresState:
             raise
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             self.close()
-            raise StateError(f"cannot use PostgreSQL at {safe_url(url)}: {exc}") from None
+            raise StateError(f"cannot use PostgreSQL at {safe_url(url)}: "
+                             f"{exc or type(exc).__name__}") from None
 
     # ---- plumbing ------------------------------------------------------------------------
 
@@ -122,7 +128,7 @@ class PostgresState:
     async def _open(self, pool_size: int) -> None:
         await self._new_pool(pool_size)
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(3, 0)")  # one migrator at a time
+            await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *MIGRATE_LOCK)
             await self._migrate(conn)
         async with self._pool.acquire() as conn:
             best = None
@@ -268,6 +274,12 @@ class PostgresState:
 
         await self._listener.add_listener(CHANNEL, on_notice)
 
+    async def try_lead(self) -> bool:
+        """Take the lead (the webhook sender's role) if no live replica holds it: a session
+        lock on the listening connection, so it ends with the replica, SIGKILL included."""
+        return bool(await self._listener.fetchval("SELECT pg_try_advisory_lock($1, $2)",
+                                                  *LEAD_LOCK))
+
     async def peers(self, me: str) -> set[str]:
         """The other replicas listening on this database now."""
         async with self._pool.acquire() as conn:
@@ -322,11 +334,11 @@ class PostgresState:
         finally:
             await self._pool.release(conn)
 
-    async def commit(self, tx: Tx, batch: Batch, me: str, token: str
+    async def commit(self, tx: Tx, batch: Batch, me: str, token: str, watched: bool = False
                      ) -> tuple[dict[tuple[str, ...], int], bool]:
         """Write a batch in the open transaction, tell the replicas (a notice they acknowledge
-        with `token`), commit; returns the new revision of every tenant written, and whether a
-        notice went out."""
+        with `token`; `watched`: the leader follows the tenant at once), commit; returns the new
+        revision of every tenant written, and whether a notice went out."""
         conn = tx.conn
         try:
             revs = await apply_batch(conn, batch)
@@ -339,6 +351,8 @@ class PostgresState:
                 notice["all"] = 1
             elif tx.key in revs:
                 notice["t"], notice["v"] = tenant_text(tx.key), revs[tx.key]
+                if watched:
+                    notice["w"] = 1
             told = len(notice) > 2
             if told:
                 await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(notice))
@@ -388,3 +402,10 @@ class PostgresState:
         async with self._pool.acquire() as conn:
             return {r["name"]: bytes(r["value"]) for r in
                     await conn.fetch("SELECT name, value FROM mock_meta")}
+
+    async def put_meta(self, name: str, value: bytes) -> None:
+        """Write one server-wide value outside any lock (the leader's webhook watermark: only
+        it writes the value, nobody is told)."""
+        async with self._pool.acquire() as conn:
+            await conn.execute("INSERT INTO mock_meta VALUES ($1, $2) ON CONFLICT (name) "
+                               "DO UPDATE SET value = EXCLUDED.value", name, value)

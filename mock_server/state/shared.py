@@ -9,7 +9,9 @@ every tenant write shares; requests for one tenant share a transaction (groups.p
 replicas hear each commit (LISTEN), mark their copy behind and acknowledge (peers.py); the writer
 answers once every live replica has acknowledged, and a copy that is behind catches up before
 its next read, so a client that got its answer reads the change through any replica (one gone
-from `pg_stat_activity` is no longer waited for).
+from `pg_stat_activity` is no longer waited for). One replica, the leader, sends webhooks
+(`on_lead`): it follows the tenants with webhooks as soon as they change, and what it absorbs
+is published on the change feed like a change made here.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
+from ..domain.changes import JobChanged
 from ..domain.errors import MockError, NotFound
-from ..domain.store import RESERVED, TenantKey
+from ..domain.store import RESERVED, Tenant, TenantKey
 from ..qa.journal import Journal
 from ..qa.ratelimit import Verdict, Window
 from . import codec
@@ -38,6 +41,8 @@ from .writer import JOURNAL_EVERY, GroupCommit
 
 log = logging.getLogger("mock_server.state")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LEAD_RETRY = 1.0  # real seconds between tries to take the lead while another replica holds it
+T = TypeVar("T")
 
 
 class SharedKeeper:
@@ -63,6 +68,14 @@ class SharedKeeper:
         # the journal: a listing on any replica has every replica write theirs first
         self.commits: GroupCommit[Batch] = GroupCommit(self._collect_journal, backend.write,
                                                        lambda batch: None, idle=JOURNAL_EVERY)
+        # the lead (one replica sends webhooks): `on_lead` runs once this replica has it;
+        # `watched(key)` says a tenant's writes are followed by the leader at once
+        self.on_lead: Callable[[], Awaitable[None]] | None = None
+        self.watched: Callable[[TenantKey, Batch], bool] = lambda key, batch: False
+        # what the copy absorbed of a tenant's records (rows: type, id, body or None)
+        self.records_absorbed: Callable[[Tenant, list[Any]], None] | None = None
+        self.leading = False
+        self._seeking: asyncio.Task[None] | None = None
 
     # ---- set-up ----------------------------------------------------------------------------
 
@@ -91,15 +104,54 @@ class SharedKeeper:
         await self._peers.look()
         await self.backend.run(self.backend.notify({"r": self.me, "hello": 1}))
         self.commits.start()
+        if self.on_lead is not None:
+            self._seeking = asyncio.ensure_future(self._seek_lead())
+            self._seeking.add_done_callback(report)
 
     async def close(self, app: web.Application | None = None) -> None:
         """Write the journal's last entries and close the database connections."""
+        if self._seeking is not None:
+            self._seeking.cancel()
+            await asyncio.gather(self._seeking, return_exceptions=True)
         try:
             await self.commits.close()
             await self.backend.run(self.backend.notify({"r": self.me, "bye": 1}))
             await self.backend.leave_here()
         finally:
             self.backend.close()
+
+    # ---- the lead: one replica sends webhooks ----------------------------------------------
+
+    async def _seek_lead(self) -> None:
+        """Take the lead as soon as no live replica holds it (at start, or when the leader
+        dies), catch up on everything, then run `on_lead`."""
+        assert self.on_lead is not None
+        while not await self.backend.run_there(self.backend.try_lead()):
+            await asyncio.sleep(LEAD_RETRY)
+        self.leading = True
+        await self._follow_admin()
+        await self.on_lead()
+
+    async def put_value(self, name: str, value: Any) -> None:
+        """Write a server-wide value only this replica writes (the leader's webhook
+        watermark), without the admin lock and without telling the others."""
+        raw = codec.dumps(value)
+        if self._written.get(name) != raw:
+            await self.backend.run(self.backend.put_meta(name, raw))
+            self._written[name] = raw
+
+    async def change(self, key: TenantKey, fn: Callable[[Tenant | None], T]) -> T:
+        """Apply a change the server makes itself (a webhook delivery's records) to a tenant
+        in its transaction, as a request would: on the caught-up copy, committed and shared
+        before this returns."""
+        out: list[T] = []
+
+        async def apply(request: Any, call: Any) -> web.StreamResponse:
+            out.append(fn(self._store.peek(key) if self._store is not None else None))
+            return web.Response()
+
+        await self._groups.submit(key, None, None, apply)
+        return out[0]
 
     # ---- the journal: each replica writes its own, anyone lists all ------------------------
 
@@ -260,8 +312,9 @@ class SharedKeeper:
                 _, _, batch.journal_cleared = self._journal.since(self._journal.last)
         ack = self._peers.expect()
         try:
+            watched = key is not None and self.watched(key, batch)
             revs, told = await self.backend.run(self.backend.commit(tx, batch, self.me,
-                                                                    ack.token))
+                                                                    ack.token, watched))
         except Exception as exc:  # noqa: BLE001 - the client must not take it as done
             self._peers.forget(ack)
             log.error("mock-server: state not written: %s", exc)
@@ -295,9 +348,21 @@ class SharedKeeper:
         assert store is not None
         if not caught.exists:
             return
+        before = store.peek(key)
+        known = {(kind, job_id) for kind, job_id, _ in caught.jobs
+                 if before is not None and before.get(kind, job_id) is not None}
         tenant = store.absorb(key, caught.counter, caught.rev, caught.jobs, caught.records)
         self._latest[key] = max(self._latest.get(key, 0), caught.rev)
         tenant.behind = self._latest[key] > caught.rev
+        if caught.records and self.records_absorbed is not None:
+            self.records_absorbed(tenant, caught.records)
+        now = self.now(key[0])
+        for kind, job_id, raw in caught.jobs:  # what changed, as if it changed here
+            job = tenant.get(kind, job_id)
+            new = (kind, job_id) not in known  # new to this copy: all of it is news
+            store.feed.publish(JobChanged(key[0], key, kind, job_id,
+                                          1 if new or job is None else job.version, now,
+                                          deleted=raw is None))
 
     async def _follow(self, key: TenantKey) -> None:
         """Catch one tenant's copy up with the database, to at least the newest revision heard
@@ -374,6 +439,8 @@ class SharedKeeper:
             tenant = store.peek(key)
             if tenant is not None and tenant.rev < rev:  # type: ignore[attr-defined]
                 tenant.behind = True
+            if notice.get("w") and self.leading:  # the leader sends its webhooks: now
+                task = asyncio.ensure_future(self._follow(key))
         else:
             for ns in notice.get("c", ()):
                 for tenant in list(store.tenants(ns)):

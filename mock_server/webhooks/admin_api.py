@@ -40,7 +40,8 @@ async def list_deliveries(request: web.Request, call: Call) -> web.StreamRespons
     found = engine.log.select(namespace=namespace_scope(request, call), topic=q.get("topic"),
                               job=q.get("job"), webhook=q.get("webhook"),
                               status=q.get("status"), limit=q.get("limit"))
-    return _json({"count": len(found), "deliveries": [d.view() for d in found]})
+    return _json({"count": len(found), "sending": engine.sending,
+                  "deliveries": [d.view() for d in found]})
 
 
 def _secrets(request: web.Request) -> list[str]:

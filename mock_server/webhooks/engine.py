@@ -30,7 +30,7 @@ from ..domain.changes import Change, JobChanged
 from ..domain.lifecycle import transitions
 from ..jsonenc import dumps
 from ..records.simulation.org import org_records
-from ..timefmt import cl_time
+from ..timefmt import cl_time, parse_time
 from .deliveries import (
     PENDING,
     RETRYING,
@@ -85,6 +85,7 @@ class Engine:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._busy = 0  # steps under way (settle waits for 0)
+        self._started = False
         self.policy, self.rules = policy or Policy(), rules or DeliveryRules()
         self.sender = Sender(store, clock, seed, self.log, self._schedule, self._reindex,
                              keeper, journal, self.policy, self.rules)
@@ -97,6 +98,7 @@ class Engine:
 
     async def start(self, app: web.Application) -> None:
         """on_startup: the loop task, the HTTP client, and the webhooks already stored."""
+        self._started = True
         self._loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
         self._wake = asyncio.Event()
@@ -142,6 +144,8 @@ class Engine:
         restart, history ends where the engine had got to (`since`): what fell while the server
         was down is sent now.
         """
+        if not self._started:  # a replica that does not send: the leader's engine watches
+            return
         self.step()  # what was due before this change goes by the webhooks as they were
         records = org_records(tenant)
         hooks = records.list("webhooks") if records is not None else []
@@ -260,8 +264,27 @@ class Engine:
             self.until[namespace] = clock.now(namespace)  # every transition before is sent
 
     def kept(self) -> dict[str, float]:
-        """What a state file keeps: per namespace, the instant events were found up to."""
-        return dict(self.until)
+        """What a state file keeps: per namespace, the instant events were found up to (as
+        restored, where this engine found none: a replica that does not send)."""
+        return {**self._since, **self.until}
+
+    @property
+    def sending(self) -> bool:
+        """Whether this engine runs (with replicas: whether this replica holds the lead)."""
+        return self._task is not None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing found is waiting for its first attempt (`until` is safe to keep)."""
+        return not self._changes and not self.sender.senders and not self._busy
+
+    def hooks_absorbed(self, tenant: Tenant) -> None:
+        """Another replica changed the tenant's webhooks: watch them from their creation."""
+        records = org_records(tenant)
+        known = {i for ids in self._by_topic.get(tenant.key, {}).values() for i in ids}
+        fresh = [parse_time(h["created_at"]) for h in records.list("webhooks")
+                 if h["id"] not in known] if records is not None else []
+        self.watch(tenant, since=min(fresh) if fresh else None)
 
     def restore(self, kept: dict[str, float]) -> None:
         """A state file's `kept()`: after the restart, transitions since are sent."""

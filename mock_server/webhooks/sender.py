@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 CONCURRENCY = 16  # requests in flight at once, over every webhook
 KEEP_CALLBACKS = 50  # event callbacks kept per webhook (the vendor keeps the last ones)
 OUTBOX = "webhook_outbox"  # record type of the deliveries waiting on the clock
+T = TypeVar("T")
+log = logging.getLogger("mock_server.webhooks")
 
 
 class Sender:
@@ -48,9 +51,10 @@ class Sender:
                  schedule: Callable[[Delivery], None],
                  circuit_opened: Callable[[TenantKey], None], keeper: Any = None,
                  journal: Journal | None = None, policy: Policy | None = None,
-                 rules: DeliveryRules | None = None) -> None:
+                 rules: DeliveryRules | None = None, shared: Any = None) -> None:
         self.store, self.clock, self.seed, self.log = store, clock, seed, log
         self.policy, self.rules = policy or Policy(), rules or DeliveryRules()
+        self.shared = shared  # replicas: the records change in the tenant's transaction
         self.schedule, self.circuit_opened = schedule, circuit_opened
         self.keeper, self.journal = keeper, journal
         self._queues: dict[str, deque[Delivery]] = {}  # callback URL → its deliveries, in order
@@ -154,70 +158,113 @@ class Sender:
                              operation=f"webhook {d.topic}", request_headers=tuple(headers.items()),
                              request_body=d.body, status=code, response_headers=reply_headers,
                              duration_ms=round((time.perf_counter() - started) * 1000, 1))
-        self._record(d, code, message)
+        await self._record(d, code, message)
 
     def _hook(self, d: Delivery) -> dict[str, Any] | None:
         tenant = self.store.peek(d.tenant)
         records = org_records(tenant) if tenant is not None else None
         return records.get("webhooks", d.webhook_id) if records is not None else None
 
-    def _record(self, d: Delivery, code: int | None, message: str) -> None:
-        """The attempt as an event callback; the circuit; the retry, if one is due."""
-        tenant = self.store.peek(d.tenant)
-        records = org_records(tenant) if tenant is not None else None
-        hook = self._hook(d)
-        if tenant is None or records is None or hook is None:
+    # --- what an attempt changes: the tenant's records (callbacks, circuit, outbox) ----------
+
+    async def _apply(self, key: TenantKey, fn: Callable[[Tenant, Any], T]) -> T | None:
+        """Apply `fn(tenant, records)` to a tenant's records and keep it: with replicas in the
+        tenant's transaction (shared before this returns), else at once (a state file writes
+        it on its next commit). None when the tenant is gone."""
+        if self.shared is not None:
+            return await self.shared.change(key, lambda tenant: self._change(tenant, fn))
+        return self._change(self.store.peek(key), fn)
+
+    def _apply_soon(self, key: TenantKey, fn: Callable[[Tenant, Any], Any]) -> None:
+        """`_apply` from synchronous code: with replicas, in the tenant's next transaction."""
+        if self.shared is None:
+            self._change(self.store.peek(key), fn)
             return
+        task = asyncio.ensure_future(self._apply(key, fn))
+        task.add_done_callback(_report)
+
+    def _change(self, tenant: Tenant | None, fn: Callable[[Tenant, Any], T]) -> T | None:
+        records = org_records(tenant) if tenant is not None else None
+        if tenant is None or records is None:
+            return None
+        with tenant.lock:
+            out = fn(tenant, records)
+            tenant.records_changed()
+        if self.keeper is not None:
+            self.keeper.commits.poke()
+        return out
+
+    async def _record(self, d: Delivery, code: int | None, message: str) -> None:
+        """The attempt as an event callback; the circuit; the retry, if one is due, in the
+        outbox: one change of the tenant's records."""
         now = self.clock.now(d.namespace)
         ok = code is not None and 200 <= code < 300 and not d.forced_failure
         if d.forced_failure:
             message += " (counted as failed: a delivery control's fail)"
         d.attempts.append({"at": cl_time(now), "response_code": code, "message": message})
-        with tenant.lock:
-            stamp = cl_time(now)
-            callback = {"id": records.new_id("event_callbacks"), "callback_url": d.url,
-                        "payload": _json(d.body), "response_code": None if code is None else str(code),
-                        "response_message": message, "reference": None, "reference_origin": None,
-                        "metadata": {}, "webhook_id": d.webhook_id, "created_at": stamp,
-                        "updated_at": stamp}
-            records.save("event_callbacks", callback)
-            mine = self._kept.get((d.tenant, d.webhook_id))
-            if mine is None:  # first attempt since start: what the records hold
-                mine = self._kept[(d.tenant, d.webhook_id)] = deque(
-                    c["id"] for c in records.list("event_callbacks")
-                    if c["webhook_id"] == d.webhook_id)
+
+        def note(tenant: Tenant, records: Any) -> bool | None:
+            opened = self._note(d, records, code, message, ok, cl_time(now))
+            if opened is None:  # the webhook is gone
+                return None
+            if ok:
+                d.status, d.next_at = DELIVERED, None
+            elif len(d.attempts) <= self.policy.retries and not opened:
+                d.status, d.next_at = RETRYING, now + self.policy.backoff(len(d.attempts))
+                d.outbox_id = d.event_id
+                records.save(OUTBOX, self._outbox(d))
+                return opened
             else:
-                mine.append(callback["id"])
-            while len(mine) > KEEP_CALLBACKS:
-                records.delete("event_callbacks", mine.popleft())
-            failures = 0 if ok else int(hook.get("circuit_failure_count") or 0) + 1
-            changed = {**hook, "circuit_failure_count": failures, "updated_at": stamp}
-            opened = failures >= self.policy.circuit_after and hook.get("circuit_state") != "open"
-            if opened:
-                changed["circuit_state"] = "open"
-                self._give_up(d)
-            records.save("webhooks", changed)
-            tenant.records_changed()
-            if opened:  # from now on its events are not even looked at, until a reset
-                self.circuit_opened(d.tenant)
-        if ok:
-            d.status, d.next_at = DELIVERED, None
-            self._done_waiting(d)
-        elif len(d.attempts) <= self.policy.retries and changed.get("circuit_state") != "open":
-            d.status, d.next_at = RETRYING, now + self.policy.backoff(len(d.attempts))
+                d.status, d.next_at = FAILED, None
+            if d.outbox_id is not None:
+                records.delete(OUTBOX, d.outbox_id)
+                d.outbox_id = None
+            return opened
+
+        opened = await self._apply(d.tenant, note)
+        if opened is None:  # the tenant or the webhook is gone
+            return
+        if opened:
+            self._give_up(d)
+            self.circuit_opened(d.tenant)  # its events are not even looked at, until a reset
+        if d.status == RETRYING:
             self.schedule(d)
-            self._keep_waiting(d)
+
+    def _note(self, d: Delivery, records: Any, code: int | None, message: str, ok: bool,
+              stamp: str) -> bool | None:
+        """In the records: the event callback (the newest KEEP_CALLBACKS kept) and the
+        webhook's failure count. Whether its circuit opened now (None: the webhook is gone)."""
+        hook = records.get("webhooks", d.webhook_id)
+        if hook is None:
+            return None
+        callback = {"id": records.new_id("event_callbacks"), "callback_url": d.url,
+                    "payload": _json(d.body), "response_code": None if code is None else str(code),
+                    "response_message": message, "reference": None, "reference_origin": None,
+                    "metadata": {}, "webhook_id": d.webhook_id, "created_at": stamp,
+                    "updated_at": stamp}
+        records.save("event_callbacks", callback)
+        mine = self._kept.get((d.tenant, d.webhook_id))
+        if mine is None or self.shared is not None:  # first since start, or replicas: as kept
+            mine = self._kept[(d.tenant, d.webhook_id)] = deque(
+                c["id"] for c in records.list("event_callbacks")
+                if c["webhook_id"] == d.webhook_id)
         else:
-            d.status, d.next_at = FAILED, None
-            self._done_waiting(d)
-        if self.keeper is not None:
-            self.keeper.commits.poke()  # a state file keeps the callbacks and the circuit
+            mine.append(callback["id"])
+        while len(mine) > KEEP_CALLBACKS:
+            records.delete("event_callbacks", mine.popleft())
+        failures = 0 if ok else int(hook.get("circuit_failure_count") or 0) + 1
+        changed = {**hook, "circuit_failure_count": failures, "updated_at": stamp}
+        opened = failures >= self.policy.circuit_after and hook.get("circuit_state") != "open"
+        if opened:
+            changed["circuit_state"] = "open"
+        records.save("webhooks", changed)
+        return opened
 
     def _give_up(self, d: Delivery) -> None:
         """The webhook's circuit opened: its deliveries waiting for a retry are given up."""
         for other in self.log.select(namespace=d.namespace, webhook=d.webhook_id,
                                      status=RETRYING):
-            if other.tenant == d.tenant:
+            if other.tenant == d.tenant and other is not d:
                 other.status, other.next_at = FAILED, None
                 self._done_waiting(other)
 
@@ -225,35 +272,24 @@ class Sender:
 
     def _keep_waiting(self, d: Delivery) -> None:
         """Keep a delivery that waits for its instant (a retry, a delay): a state file or
-        database keeps it with the records, and a restart resumes it (`_resume`)."""
-        tenant = self.store.peek(d.tenant)
-        records = org_records(tenant) if tenant is not None else None
-        if tenant is None or records is None:
-            return
-        with tenant.lock:
-            if d.outbox_id is None:
-                d.outbox_id = records.new_id(OUTBOX)
-            records.save(OUTBOX, {
-                "id": d.outbox_id, "event_id": d.event_id, "webhook_id": d.webhook_id,
+        database keeps it with the records, and a restart resumes it (`resume`)."""
+        d.outbox_id = d.event_id  # one per event and webhook
+        kept = self._outbox(d)
+        self._apply_soon(d.tenant, lambda tenant, records: records.save(OUTBOX, kept))
+
+    @staticmethod
+    def _outbox(d: Delivery) -> dict[str, Any]:
+        """A waiting delivery as its outbox record."""
+        return {"id": d.event_id, "event_id": d.event_id, "webhook_id": d.webhook_id,
                 "topic": d.topic, "job_type": d.job_type, "job_id": d.job_id, "at": d.at,
                 "next_at": d.next_at, "status": d.status, "attempts": list(d.attempts),
-                "body": d.body.decode(), "copies": d.copies,
-                "forced_failure": d.forced_failure})
-            tenant.records_changed()
-        if self.keeper is not None:
-            self.keeper.commits.poke()
+                "body": d.body.decode(), "copies": d.copies, "forced_failure": d.forced_failure}
 
     def _done_waiting(self, d: Delivery) -> None:
         """The delivery no longer waits: forget its outbox record."""
-        if d.outbox_id is None:
-            return
-        tenant = self.store.peek(d.tenant)
-        records = org_records(tenant) if tenant is not None else None
-        if tenant is not None and records is not None:
-            with tenant.lock:
-                records.delete(OUTBOX, d.outbox_id)
-                tenant.records_changed()
-        d.outbox_id = None
+        kept, d.outbox_id = d.outbox_id, None
+        if kept is not None:
+            self._apply_soon(d.tenant, lambda tenant, records: records.delete(OUTBOX, kept))
 
     def resume(self, tenant: Tenant) -> None:
         """At start-up: the deliveries the tenant's records say were waiting, back on the clock."""
@@ -277,3 +313,8 @@ class Sender:
 
 def _json(body: bytes) -> Any:
     return json.loads(body)
+
+
+def _report(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("webhooks: a delivery's records were not kept: %s", task.exception())
