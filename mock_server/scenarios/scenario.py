@@ -11,6 +11,7 @@ from typing import Any
 
 from ..domain.lifecycle import LIFECYCLES
 from ..headers import SCENARIO_HEADER
+from ..webhooks.faults import DeliveryFaultError, DeliveryFaults
 
 HEADER = SCENARIO_HEADER
 METADATA_KEY = "mock_scenario"  # metadata.mock_scenario: lets unmodified vendor clients opt in
@@ -43,6 +44,7 @@ class Scenario:
     outcome: str | None = None  # terminal status when the work ends (completed_with_errors)
     durations: tuple[tuple[str, float], ...] = ()  # (stage name or `running`, seconds)
     fail_message: str | None = None  # export errors_log message (default "query timeout")
+    webhooks: str | None = None  # delivery controls of the job's webhook events (JSON object)
 
     @property
     def empty(self) -> bool:
@@ -57,6 +59,9 @@ class Scenario:
             if f.name == "durations":
                 if value:
                     changes["durations"] = tuple({**dict(self.durations), **dict(value)}.items())
+            elif f.name == "webhooks" and value is not None and self.webhooks is not None:
+                changes["webhooks"] = json.dumps({**json.loads(self.webhooks),
+                                                  **json.loads(value)}, sort_keys=True)
             elif value is not None:
                 changes[f.name] = value
         return replace(self, **changes)
@@ -69,6 +74,8 @@ class Scenario:
             if f.name == "durations":
                 if value:
                     out["durations"] = dict(value)
+            elif f.name == "webhooks" and value is not None:
+                out["webhooks"] = json.loads(value)
             elif value is not None:
                 out[f.name] = value
         return out
@@ -150,6 +157,7 @@ def _parse_mapping(data: Mapping[str, Any], presets: Mapping[str, Scenario]) -> 
     base = Scenario()
     values: dict[str, Any] = {}
     durations: dict[str, float] = {}
+    controls: dict[str, Any] = {}
     for raw_key, value in data.items():
         key = str(raw_key).strip()
         if key in ("preset", "use"):
@@ -174,10 +182,50 @@ def _parse_mapping(data: Mapping[str, Any], presets: Mapping[str, Scenario]) -> 
                     f"durations.{stage}", seconds)
         elif key in STAGE_KEYS:  # `pending=5;running=60` in the header form
             durations[key] = _seconds(key, value)
+        elif key == "webhooks":
+            controls.update(_controls(key, value))
+        elif key.startswith("webhooks."):  # `webhooks.delay=30` in the header form
+            controls[key.partition(".")[2]] = _plain(value)
         else:
             known = ", ".join(sorted(_FIELDS | {"preset", "spec"}))
             raise ScenarioError(f"unknown scenario key {key!r}; known: {known} and stage names", key)
+    if controls:
+        values["webhooks"] = _webhooks(controls)
     return base.merged(Scenario(durations=tuple(durations.items()), **values))
+
+
+def _controls(key: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    if not isinstance(value, Mapping):
+        raise ScenarioError(f"{key} must be an object of delivery controls, e.g. "
+                            f'{{"delay": 30}}, got {value!r}', key)
+    return dict(value)
+
+
+def _plain(value: Any) -> Any:
+    """A header-form value as the delivery controls take it: `30` a number, `true` a flag."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.lower() in ("true", "yes", "on"):
+        return True
+    if text.lower() in ("false", "no", "off"):
+        return False
+    return float(text) if _NUMBER.match(text) else text
+
+
+def _webhooks(controls: dict[str, Any]) -> str:
+    """The controls, checked as a webhook's metadata.mock_delivery is, as canonical JSON."""
+    try:
+        DeliveryFaults.parse(controls)
+    except DeliveryFaultError as exc:
+        key = f"webhooks.{exc.key}" if exc.key else "webhooks"
+        raise ScenarioError(f"{key}: {exc}", key) from None
+    return json.dumps(controls, sort_keys=True)
 
 
 def _stage(key: str, name: Any) -> str:

@@ -98,12 +98,19 @@ class Sender:
         self.first(delivery)
 
     def controls(self, d: Delivery, hook: dict[str, Any]) -> DeliveryFaults | None:
-        """The webhook's own `metadata.mock_delivery`, else the first rule that matches."""
+        """The webhook's own `metadata.mock_delivery`, else the job's scenario's `webhooks`,
+        else the first rule that matches."""
         try:
-            own = DeliveryFaults.of(hook)
+            own = DeliveryFaults.of(hook) or self._job_controls(d)
         except DeliveryFaultError:  # checked on write; a state from elsewhere may differ
             own = None
         return own if own is not None else self.rules.match(d.namespace, d.topic, d.url)
+
+    def _job_controls(self, d: Delivery) -> DeliveryFaults | None:
+        tenant = self.store.peek(d.tenant)
+        job = tenant.get(d.job_type, d.job_id) if tenant is not None else None
+        given = getattr(job.scenario, "webhooks", None) if job is not None else None
+        return DeliveryFaults.parse(json.loads(given)) if given else None
 
     def first(self, delivery: Delivery) -> None:
         for _ in range(delivery.copies):
