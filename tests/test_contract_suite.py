@@ -33,7 +33,7 @@ def _passed(done: subprocess.CompletedProcess[str]) -> None:
     assert int(summary[0].split()[0]) > 90, summary
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2])  # more seeds: the state file, replica and separate runs
 def test_full_suite_passes_against_the_in_process_mock(seed: int, tmp_path: Path) -> None:
     done = run_contract("--seed", str(seed), "--junit", "junit.xml", "--html", "report.html",
                         cwd=tmp_path)
@@ -76,7 +76,7 @@ def never_ending_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     yield from _serve("--config", str(config))
 
 
-@pytest.mark.parametrize("seed", [4, 5])
+@pytest.mark.parametrize("seed", [3])
 def test_full_suite_passes_against_a_separately_started_mock(separate_mock: str, seed: int,
                                                              tmp_path: Path) -> None:
     done = run_contract("--base-url", separate_mock, "--client-id", "ci", "--rackspace-token",
