@@ -212,3 +212,27 @@ def test_a_bad_webhooks_section_names_the_key(section: Any, words: str) -> None:
     with pytest.raises(ConfigError) as raised:
         create_app(settings)
     assert str(raised.value).startswith("mock.yaml: ") and words in str(raised.value)
+
+
+def test_beyond_the_queue_a_delivery_waits_on_the_clock_and_still_arrives(
+        receiver: Receiver) -> None:
+    settings = Settings.from_mapping({"webhooks": {"queue": 2}}).with_overrides(
+        port=0, seed=7, frozen=True, start=START_ISO)
+    with MockServer(settings) as server:
+        checker = ResponseChecker(server.app[SPEC])
+        cl = Api(server.url, checker, {"Authorization": f"Bearer {make_token()}",
+                                       "Accept": JSONAPI, "Content-Type": JSONAPI})
+        _hook(cl, "exports.start", receiver.url())
+        for _ in range(5):
+            _export(cl)
+        server.clock.advance(1)  # five starts at one instant: two queue, three wait
+        waiting = [d for d in _deliveries(server) if d["next_attempt_at"] is not None]
+        assert len(waiting) == 3 and all(d["attempts"] == [] for d in waiting)
+        assert len(receiver.got) == 2
+        server.clock.advance(30)  # first_retry: they are queued again (two; one waits again)
+        _deliveries(server)
+        server.clock.advance(30)
+        _deliveries(server)
+        assert len(receiver.got) == 5
+        assert {d["status"] for d in _deliveries(server)} == {"delivered"}
+        assert not checker.problems

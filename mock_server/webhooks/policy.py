@@ -9,6 +9,7 @@ inferred schedule where it documents none):
       max_retry: 3600      # ... but never more than this
       timeout: 5           # real seconds a receiver has to answer 2xx
       circuit_after: 30    # consecutive failures (retries included) that open the circuit
+      queue: 1000          # deliveries waiting for one receiver; the next wait on the clock
       rules: [...]         # delivery controls by rule (rules.py)
 """
 
@@ -33,6 +34,7 @@ class Policy:
     max_retry: float = 3600.0
     timeout: float = 5.0  # notes: "the endpoint must answer 2xx within 5 s"
     circuit_after: int = 30  # notes: "after 30 consecutive failures … deliveries stop"
+    queue: int = 1000  # deliveries waiting for one callback URL (memory stays bounded)
 
     def backoff(self, attempt: int) -> float:
         """Virtual seconds before retry `attempt` (1-based): first_retry, doubled each time,
@@ -54,15 +56,16 @@ class Policy:
                 continue
             if key not in known:
                 raise ConfigError(unknown_key(source, f"webhooks.{key}", {*known, RULES}))
-            whole = key in ("retries", "circuit_after")
+            whole = key in ("retries", "circuit_after", "queue")
             if isinstance(value, bool) or not isinstance(value, int | float) \
                     or (whole and not isinstance(value, int)):
                 raise ConfigError(f"{source}: webhooks.{key} must be "
                                   f"{'a whole number' if whole else 'seconds'}, got {value!r}")
             low = 0 if key == "retries" else 1 if whole else 0.001
-            if not low <= value <= (1000 if whole else 86_400):
+            high = 1_000_000 if key == "queue" else 1000 if whole else 86_400
+            if not low <= value <= high:
                 raise ConfigError(f"{source}: webhooks.{key} must be between {low} and "
-                                  f"{1000 if whole else 86_400}, got {value!r}")
+                                  f"{high}, got {value!r}")
             values[key] = value if whole else float(value)
         policy = cls(**values)
         if policy.max_retry < policy.first_retry:

@@ -114,15 +114,26 @@ class Sender:
 
     def first(self, delivery: Delivery) -> None:
         for _ in range(delivery.copies):
-            self.enqueue(delivery)
+            if not self.enqueue(delivery):  # it waits on the clock: once
+                return
 
     # --- sending ---------------------------------------------------------------------------
 
-    def enqueue(self, delivery: Delivery) -> None:
+    def enqueue(self, delivery: Delivery) -> bool:
+        """Queue an attempt for the delivery's receiver; when `policy.queue` already wait
+        for it (a receiver far behind), the delivery waits on the clock instead (`first_retry`
+        virtual seconds, kept in the outbox) and is queued again then."""
         key = delivery.url
-        self._queues.setdefault(key, deque()).append(delivery)
+        queue = self._queues.setdefault(key, deque())
+        if len(queue) >= self.policy.queue:
+            delivery.next_at = self.clock.now(delivery.namespace) + self.policy.first_retry
+            self.schedule(delivery)
+            self._keep_waiting(delivery)
+            return False
+        queue.append(delivery)
         if key not in self.senders:
             self.senders[key] = asyncio.create_task(self._send_all(key))
+        return True
 
     async def _send_all(self, key: str) -> None:
         """Send one callback URL's queue in order, then end."""
