@@ -17,21 +17,12 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
-from mock_server import MockServer, Settings
+from mock_server import MockServer
 
 from .fixtures.durability import CL, Child
-from .fixtures.http import START_ISO
 
 T = TypeVar("T")
 ORDER = {"pending": 0, "in_progress": 1, "completed": 2, "interrupted": 2}
-
-
-@pytest.fixture
-def pair(pg_url: str) -> Iterator[tuple[MockServer, MockServer]]:
-    settings = Settings(port=0, seed=7, frozen=True, start=START_ISO, state=pg_url,
-                        public_url="http://mock.test", limits=False)
-    with MockServer(settings) as a, MockServer(settings) as b:
-        yield a, b
 
 
 def _create(url: str, code: str, **attrs: Any) -> requests.Response:

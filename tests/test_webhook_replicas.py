@@ -14,18 +14,9 @@ import pytest
 import requests
 
 from contract_tests.receiver import Receiver
-from mock_server import MockServer, Settings
+from mock_server import MockServer
 
 from .fixtures.durability import CL, Child
-from .fixtures.http import START_ISO
-
-
-@pytest.fixture
-def pair(pg_url: str) -> Iterator[tuple[MockServer, MockServer]]:
-    settings = Settings(port=0, seed=7, frozen=True, start=START_ISO, state=pg_url,
-                        public_url="http://mock.test", limits=False)
-    with MockServer(settings) as a, MockServer(settings) as b:
-        yield a, b
 
 
 def _hook(url: str, topic: str, callback_url: str) -> dict[str, Any]:
