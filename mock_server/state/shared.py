@@ -126,7 +126,12 @@ class SharedKeeper:
         """Take the lead as soon as no live replica holds it (at start, or when the leader
         dies), catch up on everything, then run `on_lead`."""
         assert self.on_lead is not None
-        while not await self.backend.run_there(self.backend.try_lead()):
+        while True:
+            try:
+                if await self.backend.run_there(self.backend.try_lead()):
+                    break
+            except Exception as exc:  # noqa: BLE001 - the database is away: try again
+                log.warning("mock-server: cannot ask for the webhook lead: %s", exc)
             await asyncio.sleep(LEAD_RETRY)
         self.leading = True
         await self._follow_admin()

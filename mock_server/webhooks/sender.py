@@ -176,7 +176,10 @@ class Sender:
                              operation=f"webhook {d.topic}", request_headers=tuple(headers.items()),
                              request_body=d.body, status=code, response_headers=reply_headers,
                              duration_ms=round((time.perf_counter() - started) * 1000, 1))
-        await self._record(d, code, message)
+        try:
+            await self._record(d, code, message)
+        except Exception as exc:  # noqa: BLE001 - the state refused: the next ones still go
+            log.error("webhooks: the attempt of %s was not recorded: %s", d.event_id, exc)
 
     def _hook(self, d: Delivery) -> dict[str, Any] | None:
         tenant = self.store.peek(d.tenant)
