@@ -34,22 +34,16 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from .durable import Batch, Loaded
-from .errors import StateError, migration_plan
-from .pg_rows import TABLES, Caught, Tx, apply_batch, rows_since, safe_url
+from .errors import StateError
+from .pg_rows import Caught, Tx, apply_batch, rows_since, safe_url
+from .pg_schema import clock_offset, migrate
 from .sqlite import tenant_key, tenant_text
 
 T = TypeVar("T")
-SCHEMA = 2
-MIGRATIONS = {  # from version n to n + 1
-    # 2: the journal in blocks of `n` entries (codec.Block)
-    1: "ALTER TABLE mock_journal ADD COLUMN n integer NOT NULL DEFAULT 1; "
-       "ALTER TABLE mock_journal ALTER COLUMN body SET STORAGE EXTERNAL",
-}
 CHANNEL = "mock_state"
 TENANT_LOCKS = 1  # advisory lock class of tenants (hashtext of the tenant key)
 RATE_LOCKS = 4  # advisory lock class of rate-limit windows
 GLOBAL_LOCK = (2, 0)  # shared by tenant writes, exclusive for admin changes
-MIGRATE_LOCK = (3, 0)  # one migrator at a time
 LEAD_LOCK = (5, 0)  # held by the replica that sends webhooks, as long as it lives
 TRIM_JOURNAL = (  # the blocks older than the newest that hold `journal_size` entries
     "DELETE FROM mock_journal WHERE namespace=$1 AND id < (SELECT min(id) FROM (SELECT id, n, "
@@ -127,34 +121,9 @@ class PostgresState:
 
     async def _open(self, pool_size: int) -> None:
         await self._new_pool(pool_size)
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *MIGRATE_LOCK)
-            await self._migrate(conn)
         async with self._pool.acquire() as conn:
-            best = None
-            for _ in range(5):  # the round trip with the least delay gives the best offset
-                t0 = time.time()
-                db_now = await conn.fetchval("SELECT extract(epoch FROM clock_timestamp())")
-                t1 = time.time()
-                if best is None or t1 - t0 < best[0]:
-                    best = (t1 - t0, float(db_now) - (t0 + t1) / 2)
-            assert best is not None
-            self.offset = best[1]
-
-    async def _migrate(self, conn: Any) -> None:
-        exists = await conn.fetchval("SELECT to_regclass('mock_meta') IS NOT NULL")
-        if not exists:
-            await conn.execute(TABLES)
-            await conn.execute("INSERT INTO mock_meta VALUES ('schema', $1)", str(SCHEMA).encode())
-            return
-        raw = await conn.fetchval("SELECT value FROM mock_meta WHERE name='schema'")
-        version = int(raw) if raw is not None else 0
-        for reached, step in migration_plan(
-                version, SCHEMA, MIGRATIONS, f"the database at {safe_url(self.url)}",
-                "upgrade async-job-mock on every replica", "URL"):
-            await conn.execute(step)
-            await conn.execute("UPDATE mock_meta SET value=$1 WHERE name='schema'",
-                               str(reached).encode())
+            await migrate(conn, self.url)
+            self.offset = await clock_offset(conn)
 
     def wall(self) -> float:
         """The database's time, as this machine reads it (the replicas' one real time)."""

@@ -18,7 +18,6 @@ import asyncio
 import hashlib
 import heapq
 import itertools
-import json
 import logging
 import math
 import threading
@@ -30,7 +29,7 @@ from ..domain.changes import Change, JobChanged
 from ..domain.lifecycle import transitions
 from ..jsonenc import dumps
 from ..records.simulation.org import org_records
-from ..timefmt import cl_time, parse_time
+from ..timefmt import cl_time
 from .deliveries import (
     PENDING,
     RETRYING,
@@ -278,13 +277,9 @@ class Engine:
         """Nothing found is waiting for its first attempt (`until` is safe to keep)."""
         return not self._changes and not self.sender.senders and not self._busy
 
-    def hooks_absorbed(self, tenant: Tenant) -> None:
-        """Another replica changed the tenant's webhooks: watch them from their creation."""
-        records = org_records(tenant)
-        known = {i for ids in self._by_topic.get(tenant.key, {}).values() for i in ids}
-        fresh = [parse_time(h["created_at"]) for h in records.list("webhooks")
-                 if h["id"] not in known] if records is not None else []
-        self.watch(tenant, since=min(fresh) if fresh else None)
+    def sendable(self, tenant_key: TenantKey) -> set[str]:
+        """The ids of the tenant's webhooks events are sent to (enabled, circuit closed)."""
+        return {i for ids in self._by_topic.get(tenant_key, {}).values() for i in ids}
 
     def restore(self, kept: dict[str, float]) -> None:
         """A state file's `kept()`: after the restart, transitions since are sent."""
@@ -401,10 +396,3 @@ class Engine:
                     and not self._changes:
                 return
             await asyncio.sleep(0.005)
-
-
-def _json(body: bytes) -> Any:
-    return json.loads(body)
-
-
-__all__ = ["Engine"]

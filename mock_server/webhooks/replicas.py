@@ -19,6 +19,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..records.simulation.org import org_records
+from ..timefmt import parse_time
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -66,8 +67,15 @@ def _watched(store: Store, key: TenantKey, batch: Batch) -> bool:
 
 
 def _absorbed(engine: Engine, tenant: Tenant, rows: list[Any]) -> None:
-    if any(rtype == HOOKS for rtype, _, _ in rows):
-        engine.hooks_absorbed(tenant)
+    """Another replica changed the tenant's webhooks: watch the new ones from their creation
+    (what their jobs did since then is news)."""
+    if not any(rtype == HOOKS for rtype, _, _ in rows):
+        return
+    records = org_records(tenant)
+    known = engine.sendable(tenant.key)
+    fresh = [parse_time(h["created_at"]) for h in records.list(HOOKS)
+             if h["id"] not in known] if records is not None else []
+    engine.watch(tenant, since=min(fresh) if fresh else None)
 
 
 async def _keep_watermark(engine: Engine, keeper: SharedKeeper) -> None:
