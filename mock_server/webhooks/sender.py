@@ -5,11 +5,12 @@ whichever webhooks they came through) and sender task; at most CONCURRENCY reque
 flight, each limited to the policy's `timeout` (policy.py: the config's `webhooks:` numbers). A
 failed attempt is retried on the virtual clock after `policy.backoff(n)`, up to `policy.retries`
 times; `policy.circuit_after` consecutive failures open the webhook's circuit, and nothing is sent
-to it until `_reset_circuit`. A webhook's own `metadata.mock_delivery`, or else the first delivery
-rule that matches (rules.py), says what to do to a delivery (faults.py). Every attempt is an event callback
-(the newest KEEP_CALLBACKS per webhook) and a journal entry. A delivery waiting on the clock (a
-retry, a delay) is kept with the tenant's records (the outbox), so a restart resumes it. The
-engine (engine.py) decides what is due and when; this module only sends.
+to it until `_reset_circuit`. The delivery controls (faults.py) are the webhook's own
+`metadata.mock_delivery`, else the job scenario's `webhooks`, else the first matching rule
+(rules.py). Every attempt is an event callback (the newest KEEP_CALLBACKS per webhook) and a
+journal entry. A delivery waiting on the clock (a retry, a delay, a full queue) is kept with
+the tenant's records (the outbox), so a restart resumes it. The engine (engine.py) decides what
+is due and when; this module only sends.
 """
 
 from __future__ import annotations
@@ -51,10 +52,10 @@ class Sender:
                  schedule: Callable[[Delivery], None],
                  circuit_opened: Callable[[TenantKey], None], keeper: Any = None,
                  journal: Journal | None = None, policy: Policy | None = None,
-                 rules: DeliveryRules | None = None, shared: Any = None) -> None:
+                 rules: DeliveryRules | None = None) -> None:
         self.store, self.clock, self.seed, self.log = store, clock, seed, log
         self.policy, self.rules = policy or Policy(), rules or DeliveryRules()
-        self.shared = shared  # replicas: the records change in the tenant's transaction
+        self.shared: Any = None  # replicas (replicas.py): records change in tenant transactions
         self.schedule, self.circuit_opened = schedule, circuit_opened
         self.keeper, self.journal = keeper, journal
         self._queues: dict[str, deque[Delivery]] = {}  # callback URL → its deliveries, in order
@@ -78,7 +79,7 @@ class Sender:
             await self._session.close()
 
     def deliver(self, delivery: Delivery, hook: dict[str, Any]) -> None:
-        """Send now, or as the delivery controls say (the webhook's, or a rule's)."""
+        """Send now, or as the delivery controls say (`controls`)."""
         faults = self.controls(delivery, hook)
         if faults is None:
             self.enqueue(delivery)
