@@ -39,13 +39,11 @@ from .keys import (
     TYPES,
     WEBHOOKS,
 )
-from .middlewares import error_middleware
-from .namespace_path import namespace_path_middleware
+from .pipeline import pipeline
 from .qa import admin_access
 from .qa.controls import Controls
-from .qa.fault_middleware import fault_middleware
 from .qa.faults import FaultSet
-from .qa.journal import BODY_NOTE, Journal, journal_middleware
+from .qa.journal import BODY_NOTE, Journal
 from .qa.ratelimit import Limits, RateLimiter
 from .records.simulation import install
 from .records.simulation.files import Signer
@@ -61,7 +59,6 @@ from .state.shared import SharedKeeper
 from .timefmt import parse_time
 from .validation import Call, check_accept, check_params, parse_body
 from .vendors.commercelayer.auth import principal as cl_principal
-from .vendors.commercelayer.files import link_base_middleware
 from .vendors.commercelayer.webhooks import payload as webhook_payload
 from .vendors.rackspace.agents import AgentBook
 from .vendors.rackspace.auth import principal as rs_principal
@@ -201,14 +198,11 @@ def create_app(settings: Settings | None = None, clock: VirtualClock | None = No
     faults = FaultSet.from_config(settings.seed, settings.extra.get("faults"), source)
     limits = Limits.from_config(settings.extra.get("rate_limit"), source)
     limiter = RateLimiter(limits, settings.rate_limits)
-    # The middleware order, declared once: /_ns/ prefix → journal → faults (+ rate limits)
-    # → errors → the base of download links (innermost: attachment_url is rendered by hooks
-    # that never see the request) → route.
-    middlewares = [namespace_path_middleware, journal_middleware(journal, clock),
-                   fault_middleware(faults, limiter, clock), error_middleware,
-                   link_base_middleware(settings.public_url)]
-    if isinstance(keeper, Keeper):  # a write is answered once committed (errors outside it)
-        middlewares.insert(middlewares.index(error_middleware) + 1, keeper.middleware())
+    # One middleware, in one frame (pipeline.py): /_ns/ prefix → journal → faults (+ rate
+    # limits) → errors → commit (a state file: a write is answered once committed) → the base
+    # of download links → route.
+    middlewares = [pipeline(journal, clock, faults, limiter, settings.public_url,
+                            keeper.commit if isinstance(keeper, Keeper) else None)]
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body)
     app[SETTINGS] = settings
     app[SPEC] = spec

@@ -1,5 +1,5 @@
-"""aiohttp middleware that renders MockErrors and routing errors in the vendor's shape, and how
-each middleware declares when the fast path (fast_path.py) may answer without it."""
+"""MockErrors and routing errors rendered in the vendor's shape, and how a middleware declares
+when the fast path (fast_path.py) may answer without it."""
 
 from __future__ import annotations
 
@@ -73,18 +73,15 @@ def from_http_exception(exc: web.HTTPException) -> MockError:
     return err
 
 
-@skippable  # it only turns errors into answers; a kept answer is a 200
-@web.middleware
-async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Render every MockError and routing error in the vendor's shape; never a bare 500."""
-    try:
-        return await handler(request)
-    except MockError as err:
-        return error_response(err, request.path)
-    except web.HTTPException as exc:
+def render_errors(request: web.Request, exc: Exception) -> web.Response:
+    """The answer to an exception a route raised: every MockError and routing error in the
+    vendor's shape, anything else a 500 in it too (logged); never a bare 500. A redirect (an
+    HTTPException under 400) is raised again."""
+    if isinstance(exc, MockError):
+        return error_response(exc, request.path)
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            raise exc
         return error_response(from_http_exception(exc), request.path)
-    except Exception as exc:  # noqa: BLE001 - a mock must answer, and say what broke
-        request.app.logger.exception("unhandled error")
-        return error_response(MockError(f"Unexpected mock error: {exc!r}"), request.path)
+    request.app.logger.error("unhandled error", exc_info=exc)
+    return error_response(MockError(f"Unexpected mock error: {exc!r}"), request.path)

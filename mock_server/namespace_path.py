@@ -14,8 +14,6 @@ from aiohttp import hdrs, web
 from yarl import URL
 
 from .headers import NAMESPACE_HEADER
-from .middlewares import skippable
-from .qa.journal import Handler
 
 PREFIX = "/_ns/"
 LINK_PREFIX = "mock_link_prefix"  # request key: what links must start with (base_url adds it)
@@ -40,13 +38,8 @@ def link_prefix(request: web.Request) -> str:
     return request.get(LINK_PREFIX, "")  # type: ignore[no-any-return]
 
 
-@skippable  # the fast path keys answers by the raw path, prefix included
-@web.middleware
-async def namespace_path_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Outermost: serve `/_ns/<ns>/rest` as `/rest` with `X-Mock-Namespace: <ns>`."""
-    found = split(request.raw_path)
-    if found is None:
-        return await handler(request)
+async def redispatch(request: web.Request, found: tuple[str, str, str]) -> web.StreamResponse:
+    """Serve `/_ns/<ns>/rest` (`found` = split(raw path)) as `/rest` with `X-Mock-Namespace: <ns>`."""
     namespace, prefix, rest = found
     headers = request.headers.copy()
     headers[NAMESPACE_HEADER] = namespace  # the path wins over a header (it is what links keep)
@@ -54,7 +47,7 @@ async def namespace_path_middleware(request: web.Request, handler: Handler) -> w
     inner = request.clone(rel_url=URL(rest, encoded=True), headers=headers)
     inner[LINK_PREFIX] = prefix
     # Routing ran before any middleware, on the prefixed path: route the inner request again
-    # (through every middleware, this one passing it on). aiohttp has no public hook for it.
+    # (through the pipeline, which passes it on). aiohttp has no public hook for it.
     resp = await request.app._handle(inner)  # type: ignore[arg-type]
     request.update(inner)  # what the handlers noted (e.g. the fast path's offer) is the outer's too
     return resp

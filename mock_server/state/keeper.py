@@ -10,12 +10,11 @@ once what it changed is committed (`middleware`).
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from aiohttp import web
 
-from ..middlewares import skippable
 from ..qa.journal import Journal
 from . import codec
 from .durable import Batch, DurableStore, Loaded
@@ -130,23 +129,13 @@ class Keeper:
         finally:
             self.backend.close()
 
-    def middleware(self) -> Any:
-        """The middleware that answers a write only once its changes are committed."""
-        commits = self.commits
-
-        @web.middleware
-        async def committed(request: web.Request,
-                            handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                            ) -> web.StreamResponse:
+    async def commit(self, request: web.Request) -> None:
+        """After a route answered: a write's changes are committed before it is answered
+        (the pipeline calls this); reads wait for nothing."""
+        if request.method not in SAFE_METHODS:
             try:
-                return await handler(request)
-            finally:
-                if request.method not in SAFE_METHODS:
-                    try:
-                        await commits.flush()
-                    except StateWriteError as exc:
-                        raise NotSaved(f"The change could not be saved ({exc}); it may or may "
-                                       f"not apply: read the resource again before retrying."
-                                       ) from None
-
-        return skippable(committed)  # reads wait for nothing (the fast path serves only reads)
+                await self.commits.flush()
+            except StateWriteError as exc:
+                raise NotSaved(f"The change could not be saved ({exc}); it may or may "
+                               f"not apply: read the resource again before retrying."
+                               ) from None

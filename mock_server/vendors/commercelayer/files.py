@@ -7,32 +7,13 @@ in the spec under the `files` tag (operationId downloadAttachment) like every ot
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from ...domain.errors import NotFound
 from ...handlers import handles
 from ...keys import CLOCK, SIGNER, STORE
-from ...middlewares import skippable
-from ...namespace_path import base_url
-from ...records.simulation.files import LINK_BASE
 from ...records.simulation.imports import inputs_file
 from ...validation import Call
-
-
-def link_base_middleware(public_url: str | None) -> Any:
-    """Make the request's absolute base (and /_ns/ prefix) known to hooks rendering links."""
-
-    @web.middleware
-    async def link_base(request: web.Request, handler: Any) -> web.StreamResponse:
-        token = LINK_BASE.set(base_url(request, public_url))
-        try:
-            return await handler(request)  # type: ignore[no-any-return]
-        finally:
-            LINK_BASE.reset(token)
-
-    return skippable(link_base)  # the base is the Host header (part of a kept answer's key)
 
 
 @handles("downloadAttachment")
