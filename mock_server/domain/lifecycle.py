@@ -21,14 +21,16 @@ class Lifecycle:
     stopping: str | None = None  # Rackspace: stop_requested until the agent reports stopped
     failed: str | None = None  # only types whose spec enum has a failed state
     extra_outcomes: tuple[str, ...] = ()  # other terminal outcomes (completed_with_errors)
+    # Statuses that never change again; the stages before the work (made once: read per request)
+    terminal: frozenset[str] = field(init=False, repr=False, compare=False)
+    waiting: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def terminal(self) -> frozenset[str]:
-        """Statuses that never change again."""
+    def __post_init__(self) -> None:
         ends = {self.completed, self.interrupted, *self.extra_outcomes}
         if self.failed:
             ends.add(self.failed)
-        return frozenset(ends)
+        object.__setattr__(self, "terminal", frozenset(ends))
+        object.__setattr__(self, "waiting", self.stages[:-1])
 
     @property
     def statuses(self) -> tuple[str, ...]:
@@ -77,6 +79,18 @@ class Plan:
     stopped_at: float | None = None  # when a stopping status ended for a fact (report, advance)
     first_stage: str | None = None  # initial status when it differs (Rackspace start_scheduled)
     pauses: tuple[tuple[float, float], ...] = ()  # (from, seconds) the work was stalled, released
+    # the first thing that ends this plan (see `ending`), worked out once: read on every view
+    _end: tuple[float, int] | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        ends: list[tuple[float, int]] = []
+        if self.interrupt_at is not None:
+            ends.append((self.interrupt_at, _INTERRUPT))
+        if self.fail_at is not None:
+            ends.append((self.fail_at, _FAIL))
+        if self.stall_at is None:
+            ends.append((self.run_end, _COMPLETE))
+        object.__setattr__(self, "_end", min(ends) if ends else None)
 
     @classmethod
     def timed(cls, start: float, durations: Sequence[float], **fields: Any) -> Plan:
@@ -121,14 +135,7 @@ class Plan:
 
     def ending(self) -> tuple[float, int] | None:
         """The first thing that ends this plan: (instant, kind), or None while stalled forever."""
-        ends: list[tuple[float, int]] = []
-        if self.interrupt_at is not None:
-            ends.append((self.interrupt_at, _INTERRUPT))
-        if self.fail_at is not None:
-            ends.append((self.fail_at, _FAIL))
-        if self.stall_at is None:
-            ends.append((self.run_end, _COMPLETE))
-        return min(ends) if ends else None
+        return self._end
 
     def stops(self, now: float) -> float:
         """The instant the work stands at `now`: `now`, or earlier when it ended or stalled."""
@@ -250,7 +257,8 @@ def transitions(lc: Lifecycle, plan: Plan, now: float) -> tuple[tuple[str, float
 
 def view(lc: Lifecycle, plan: Plan, now: float) -> View:
     """Status, timestamps and counters of a job at `now`."""
-    if status_at(lc, plan, now) in lc.terminal:
+    end = plan.ending()
+    if end is not None and end[0] <= now and status_at(lc, plan, now) in lc.terminal:
         return _ended(lc, plan)  # an ended plan looks the same at every later instant
     return _view(lc, plan, now)
 
@@ -274,7 +282,7 @@ def _view(lc: Lifecycle, plan: Plan, now: float) -> View:
         progress = (round(100.0 * processed / plan.total, 2) if plan.total
                     else 100.0 * plan.fraction_at(now))
     running = status == lc.stages[-1] and plan.stall_at is None
-    eta = plan.run_end if running or status in lc.stages[:-1] else None
+    eta = plan.run_end if running or status in lc.waiting else None
     return View(status, started, ended, processed, progress, eta, steps[-1][1], steps)
 
 

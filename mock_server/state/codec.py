@@ -23,7 +23,7 @@ from ..domain.store import Fields, Job, Packed
 from ..qa.journal import Entry
 from ..scenarios.scenario import Scenario
 
-_PLAN_FIELDS = tuple(f.name for f in dataclass_fields(Plan))
+_PLAN_FIELDS = tuple(f.name for f in dataclass_fields(Plan) if f.init)
 _RUN_FIELDS = tuple(f.name for f in dataclass_fields(Run) if f.name != "items")
 
 

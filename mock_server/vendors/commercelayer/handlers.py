@@ -71,7 +71,7 @@ def attributes(
         "processed_count": seen.processed,
         "inputs_size": job.plan.total,
         "records_count": job.plan.total,
-        "progress": None if status in lc.stages[:-1] else seen.progress,
+        "progress": None if status in lc.waiting else seen.progress,
         "estimated_completion_at": cl_time(seen.estimated_completion_at),
         "errors_count": 0,
         "warnings_count": 0,
