@@ -161,14 +161,19 @@ class Plan:
     def instant_of(self, fraction: float) -> float:
         """When the work reaches `fraction` (0..1) of what remains, counting released stalls;
         the whole of it at `run_end` exactly."""
+        ends = self.ends
+        run_end = ends[-1]
         if fraction >= 1.0:
-            return self.run_end
-        run_for = self.run_end - self.run_start - self.paused
-        t = self.run_start + run_for * max(0.0, fraction)
-        for at, seconds in sorted(self.pauses):
+            return run_end
+        run_start = ends[-2] if len(ends) > 1 else self.start
+        pauses = self.pauses
+        if not pauses:  # (the common case, computed inline: once per item of every import)
+            return min(run_start + (run_end - run_start) * max(0.0, fraction), run_end)
+        t = run_start + (run_end - run_start - self.paused) * max(0.0, fraction)
+        for at, seconds in sorted(pauses):
             if at < t:
                 t += seconds
-        return min(t, self.run_end)
+        return min(t, run_end)
 
     def item_instant(self, items: float) -> float:
         """When `items` items (of `total`, counting those `done` before the plan) are processed."""

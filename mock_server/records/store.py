@@ -30,8 +30,11 @@ def _key(rtype: RecordType, values: Mapping[str, Any]) -> _Key | None:
     """The unique-key tuple of a record or item, None when the type has none or a part is blank."""
     if not rtype.unique_key:
         return None
-    key = tuple(values.get(a) for a in rtype.unique_key)
-    return key if all(_keyable(v) for v in key) else None
+    key = tuple([values.get(a) for a in rtype.unique_key])
+    for value in key:
+        if not _keyable(value):
+            return None
+    return key
 
 
 def _keyable(value: Any) -> bool:
@@ -183,26 +186,29 @@ class RecordStore:
     def upsert(self, rtype: str, item: Mapping[str, Any], now_iso: str) -> tuple[Record, bool]:
         """Create or update from an import item (unknown keys ignored): (record, created)."""
         rt = self.catalog[rtype]
-        values = {a: _copy({a: item[a]})[a] for a in rt.attributes if a in item}
+        known = rt.attributes
+        values = {a: copy.deepcopy(v) if isinstance(v, (dict, list)) else v
+                  for a, v in item.items() if a in known}
         existing = self.lookup(rtype, item)
         keys = self._keys.setdefault(rtype, {})
         if existing is not None:
-            old = _key(rt, existing)
-            new = _key(rt, {**existing, **values})
-            if new is not None and new != old and keys.get(new, existing["id"]) != existing["id"]:
+            rid = existing["id"]
+            # a new dict, never the stored one changed in place: a new tenant's records are the
+            # fixture's own objects, shared until one is written (load); records are never
+            # changed in place, so the new one may share the old one's containers
+            record = {**existing, **values, "updated_at": now_iso}
+            old, new = _key(rt, existing), _key(rt, record)
+            if new is not None and new != old and keys.get(new, rid) != rid:
                 raise DuplicateKey(f"{rtype}: {_show(rt, new)} is already taken")
-            # a fresh copy, never the stored object changed in place: a new tenant's records
-            # are the fixture's own objects, shared until one is written (load)
-            existing = self._data[rtype][existing["id"]] = {**_copy(existing), **values,
-                                                             "updated_at": now_iso}
+            self._data[rtype][rid] = record
             if self.dirty is not None:
-                self.dirty[(rtype, existing["id"])] = None
+                self.dirty[(rtype, rid)] = None
             if old != new:
                 if old is not None:
                     keys.pop(old, None)
                 if new is not None:
-                    keys[new] = existing["id"]
-            return existing, False
+                    keys[new] = rid
+            return record, False
         table = self._table(rtype)
         given = item.get("id")
         rid = given if isinstance(given, str) and given else self.new_id(rtype)

@@ -44,10 +44,10 @@ def matches_type(value: Any, json_type: str) -> bool:
         except ValueError:
             return False
         return True
-    expected: dict[str, type | tuple[type, ...]] = {
-        "string": str, "boolean": bool, "object": dict, "array": list,
-    }
-    return isinstance(value, expected[json_type])
+    return isinstance(value, _PYTHON_TYPES[json_type])
+
+
+_PYTHON_TYPES: dict[str, type] = {"string": str, "boolean": bool, "object": dict, "array": list}
 
 
 def apply_parent(rtype: RecordType, item: Mapping[str, Any], parent_id: str | None
@@ -74,7 +74,8 @@ def validate_item(rtype: RecordType, item: Any, store: RecordStore, *,
     """Errors for one import item against the catalog and the tenant's records, or None."""
     if not isinstance(item, Mapping):
         return {"base": [INVALID]}
-    item = apply_parent(rtype, item, parent_id)
+    if parent_id:
+        item = apply_parent(rtype, item, parent_id)
     errors: Errors = {}
 
     def add(key: str, message: str) -> None:

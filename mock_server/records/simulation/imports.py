@@ -76,14 +76,16 @@ def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: fl
     if scenario_error is not None:  # a QA scenario's error_rate fails this item
         run.log(key, scenario_error)
         return
-    errors = validate_item(rtype, item, records, parent_id=run.parent_id)
+    if run.parent_id and isinstance(item, Mapping):
+        item = apply_parent(rtype, item, run.parent_id)
+    errors = validate_item(rtype, item, records)
     if errors is None and isinstance(item, Mapping) and isinstance(item.get("id"), str) \
             and records.get(rtype.name, item["id"]) is None:
         # inferred: ids are the API's own, so an id that names no record is not a way to create
         errors = {"id": [INVALID]}
     if errors is None:
         try:
-            records.upsert(rtype.name, apply_parent(rtype, item, run.parent_id), _iso(at))
+            records.upsert(rtype.name, item, _iso(at))
         except DuplicateKey:
             errors = {rtype.unique_key[0]: [TAKEN]}
         else:

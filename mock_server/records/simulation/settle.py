@@ -32,8 +32,10 @@ def item_instant(plan: Plan, n: int) -> float | None:
     if n > plan.total:
         return None
     at = plan.item_instant(n)
-    stops = [x for x in (plan.interrupt_at, plan.fail_at, plan.stall_at) if x is not None]
-    return at if not stops or at <= min(stops) else None
+    for stop in (plan.interrupt_at, plan.fail_at, plan.stall_at):
+        if stop is not None and at > stop:
+            return None
+    return at
 
 
 def _apply(backend: Backend, tenant: Tenant, records: OrgRecords, job: Job, at: float) -> None:
