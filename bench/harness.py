@@ -16,7 +16,7 @@ from typing import Any
 from . import servers
 from .downconvert import write_down_converted
 from .load import Result, measure
-from .memory import allocated_per_job
+from .memory import allocated_per_job, fast_stream
 from .seed import fetch, record_count, seed
 from .servers import ROOT, Running, ServerSpec
 from .workloads import SCENARIO_HEADER, WORKLOADS, Workload, build, headers, token
@@ -64,6 +64,7 @@ class Report:
     memory: list[dict[str, Any]] = field(default_factory=list)
     spec_seconds: float | None = None
     allocated: dict[str, Any] = field(default_factory=dict)  # tracemalloc bytes per job
+    stream: dict[str, Any] = field(default_factory=dict)  # RSS per job after a fast stream
     contract: dict[str, Any] = field(default_factory=dict)
 
     def add(self, result: Result, note: str = "") -> None:
@@ -397,6 +398,13 @@ def run(opts: Options) -> Report:
         scaling_and_memory(opts, report, tok, server_core, load_core)
         print("spec generation", flush=True)
         report.spec_seconds = spec_seconds(opts.out)
+        stream_jobs = 2_000 if opts.quick else 9_900
+        print(f"RSS per job after a fast stream of {stream_jobs} creates", flush=True)
+        run = servers.start(servers.ours(), server_core, opts.out / "logs")
+        try:
+            report.stream = fast_stream(run, tok, stream_jobs)
+        finally:
+            servers.stop(run)
         count = 2_000 if opts.quick else 3_000
         print(f"allocations per job (tracemalloc, {count} imports in-process)", flush=True)
         per_job, made = allocated_per_job(count)
