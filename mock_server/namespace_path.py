@@ -14,6 +14,7 @@ from aiohttp import hdrs, web
 from yarl import URL
 
 from .headers import NAMESPACE_HEADER
+from .records.simulation.files import LINK_BASE
 
 PREFIX = "/_ns/"
 LINK_PREFIX = "mock_link_prefix"  # request key: what links must start with (base_url adds it)
@@ -54,6 +55,13 @@ async def redispatch(request: web.Request, found: tuple[str, str, str]) -> web.S
 
 
 def base_url(request: web.Request, public_url: str | None) -> str:
-    """Absolute base for links: --public-url, else the host the client used (+ its /_ns/ prefix)."""
+    """Absolute base for links: --public-url, else the host the client used (+ its /_ns/ prefix).
+    Worked out once per request: the pipeline keeps it in LINK_BASE while the request is served."""
+    known = LINK_BASE.get()
+    return known if known is not None else request_base(request, public_url)
+
+
+def request_base(request: web.Request, public_url: str | None) -> str:
+    """`base_url` worked out from the request itself."""
     root = public_url.rstrip("/") if public_url else f"{request.scheme}://{request.host}"
     return root + link_prefix(request)

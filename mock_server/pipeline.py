@@ -19,7 +19,7 @@ from aiohttp import web
 
 from .domain.clock import VirtualClock
 from .middlewares import render_errors, skippable
-from .namespace_path import PREFIX, base_url, redispatch, split
+from .namespace_path import PREFIX, redispatch, request_base, split
 from .qa.fault_injection import faulted
 from .qa.faults import FaultSet
 from .qa.journal import BODY_NOTE, FAULT_NOTE, Journal, is_admin, namespace_of, record
@@ -36,7 +36,7 @@ def pipeline(journal: Journal, clock: VirtualClock, faults: FaultSet, limiter: R
 
     async def answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         """The route's answer, its errors in the vendor's shape, its changes committed."""
-        token = LINK_BASE.set(base_url(request, public_url))
+        token = LINK_BASE.set(request_base(request, public_url))
         try:
             if commit is None:
                 return await handler(request)

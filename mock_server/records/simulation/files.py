@@ -32,8 +32,8 @@ _SEP = "\x1f"
 _SUFFIX = {"json": ".json.gz", "csv": ".csv.gz"}
 
 # The absolute base (scheme, host, /_ns/ prefix) of the request being served. Hooks render
-# attachment_url without seeing the request, so a middleware (vendors/commercelayer/files.py) sets this per
-# request; a ContextVar is per task, so concurrent requests never see each other's.
+# attachment_url without seeing the request, so the pipeline (pipeline.py) sets this per request;
+# a ContextVar is per task, so concurrent requests never see each other's.
 LINK_BASE: ContextVar[str | None] = ContextVar("mock_link_base", default=None)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
@@ -39,10 +40,15 @@ KIND_BY_OP = {
 
 
 def _kind(call: Call) -> str:
+    return _kind_of(call.op.operation_id)
+
+
+@lru_cache(maxsize=64)
+def _kind_of(operation_id: str) -> str:
     for word, kind in KIND_BY_OP.items():
-        if word in call.op.operation_id:
+        if word in operation_id:
             return kind
-    raise RuntimeError(f"no job type for {call.op.operation_id}")
+    raise RuntimeError(f"no job type for {operation_id}")
 
 
 def cl_tenant(request: web.Request, call: Call) -> Tenant:

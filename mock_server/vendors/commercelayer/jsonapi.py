@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from multidict import CIMultiDict
 
 from ...domain.errors import JSONAPI
 from ...jsonenc import dumps
 
+_HEADERS = CIMultiDict({hdrs.CONTENT_TYPE: JSONAPI})
+
 
 def respond(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    """A JSON:API response."""
-    return web.Response(
-        status=status,
-        body=dumps(body),
-        content_type=JSONAPI,
-        headers=headers,
-    )
+    """A JSON:API response (its headers copied from a made one: cheaper than content_type=)."""
+    given = _HEADERS.copy()
+    if headers:
+        given.update(headers)
+    return web.Response(status=status, body=dumps(body), headers=given)
 
 
 def resource(
