@@ -149,16 +149,17 @@ def check_params(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate declared path, query and header parameters; returns (path, query) values."""
     path = {p.name: _check_param(p, match.get(p.name)) for p in op.params_in("path")}
-    values: dict[str, Any] = {}
-    for p in op.params_in("query"):
-        if p.name not in query:  # most declared filters are absent: skip getall and coercion
-            values[p.name] = _check_param(p, None) if p.required else None
-            continue
-        raws = query.getall(p.name, [])
+    values: dict[str, Any] = dict(op.query_absent)  # most declared filters are absent
+    given = op.query_by_name
+    for _, p in sorted(given[name] for name in set(query) if name in given):  # declared order
+        raws = query.getall(p.name)
         if len(raws) > 1:
             raise BadRequest(f"{p.name} is given {len(raws)} times", code="PARAM_NOT_ALLOWED",
                              parameter=p.name)
-        values[p.name] = _check_param(p, raws[0] if raws else None)
+        values[p.name] = _check_param(p, raws[0])
+    for p in op.query_required:
+        if p.name not in query:
+            _check_param(p, None)  # raises: missing
     for p in op.params_in("header"):
         _check_param(p, headers.get(p.name))
     return path, values

@@ -96,6 +96,10 @@ class Operation:
     body_accepts: Mapping[str, Callable[[Any], bool]] = field(default_factory=dict)
     # params grouped by location once (each request asks for path, query and header ones)
     by_location: Mapping[str, tuple[Param, ...]] = field(default_factory=dict)
+    # query parameters by name (a request pays for those it gives, not for every declared one)
+    query_by_name: Mapping[str, tuple[int, Param]] = field(default_factory=dict)  # declared order
+    query_absent: Mapping[str, None] = field(default_factory=dict)  # every query name: None
+    query_required: tuple[Param, ...] = ()
 
     def params_in(self, location: str) -> Iterator[Param]:
         """Declared parameters of one location."""
@@ -212,4 +216,9 @@ class Spec:
             body_accepts=fast,
             by_location={where: tuple(p for p in params.values() if p.location == where)
                          for where in ("path", "query", "header", "cookie")},
+            query_by_name={p.name: (i, p) for i, p in enumerate(
+                q for q in params.values() if q.location == "query")},
+            query_absent=dict.fromkeys(p.name for p in params.values() if p.location == "query"),
+            query_required=tuple(p for p in params.values()
+                                 if p.location == "query" and p.required),
         )

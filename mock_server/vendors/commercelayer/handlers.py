@@ -132,6 +132,7 @@ def render(request: web.Request, call: Call, rt: ResourceType, tenant: Tenant, j
         sparse(attributes(request.app, rt, tenant, job, call.now, seen), wanted),
         rt.relationships,
         {"mode": p.mode, "organization_id": p.org_id},
+        editable=bool(call.query.get("include")),  # include adds relationship data to it
     )
 
 
