@@ -38,6 +38,9 @@ class Hooks:
     _on_create: dict[str, OnCreate] = field(default_factory=dict)
     _settle: dict[str, Settle] = field(default_factory=dict)
     _enrich: dict[str, Enrich] = field(default_factory=dict)
+    # the same callbacks in precedence order, worked out at registration (read on every request)
+    _settlers: tuple[Settle, ...] = ()
+    _enrichers: tuple[Enrich, ...] = ()
 
     def register(self, part: str, *, on_create: OnCreate | None = None,
                  settle: Settle | None = None, enrich: Enrich | None = None) -> None:
@@ -51,6 +54,8 @@ class Hooks:
             if part in table:
                 raise ValueError(f"part {part!r} is registered already")
             table[part] = fn
+        self._settlers = tuple(_ordered(self._settle))
+        self._enrichers = tuple(_ordered(self._enrich))
 
     @property
     def on_create(self) -> list[OnCreate]:
@@ -59,13 +64,16 @@ class Hooks:
 
     def settle_all(self, tenant: Tenant, now: float) -> None:
         """Apply every effect due by `now`, in time order, before a request reads the tenant."""
-        for fn in _ordered(self._settle):
+        for fn in self._settlers:
             fn(tenant, now)
 
     def extras(self, tenant: Tenant, job: Job, seen: View, now: float) -> dict[str, Any]:
         """Attribute values the parts contribute for one job at `now` (higher precedence wins)."""
+        enrichers = self._enrichers
+        if len(enrichers) == 1:
+            return enrichers[0](tenant, job, seen, now)
         out: dict[str, Any] = {}
-        for fn in _ordered(self._enrich):
+        for fn in enrichers:
             out.update(fn(tenant, job, seen, now))
         return out
 

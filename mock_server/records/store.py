@@ -17,6 +17,9 @@ Removed = list[tuple[str, str]]  # (type, id) of each deleted record, cascades i
 _Key = tuple[Any, ...]
 
 
+_LOOK = object()  # upsert: the record the item updates is not known yet
+
+
 class DuplicateKey(ValueError):
     """An update would give a record the unique key of another one."""
 
@@ -183,13 +186,16 @@ class RecordStore:
         key = _key(self.catalog[rtype], values)
         return None if key is None else self._keys.get(rtype, {}).get(key)
 
-    def upsert(self, rtype: str, item: Mapping[str, Any], now_iso: str) -> tuple[Record, bool]:
-        """Create or update from an import item (unknown keys ignored): (record, created)."""
+    def upsert(self, rtype: str, item: Mapping[str, Any], now_iso: str, existing: Any = _LOOK
+               ) -> tuple[Record, bool]:
+        """Create or update from an import item (unknown keys ignored): (record, created);
+        `existing`: the record `lookup` gives for the item, when the caller has it."""
         rt = self.catalog[rtype]
         known = rt.attributes
         values = {a: copy.deepcopy(v) if isinstance(v, (dict, list)) else v
                   for a, v in item.items() if a in known}
-        existing = self.lookup(rtype, item)
+        if existing is _LOOK:
+            existing = self.lookup(rtype, item)
         keys = self._keys.setdefault(rtype, {})
         if existing is not None:
             rid = existing["id"]

@@ -69,9 +69,13 @@ def item_key(rtype: RecordType, item: Any, index: int) -> str:
     return str(index)
 
 
+_LOOK = object()  # validate_item: the record the item updates is not known yet
+
+
 def validate_item(rtype: RecordType, item: Any, store: RecordStore, *,
-                  parent_id: str | None = None) -> Errors | None:
-    """Errors for one import item against the catalog and the tenant's records, or None."""
+                  parent_id: str | None = None, existing: Any = _LOOK) -> Errors | None:
+    """Errors for one import item against the catalog and the tenant's records, or None
+    (`existing`: the record it updates, `store.lookup`, when the caller has it)."""
     if not isinstance(item, Mapping):
         return {"base": [INVALID]}
     if parent_id:
@@ -84,7 +88,9 @@ def validate_item(rtype: RecordType, item: Any, store: RecordStore, *,
             messages.append(message)
 
     # An update is checked as Rails would: the stored record merged with the item.
-    existing = store.lookup(rtype.name, item) or {}
+    if existing is _LOOK or parent_id:
+        existing = store.lookup(rtype.name, item)
+    existing = existing or {}
     for attr in rtype.required:
         if is_blank(item[attr] if attr in item else existing.get(attr)):
             # A missing belongs-to key reads as "<relationship> must exist", as in Rails 5+.

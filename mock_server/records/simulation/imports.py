@@ -78,14 +78,15 @@ def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: fl
         return
     if run.parent_id and isinstance(item, Mapping):
         item = apply_parent(rtype, item, run.parent_id)
-    errors = validate_item(rtype, item, records)
+    existing = records.lookup(rtype.name, item) if isinstance(item, Mapping) else None
+    errors = validate_item(rtype, item, records, existing=existing)
     if errors is None and isinstance(item, Mapping) and isinstance(item.get("id"), str) \
             and records.get(rtype.name, item["id"]) is None:
         # inferred: ids are the API's own, so an id that names no record is not a way to create
         errors = {"id": [INVALID]}
     if errors is None:
         try:
-            records.upsert(rtype.name, item, _iso(at))
+            records.upsert(rtype.name, item, _iso(at), existing)
         except DuplicateKey:
             errors = {rtype.unique_key[0]: [TAKEN]}
         else:
