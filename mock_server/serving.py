@@ -49,9 +49,7 @@ def _runner(app: web.Application, settings: Settings) -> web.AppRunner:
 async def _started(runner: web.AppRunner, host: str, port: int) -> fast_path.FastPath:
     """Set up a runner, install the fast path, and listen."""
     await runner.setup()
-    import os
     fast = fast_path.install(runner)
-    if os.environ.get('DEV_NOFAST'): runner.server.request_handler = fast.handler
     await web.TCPSite(runner, host, port).start()
     return fast
 

@@ -12,8 +12,11 @@ from typing import Any
 @lru_cache(maxsize=1024)  # a job's instants repeat on every poll
 def cl_time(ts: float | None) -> str | None:
     """Commerce Layer: ISO-8601 UTC with milliseconds, e.g. 2026-01-01T12:00:00.000Z."""
-    if ts is None:
-        return None
+    return None if ts is None else cl_instant(ts)
+
+
+def cl_instant(ts: float) -> str:
+    """cl_time of an instant seen once (an import item's): not kept in cl_time's cache."""
     # As datetime.fromtimestamp splits it (microseconds rounded half to even), then the second
     # formatted once (strftime is 2.5 µs; every item an import processes has its own instant)
     frac, whole = math.modf(ts)

@@ -137,3 +137,14 @@ def test_put_refuses_a_job_that_is_gone() -> None:
     tenant.remove("imports", job.id)
     with pytest.raises(VersionConflict):
         tenant.put(job, 0)
+
+
+def test_packed_inputs_read_back_exactly_huge_numbers_and_lone_surrogates_included() -> None:
+    from mock_server.domain.store import Fields
+
+    big = [{"code": "A", "big": 123456789012345678901234567890, "n": 1.5}]
+    fields = Fields.packing({"inputs": big, "reference": "r"})
+    assert fields["inputs"] == big and fields["inputs"][0]["big"].__class__ is int
+    assert fields["inputs"] is not fields["inputs"]  # a fresh copy on every read
+    lone = [{"code": "B", "text": "\ud800"}]
+    assert Fields.packing({"inputs": lone})["inputs"] == lone

@@ -16,7 +16,6 @@ object) but still refuses a job that is gone or was changed by someone else.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -27,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from ..scenarios.scenario import Scenario
 
-from ..jsonenc import dumps
+from ..jsonenc import dumps, loads_own
 from .changes import ChangeFeed
 from .errors import TooManyRequests
 from .lifecycle import Plan
@@ -93,7 +92,7 @@ class Packed:
 
     def value(self) -> Any:
         """A fresh copy of the value (changing it changes nothing stored)."""
-        return json.loads(self.raw)
+        return loads_own(self.raw)
 
 
 # Create attributes stored packed when they hold a list (an import's rows dominate job memory).

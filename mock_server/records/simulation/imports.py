@@ -11,7 +11,7 @@ from ...domain.lifecycle import View
 from ...domain.results import Run
 from ...domain.store import Job, Packed, Tenant
 from ...jsonenc import dumps
-from ...timefmt import cl_time
+from ...timefmt import cl_instant
 from .. import DuplicateKey, RecordType, apply_parent, item_key, parse_csv, validate_item
 from ..validate import INVALID, TAKEN
 from .files import FileRef
@@ -86,17 +86,13 @@ def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: fl
         errors = {"id": [INVALID]}
     if errors is None:
         try:
-            records.upsert(rtype.name, item, _iso(at), existing)
+            records.upsert(rtype.name, item, cl_instant(at), existing)
         except DuplicateKey:
             errors = {rtype.unique_key[0]: [TAKEN]}
         else:
             run.ok += 1
             return
     run.log(key, errors)
-
-
-def _iso(at: float) -> str:
-    return cl_time(at) or ""  # cl_time(None) is None; an instant always formats
 
 
 def inputs_file(job: Job) -> tuple[bytes, str]:
