@@ -26,6 +26,11 @@ TITLES = {
 # (workload, peer, minimum ours/peer throughput ratio) from the targets
 TARGETS = (("w1", "prism", 3.0), ("w1", "connexion", 10.0), ("w1", "aiohttp ceiling", 0.6),
            ("w2", "prism", 1.0))
+# (workload, peer, minimum peer/ours CPU per request): the speed issue's targets, judged on CPU
+CPU_TARGETS = {("w1", "aiohttp ceiling"): 0.75, ("w1r", "aiohttp ceiling"): 0.5,
+               ("w1r", "prism"): 8.0, ("w2", "aiohttp ceiling"): 0.5,
+               ("w3", "aiohttp ceiling"): 0.25, ("w3", "prism"): 3.0,
+               ("w4", "aiohttp ceiling"): 0.5}
 
 
 def describe_machine(server_core: int | None, load_core: int | None) -> dict[str, Any]:
@@ -151,7 +156,11 @@ def cpu_ratio_table(cells: list[dict[str, Any]]) -> list[str]:
             if not c or not c.get("cpu_us") or not c["valid"]:
                 row.append("n/a")
             else:
-                row.append(f"{c['cpu_us']:.0f} ({c['cpu_us'] / mine['cpu_us']:.2f}×)")
+                r = c["cpu_us"] / mine["cpu_us"]
+                target = CPU_TARGETS.get((wl, p))
+                mark = "" if target is None else \
+                    f", target ≥ {target:g}× {'✅' if r >= target else '❌'}"
+                row.append(f"{c['cpu_us']:.0f} ({r:.2f}×{mark})")
         out.append("| " + " | ".join(row) + " |")
     return out
 
