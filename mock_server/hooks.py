@@ -69,11 +69,8 @@ class Hooks:
 
     def extras(self, tenant: Tenant, job: Job, seen: View, now: float) -> dict[str, Any]:
         """Attribute values the parts contribute for one job at `now` (higher precedence wins)."""
-        enrichers = self._enrichers
-        if len(enrichers) == 1:
-            return enrichers[0](tenant, job, seen, now)
         out: dict[str, Any] = {}
-        for fn in enrichers:
+        for fn in self._enrichers:
             out.update(fn(tenant, job, seen, now))
         return out
 

@@ -17,7 +17,7 @@ Removed = list[tuple[str, str]]  # (type, id) of each deleted record, cascades i
 _Key = tuple[Any, ...]
 
 
-_LOOK = object()  # upsert: the record the item updates is not known yet
+UNLOOKED: Any = object()  # upsert, validate_item: the record an item updates is not looked up yet
 
 
 class DuplicateKey(ValueError):
@@ -186,7 +186,7 @@ class RecordStore:
         key = _key(self.catalog[rtype], values)
         return None if key is None else self._keys.get(rtype, {}).get(key)
 
-    def upsert(self, rtype: str, item: Mapping[str, Any], now_iso: str, existing: Any = _LOOK
+    def upsert(self, rtype: str, item: Mapping[str, Any], now_iso: str, existing: Any = UNLOOKED
                ) -> tuple[Record, bool]:
         """Create or update from an import item (unknown keys ignored): (record, created);
         `existing`: the record `lookup` gives for the item, when the caller has it."""
@@ -194,7 +194,7 @@ class RecordStore:
         known = rt.attributes
         values = {a: copy.deepcopy(v) if isinstance(v, (dict, list)) else v
                   for a, v in item.items() if a in known}
-        if existing is _LOOK:
+        if existing is UNLOOKED:
             existing = self.lookup(rtype, item)
         keys = self._keys.setdefault(rtype, {})
         if existing is not None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .catalog import RecordType
-from .store import RecordStore
+from .store import UNLOOKED, RecordStore
 
 Errors = dict[str, list[str]]
 
@@ -69,11 +69,8 @@ def item_key(rtype: RecordType, item: Any, index: int) -> str:
     return str(index)
 
 
-_LOOK = object()  # validate_item: the record the item updates is not known yet
-
-
 def validate_item(rtype: RecordType, item: Any, store: RecordStore, *,
-                  parent_id: str | None = None, existing: Any = _LOOK) -> Errors | None:
+                  parent_id: str | None = None, existing: Any = UNLOOKED) -> Errors | None:
     """Errors for one import item against the catalog and the tenant's records, or None
     (`existing`: the record it updates, `store.lookup`, when the caller has it)."""
     if not isinstance(item, Mapping):
@@ -88,7 +85,7 @@ def validate_item(rtype: RecordType, item: Any, store: RecordStore, *,
             messages.append(message)
 
     # An update is checked as Rails would: the stored record merged with the item.
-    if existing is _LOOK or parent_id:
+    if existing is UNLOOKED or parent_id:
         existing = store.lookup(rtype.name, item)
     existing = existing or {}
     for attr in rtype.required:
