@@ -16,7 +16,7 @@ rendering is still good.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +60,10 @@ class Stamp:
             and tenant.get(job.kind, job.id) is job
 
 
+def _nothing(key: Hashable, job: Job) -> None:
+    return None
+
+
 class RenderCache:
     """Renderings by key (the caller's: what else the rendering depends on), each with its stamp."""
 
@@ -84,11 +88,39 @@ class RenderCache:
     def entry(self, key: Hashable) -> tuple[Stamp, Any] | None:
         """The stamp and rendering kept under `key`, not yet checked (see `Stamp.holds`): for a
         caller that needs the rendering's namespace to know what `now` is."""
-        if self._generation != self.store.generation:  # a reset: let go of everything
-            self._entries.clear()
-            self._generation = self.store.generation
+        if not self._current():
             return None
         return self._entries.get(key)
+
+    def _current(self) -> bool:
+        """False (and everything let go) when a reset made the store a new generation."""
+        if self._generation != self.store.generation:
+            self._entries.clear()
+            self._generation = self.store.generation
+            return False
+        return True
+
+    def reader(self, tenant: Tenant, now: float) -> Callable[[Hashable, Job], Any | None]:
+        """`get` for many jobs of one tenant read at one `now` (a list page): what
+        `Stamp.holds` asks of the store, the tenant and the time is asked once here, and of
+        each job (passed as the tenant stores it now) only whether it is the one stamped, at
+        the same version, ended by `now`."""
+        if not self._current() or tenant.behind:
+            return _nothing
+        entries, generation, window = self._entries, self.store.generation, link_window(now)
+
+        def get(key: Hashable, job: Job) -> Any | None:
+            found = entries.get(key)
+            if found is None:
+                return None
+            stamp = found[0]
+            if stamp.job is job and stamp.version == job.version and stamp.window == window \
+                    and stamp.generation == generation and stamp.ended_at <= now:
+                return found[1]
+            entries.pop(key, None)
+            return None
+
+        return get
 
     def drop(self, key: Hashable) -> None:
         """Forget what is kept under `key`."""

@@ -79,8 +79,14 @@ class Plan:
     stopped_at: float | None = None  # when a stopping status ended for a fact (report, advance)
     first_stage: str | None = None  # initial status when it differs (Rackspace start_scheduled)
     pauses: tuple[tuple[float, float], ...] = ()  # (from, seconds) the work was stalled, released
-    # the first thing that ends this plan (see `ending`), worked out once: read on every view
+    # Worked out once (a plan is read on every poll): the first thing that ends it (see
+    # `ending`), the instant its work can reach at most (`stops`), when the work begins, how
+    # long it runs without its pauses, and how far `items_at`'s float arithmetic may be off.
     _end: tuple[float, int] | None = field(init=False, repr=False, compare=False, default=None)
+    _cap: float = field(init=False, repr=False, compare=False, default=math.inf)
+    _run_start: float = field(init=False, repr=False, compare=False, default=0.0)
+    _run_for: float = field(init=False, repr=False, compare=False, default=0.0)
+    _noise: float = field(init=False, repr=False, compare=False, default=0.0)
 
     def __post_init__(self) -> None:
         ends: list[tuple[float, int]] = []
@@ -89,8 +95,17 @@ class Plan:
         if self.fail_at is not None:
             ends.append((self.fail_at, _FAIL))
         if self.stall_at is None:
-            ends.append((self.run_end, _COMPLETE))
-        object.__setattr__(self, "_end", min(ends) if ends else None)
+            ends.append((self.ends[-1], _COMPLETE))
+        end = min(ends) if ends else None
+        cap = math.inf if end is None else end[0]
+        if self.stall_at is not None:
+            cap = min(cap, self.stall_at)
+        run_start = self.ends[-2] if len(self.ends) > 1 else self.start
+        run_for = self.ends[-1] - run_start - sum(seconds for _, seconds in self.pauses)
+        noise = 16 * math.ulp(abs(self.ends[-1]) + 1.0) / run_for if run_for > 0 else 0.0
+        for name, value in (("_end", end), ("_cap", cap), ("_run_start", run_start),
+                            ("_run_for", run_for), ("_noise", noise)):
+            object.__setattr__(self, name, value)
 
     @classmethod
     def timed(cls, start: float, durations: Sequence[float], **fields: Any) -> Plan:
@@ -115,7 +130,7 @@ class Plan:
     @property
     def run_start(self) -> float:
         """When the working (last) stage begins."""
-        return self.ends[-2] if len(self.ends) > 1 else self.start
+        return self._run_start
 
     @property
     def run_end(self) -> float:
@@ -139,21 +154,22 @@ class Plan:
 
     def stops(self, now: float) -> float:
         """The instant the work stands at `now`: `now`, or earlier when it ended or stalled."""
-        end = self.ending()
-        stop = now if end is None else min(now, end[0])
-        return stop if self.stall_at is None else min(stop, self.stall_at)
+        cap = self._cap
+        return now if now < cap else cap
 
     def fraction_at(self, now: float) -> float:
         """Share of the remaining work done at `now` (0..1), frozen by interrupt, failure, stall."""
-        stop = self.stops(now)
-        if stop < self.run_start:
+        cap = self._cap
+        stop = now if now < cap else cap
+        run_start = self._run_start
+        if stop < run_start:
             return 0.0
-        if stop >= self.run_end:
+        if stop >= self.ends[-1]:
             return 1.0
-        run_for = self.run_end - self.run_start - self.paused
+        run_for = self._run_for
         if run_for <= 0:
             return 1.0
-        worked = stop - self.run_start
+        worked = stop - run_start
         for at, seconds in self.pauses:
             worked -= max(0.0, min(stop - at, seconds))
         return max(0.0, min(1.0, worked / run_for))
@@ -191,9 +207,8 @@ class Plan:
             return self.done
         exact = remaining * self.fraction_at(now)
         n = min(remaining, math.floor(exact))
-        run_for = self.run_end - self.run_start - self.paused
-        if run_for > 0:  # how far the float arithmetic above may be off, in items
-            noise = remaining * 16 * math.ulp(abs(self.run_end) + 1.0) / run_for
+        if self._run_for > 0:  # how far the float arithmetic above may be off, in items
+            noise = remaining * self._noise
             if noise < exact - n < 1 - noise:
                 return self.done + n  # far from any item's instant: nothing to settle
         stop = self.stops(now)
@@ -277,18 +292,23 @@ def _view(lc: Lifecycle, plan: Plan, now: float) -> View:
     steps = transitions(lc, plan, now)
     if not steps:  # asked about an instant before the job existed
         return View(plan.first_stage or lc.stages[0], None, None, plan.done, 0.0, None, plan.start)
-    status = steps[-1][0]
-    started = next((at for s, at in steps if s == lc.stages[-1]), None)
-    ended = steps[-1][1] if status in lc.terminal else None
+    status, latest = steps[-1]
+    work = lc.stages[-1]
+    started = None
+    for stage, at in steps:  # (a loop: a generator costs more than the 2-4 steps it reads)
+        if stage == work:
+            started = at
+            break
+    ended = latest if status in lc.terminal else None
     if status == (plan.outcome or lc.completed) or status in lc.extra_outcomes:
         processed, progress = plan.total, 100.0
     else:
         processed = plan.items_at(now)
         progress = (round(100.0 * processed / plan.total, 2) if plan.total
                     else 100.0 * plan.fraction_at(now))
-    running = status == lc.stages[-1] and plan.stall_at is None
-    eta = plan.run_end if running or status in lc.waiting else None
-    return View(status, started, ended, processed, progress, eta, steps[-1][1], steps)
+    running = status == work and plan.stall_at is None
+    eta = plan.ends[-1] if running or status in lc.waiting else None
+    return View(status, started, ended, processed, progress, eta, latest, steps)
 
 
 def interrupt(plan: Plan, now: float) -> Plan:

@@ -149,6 +149,7 @@ class JobListing(Listing):
         app = request.app
         self.cache, self.store = app[RENDERS], app[STORE]
         self.reuse = not any(name == "include" for name, _ in call.raw_query)
+        self.kept = self.cache.reader(tenant, call.now)
         p: Principal = call.principal
         # one string for the whole page (hashed once), then the job and the fields per item
         self.key = "\x1f".join((*tenant.key, rt.name, base_url(request, app[SETTINGS].public_url),
@@ -172,16 +173,17 @@ class JobListing(Listing):
         if not self.reuse:
             return render(self.request, self.call, self.type, self.tenant, job, wanted)
         key = ("item", self.key, job.id, wanted)
-        body = self.cache.get(key, now)
-        if body is None:
-            seen = jobs.view(self.type.lifecycle, job, now)
-            obj = render(self.request, self.call, self.type, self.tenant, job, wanted, seen)
-            stamp = Stamp.of(self.store, self.tenant, job, seen, now)
-            if stamp is None:
-                return obj
-            body = dumps(obj)
-            self.cache.put(key, stamp, body)
-        return fragment(body)
+        kept = self.kept(key, job)  # (the page's jobs are the tenant's own)
+        if kept is not None:
+            return kept
+        seen = jobs.view(self.type.lifecycle, job, now)
+        obj = render(self.request, self.call, self.type, self.tenant, job, wanted, seen)
+        stamp = Stamp.of(self.store, self.tenant, job, seen, now)
+        if stamp is None:
+            return obj
+        kept = fragment(dumps(obj))  # kept encoded: spliced into every page that shows it
+        self.cache.put(key, stamp, kept)
+        return kept
 
     def related(self, item: Any, name: str) -> list[dict[str, Any]]:
         return related_items(self.request, self.call, self.type, item, name)
