@@ -52,12 +52,15 @@ class Stamp:
 
     def holds(self, store: Store, now: float) -> bool:
         """True while the store, the job and the time still give the rendering stamped."""
-        if store.generation != self.generation or now < self.ended_at \
-                or link_window(now) != self.window:
-            return False
         job, tenant = self.job, self.tenant
-        return job.version == self.version and not tenant.behind \
-            and tenant.get(job.kind, job.id) is job
+        return not tenant.behind and tenant.get(job.kind, job.id) is job \
+            and self.fits(job, store.generation, link_window(now), now)
+
+    def fits(self, job: Job, generation: int, window: int, now: float) -> bool:
+        """True if `job` (as its tenant stores it now) is the one stamped, at the same version,
+        in store `generation` and link `window`, ended by `now`: `holds` without the tenant."""
+        return job is self.job and job.version == self.version and window == self.window \
+            and generation == self.generation and self.ended_at <= now
 
 
 def _nothing(key: Hashable, job: Job) -> None:
@@ -103,8 +106,7 @@ class RenderCache:
     def reader(self, tenant: Tenant, now: float) -> Callable[[Hashable, Job], Any | None]:
         """`get` for many jobs of one tenant read at one `now` (a list page): what
         `Stamp.holds` asks of the store, the tenant and the time is asked once here, and of
-        each job (passed as the tenant stores it now) only whether it is the one stamped, at
-        the same version, ended by `now`."""
+        each job (passed as the tenant stores it now) only `Stamp.fits`."""
         if not self._current() or tenant.behind:
             return _nothing
         entries, generation, window = self._entries, self.store.generation, link_window(now)
@@ -113,9 +115,7 @@ class RenderCache:
             found = entries.get(key)
             if found is None:
                 return None
-            stamp = found[0]
-            if stamp.job is job and stamp.version == job.version and stamp.window == window \
-                    and stamp.generation == generation and stamp.ended_at <= now:
+            if found[0].fits(job, generation, window, now):
                 return found[1]
             entries.pop(key, None)
             return None

@@ -159,8 +159,7 @@ class Plan:
 
     def fraction_at(self, now: float) -> float:
         """Share of the remaining work done at `now` (0..1), frozen by interrupt, failure, stall."""
-        cap = self._cap
-        stop = now if now < cap else cap
+        stop = self.stops(now)
         run_start = self._run_start
         if stop < run_start:
             return 0.0
