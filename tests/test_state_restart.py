@@ -17,6 +17,7 @@ import requests
 
 from mock_server import MockServer, Settings
 from mock_server.keys import WEBHOOKS
+from mock_server.state import codec
 
 from .fixtures.http import JSONAPI, START_ISO, make_token
 
@@ -174,9 +175,13 @@ def test_the_kept_journal_stays_bounded(state: str) -> None:
 
 
 def _as_schema_1(state: str) -> None:
-    """Rewrite the kept journal as schema 1 stored it: one uncompressed entry per row."""
+    """Rewrite the kept state as schema 1 stored it: the journal one uncompressed entry per row,
+    each job one JSON document (as schemas 1 and 2 did)."""
     if not state.startswith("postgresql:"):
         db = sqlite3.connect(state)
+        db.executemany("UPDATE jobs SET body=? WHERE rowid=?",
+                       [(_one_document(body), rowid)
+                        for rowid, body in db.execute("SELECT rowid, body FROM jobs")])
         rows = [(line, ns) for ns, body in db.execute("SELECT namespace, body FROM journal")
                 for line in zlib.decompress(body).split(b"\n")]
         db.executescript("DROP TABLE journal; CREATE TABLE journal (seq INTEGER PRIMARY KEY, "
@@ -191,6 +196,9 @@ def _as_schema_1(state: str) -> None:
     async def rewrite() -> None:
         conn = await asyncpg.connect(state)
         try:
+            await conn.executemany("UPDATE mock_jobs SET body=$1 WHERE id=$2",
+                                   [(_one_document(r["body"]), r["id"]) for r in await conn.fetch(
+                                       "SELECT id, body FROM mock_jobs WHERE body IS NOT NULL")])
             blocks = await conn.fetch("SELECT namespace, body FROM mock_journal ORDER BY id")
             await conn.execute("DELETE FROM mock_journal; ALTER TABLE mock_journal DROP COLUMN n;"
                                "UPDATE mock_meta SET value='1' WHERE name='schema'")
@@ -203,20 +211,30 @@ def _as_schema_1(state: str) -> None:
     asyncio.run(rewrite())
 
 
+def _one_document(body: bytes) -> bytes:
+    return codec.dumps(codec.job_doc(*codec.decode_job(body)))
+
+
 def test_a_state_kept_by_the_previous_schema_is_migrated(state: str) -> None:
+    codes = [f"M{n}" for n in range(40)]
     with _serve(state) as s:
-        job = _import(s.url, "M1")
-        _get(s.url, f"/api/imports/{job['id']}")
+        job = _import(s.url, *codes)
+        _clock(s.url, advance=2)  # under way: some inputs processed, not all
+        shown = _get(s.url, f"/api/imports/{job['id']}").json()["data"]["attributes"]
+        assert shown["status"] == "in_progress" and 0 < shown["processed_count"] < len(codes)
         before = requests.get(f"{s.url}/_mock/requests", timeout=10).json()["requests"]
     _as_schema_1(state)
     with _serve(state) as s:
-        assert _get(s.url, f"/api/imports/{job['id']}").status_code == 200
+        again = _get(s.url, f"/api/imports/{job['id']}")
+        assert again.status_code == 200 and again.json()["data"]["attributes"] == shown
         after = requests.get(f"{s.url}/_mock/requests", timeout=10).json()["requests"]
     assert len(after) == len(before) + 1  # the old entries, and the GET just made
     assert [{**e, "seq": 0} for e in after[:-1]] == [{**e, "seq": 0} for e in before]
-    with _serve(state) as s:  # and the migrated state keeps working
-        assert _get(s.url, f"/api/imports/{job['id']}").status_code == 200
-        assert len(requests.get(f"{s.url}/_mock/requests", timeout=10).json()["requests"]) == 4
+    with _serve(state) as s:  # and the migrated state keeps working: the import goes on
+        _clock(s.url, advance=3600)
+        done = _get(s.url, f"/api/imports/{job['id']}").json()["data"]["attributes"]
+        assert done["status"] == "completed" and done["processed_count"] == len(codes)
+        assert len(requests.get(f"{s.url}/_mock/requests", timeout=10).json()["requests"]) == 4  # POST, GET × 3
 
 
 def test_webhooks_and_their_event_callbacks_survive_a_restart(tmp_path: Path) -> None:

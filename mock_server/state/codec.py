@@ -118,12 +118,16 @@ def scenario_of(doc: dict[str, Any]) -> Scenario:
 
 
 def job_doc(job: Job, tracked: bool) -> dict[str, Any]:
-    """Everything that decides a job's future answers; `tracked`: its item effects still run."""
+    """Everything that decides a job's future answers, as one document (schema 2 stored it so);
+    `tracked`: its item effects still run."""
+    return {**_head(job, tracked), "plan": plan_doc(job.plan), "fields": dict.copy(job.fields)}
+
+
+def _head(job: Job, tracked: bool) -> dict[str, Any]:
     run = job.run
     return {
         "id": job.id, "kind": job.kind, "created_at": job.created_at,
         "updated_at": job.updated_at, "version": job.version,
-        "plan": plan_doc(job.plan), "fields": dict.copy(job.fields),
         "past": [[s, _num(at)] for s, at in job.past],
         "changes": job.changes,
         "scenario": None if job.scenario is None else scenario_doc(job.scenario),
@@ -134,19 +138,47 @@ def job_doc(job: Job, tracked: bool) -> dict[str, Any]:
     }
 
 
+# A job is stored in three parts, apart so that a copy reading a job's next version (a replica
+# catching up, mostly on an import's progress) decodes only what changed: the head (counts,
+# times, version), then its plan and its user fields, which most versions share with the last.
+_SEP = b"\x1e"  # never in compact JSON (control characters in strings are escaped)
+_KEEP = 4096  # parts kept decoded, per kind; all are dropped when full
+_plans: dict[bytes, Plan] = {}  # plans are immutable: shared
+_fields: dict[bytes, Fields] = {}  # copied for each job (fields change in place)
+
+
 def encode_job(job: Job, tracked: bool) -> bytes:
     """A job's stored bytes."""
-    return dumps(job_doc(job, tracked))
+    return _SEP.join((dumps(_head(job, tracked)), dumps(plan_doc(job.plan)),
+                      dumps(dict.copy(job.fields))))
+
+
+def _part(raw: bytes, cache: dict[bytes, Any], decode: Any) -> Any:
+    value = cache.get(raw)
+    if value is None:
+        if len(cache) >= _KEEP:
+            cache.clear()
+        value = cache[raw] = decode(loads(raw))
+    return value
 
 
 def decode_job(raw: bytes | str | memoryview) -> tuple[Job, bool]:
-    """A stored job, and whether its item effects still run."""
-    d = loads(raw)
+    """A stored job, and whether its item effects still run (also a schema-2 row: one
+    document)."""
+    data = raw.encode() if isinstance(raw, str) else bytes(raw)
+    if _SEP in data:
+        head, plan_raw, fields_raw = data.split(_SEP)
+        d = loads(head)
+        plan = _part(plan_raw, _plans, plan_of)
+        fields = Fields(_part(fields_raw, _fields, Fields.packing))
+    else:
+        d = loads(data)
+        plan, fields = plan_of(d["plan"]), Fields.packing(d["fields"])
     run = d["run"]
     file = d["file"]
     job = Job(
-        id=d["id"], kind=d["kind"], created_at=d["created_at"], plan=plan_of(d["plan"]),
-        fields=Fields.packing(d["fields"]), updated_at=d["updated_at"],
+        id=d["id"], kind=d["kind"], created_at=d["created_at"], plan=plan,
+        fields=fields, updated_at=d["updated_at"],
         past=tuple((s, _float(at)) for s, at in d["past"]),
         changes=[(at, changed) for at, changed in d["changes"]] if d["changes"] else None,
         version=d["version"],

@@ -67,6 +67,14 @@ class Marks:
         self.wake()
 
 
+def _carry_items(old: Job, new: Job) -> None:
+    """A running import's decoded inputs stay with its next version when they are the same
+    inputs (the codec shares one decoded copy of unchanged fields): not parsed again."""
+    if old.run is not None and new.run is not None and old.run.items is not None \
+            and dict.get(old.fields, "inputs") is dict.get(new.fields, "inputs") is not None:
+        new.run.items = old.run.items
+
+
 def _nothing() -> None:
     return None
 
@@ -219,7 +227,9 @@ class DurableStore(Store):
                 continue
             job, tracked = codec.decode_job(raw)
             rows = tenant.jobs.get(kind)
-            if rows is not None and job_id in rows:
+            old = rows.get(job_id) if rows is not None else None
+            if old is not None:
+                _carry_items(old, job)
                 rows[job_id] = job  # replaces the old object in place (its kept renders go stale)
             else:
                 Tenant.add(tenant, job)  # at the end, unmarked (notes any created_at disorder)

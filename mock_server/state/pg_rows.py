@@ -64,14 +64,12 @@ async def rows_since(conn: Any, key: tuple[str, ...], since: int) -> Caught:
         return Caught(False)
     caught = Caught(True, row["counter"], row["rev"])
     if row["rev"] > since:
-        caught.records = [(r["type"], r["id"], None if r["body"] is None else bytes(r["body"]))
-                          for r in await conn.fetch(
-                              "SELECT type, id, body FROM mock_records WHERE tenant=$1 AND "
-                              "rev>$2 ORDER BY seq", text, since)]
-        caught.jobs = [(r["kind"], r["id"], None if r["body"] is None else bytes(r["body"]))
-                       for r in await conn.fetch(
-                           "SELECT kind, id, body FROM mock_jobs WHERE tenant=$1 AND rev>$2 "
-                           "ORDER BY seq", text, since)]
+        for r in await conn.fetch(
+                "SELECT true AS job, kind AS sort, id, body, seq FROM mock_jobs WHERE tenant=$1 "
+                "AND rev>$2 UNION ALL SELECT false, type, id, body, seq FROM mock_records WHERE "
+                "tenant=$1 AND rev>$2 ORDER BY job, seq", text, since):
+            (caught.jobs if r["job"] else caught.records).append(
+                (r["sort"], r["id"], None if r["body"] is None else bytes(r["body"])))
     return caught
 
 

@@ -13,11 +13,13 @@ from typing import Any
 from .errors import migration_plan
 from .pg_rows import TABLES, safe_url
 
-SCHEMA = 2
+SCHEMA = 3
 MIGRATIONS = {  # from version n to n + 1
     # 2: the journal in blocks of `n` entries (codec.Block)
     1: "ALTER TABLE mock_journal ADD COLUMN n integer NOT NULL DEFAULT 1; "
        "ALTER TABLE mock_journal ALTER COLUMN body SET STORAGE EXTERNAL",
+    # 3: a job's body in three parts (codec.encode_job); bodies of one document still read
+    2: "SELECT 1",
 }
 MIGRATE_LOCK = (3, 0)  # advisory lock class of the migrator: one at a time
 

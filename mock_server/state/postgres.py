@@ -51,6 +51,13 @@ TRIM_JOURNAL = (  # the blocks older than the newest that hold `journal_size` en
     "WHERE upto - n < $2)")
 REPLICA = "mock-server replica "  # application_name of each replica's listening connection
 
+async def _as_left(conn: Any) -> None:
+    """A pool connection given back needs no reset query (a round trip on every use): it only
+    ever runs transactions that end before it is given back, holds transaction-scoped locks
+    only, sets nothing and listens to nothing (the listener has its own connection)."""
+    return None
+
+
 class PostgresState:
     """One PostgreSQL database shared by replicas."""
 
@@ -107,7 +114,8 @@ class PostgresState:
     async def _new_pool(self, size: int) -> None:
         self._pools[asyncio.get_running_loop()] = await self._asyncpg.create_pool(
             self.url, min_size=1, max_size=size, command_timeout=60,  # connections kept:
-            max_inactive_connection_lifetime=0)  # no reconnect storms
+            max_inactive_connection_lifetime=0,  # no reconnect storms
+            reset=_as_left)
 
     async def serve_here(self, pool_size: int = 8) -> None:
         """Give the calling (server's) loop connections of its own; `leave_here` closes them."""
@@ -278,17 +286,19 @@ class PostgresState:
         try:
             await tr.start()
             caught = None
+            # the lock, and the job ids in the same round trip (a sequence ignores snapshots)
+            ids_sql = "ARRAY(SELECT nextval('mock_job_ids') FROM generate_series(1, $1::int))"
             if key is None:
-                await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *GLOBAL_LOCK)
+                reserved = await conn.fetchval(
+                    f"SELECT {ids_sql} FROM (SELECT pg_advisory_xact_lock($2, $3)) locked",
+                    ids, *GLOBAL_LOCK)
             else:
-                await conn.execute("SELECT pg_advisory_xact_lock_shared($1, $2), "
-                                   "pg_advisory_xact_lock($3, hashtext($4))", *GLOBAL_LOCK,
-                                   TENANT_LOCKS, tenant_text(key))
-                caught = await rows_since(conn, key, since)
-            tx = Tx(conn, tr, key, caught.rev if caught is not None else 0)
-            if ids:
-                tx.ids = [r[0] for r in await conn.fetch(
-                    "SELECT nextval('mock_job_ids') FROM generate_series(1, $1)", ids)]
+                reserved = await conn.fetchval(
+                    f"SELECT {ids_sql} FROM (SELECT pg_advisory_xact_lock_shared($2, $3), "
+                    f"pg_advisory_xact_lock($4, hashtext($5))) locked", ids, *GLOBAL_LOCK,
+                    TENANT_LOCKS, tenant_text(key))
+                caught = await rows_since(conn, key, since)  # after the lock: what it guards
+            tx = Tx(conn, tr, key, caught.rev if caught is not None else 0, list(reserved))
             return tx, caught
         except BaseException:
             await self._end(conn, tr, commit=False)
