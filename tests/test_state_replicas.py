@@ -240,3 +240,15 @@ def test_a_hundred_clients_over_two_replica_processes(processes: tuple[Child, Ch
         assert len(ids) == len(set(ids)), "a job is listed twice"
         assert set(ids) & set(created) == set(created) - deleted, url
         assert len(ids) == len(created) - len(deleted) + len(set(ids) - set(created))
+
+
+def test_a_namespace_with_quotes_and_backslashes_is_shared(
+        pair: tuple[MockServer, MockServer]) -> None:
+    a, b = pair
+    ns = "/_ns/it's%5C'x"  # it's\'x: written into the database's locks and notices as text
+    created = _create(a.url + ns, "Q1")
+    assert created.status_code == 201, created.text
+    job_id = created.json()["data"]["id"]
+    assert _patch(b.url + ns, job_id, metadata={"by": "b"}).status_code == 200
+    assert _job(a.url + ns, job_id).json()["data"]["attributes"]["metadata"] == {"by": "b"}
+    assert _job(a.url, job_id).status_code == 404  # another namespace

@@ -51,17 +51,22 @@ class Tx:
     """An open transaction holding a tenant's lock (or the exclusive admin lock)."""
 
     conn: Any
-    tr: Any
     key: tuple[str, ...] | None
     rev: int = 0
     ids: list[int] = field(default_factory=list)
 
 
-async def rows_since(conn: Any, key: tuple[str, ...], since: int) -> Caught:
+async def rows_since(conn: Any, key: tuple[str, ...], since: int, ids: int = 0
+                     ) -> tuple[Caught, list[int]]:
+    """A tenant's rows newer than revision `since`, and `ids` job id numbers taken (in the
+    same round trip: a sequence ignores snapshots)."""
     text = tenant_text(key)
-    row = await conn.fetchrow("SELECT counter, rev FROM mock_tenants WHERE tenant=$1", text)
-    if row is None:
-        return Caught(False)
+    row = await conn.fetchrow(
+        "SELECT t.counter, t.rev, ARRAY(SELECT nextval('mock_job_ids') FROM "
+        "generate_series(1, $2::int)) AS ids FROM (SELECT 1) one LEFT JOIN mock_tenants t "
+        "ON t.tenant=$1", text, ids)
+    if row["rev"] is None:
+        return Caught(False), list(row["ids"])
     caught = Caught(True, row["counter"], row["rev"])
     if row["rev"] > since:
         for r in await conn.fetch(
@@ -70,7 +75,7 @@ async def rows_since(conn: Any, key: tuple[str, ...], since: int) -> Caught:
                 "tenant=$1 AND rev>$2 ORDER BY job, seq", text, since):
             (caught.jobs if r["job"] else caught.records).append(
                 (r["sort"], r["id"], None if r["body"] is None else bytes(r["body"])))
-    return caught
+    return caught, list(row["ids"])
 
 
 async def apply_batch(conn: Any, batch: Batch) -> dict[tuple[str, ...], int]:

@@ -51,6 +51,11 @@ TRIM_JOURNAL = (  # the blocks older than the newest that hold `journal_size` en
     "WHERE upto - n < $2)")
 REPLICA = "mock-server replica "  # application_name of each replica's listening connection
 
+def _literal(text: str) -> str:
+    """`text` as an SQL string literal, whatever standard_conforming_strings says."""
+    return "E'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 async def _as_left(conn: Any) -> None:
     """A pool connection given back needs no reset query (a round trip on every use): it only
     ever runs transactions that end before it is given back, holds transaction-scoped locks
@@ -270,46 +275,34 @@ class PostgresState:
         async with self._pool.acquire() as conn:
             await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(notice))
 
-    async def catch_up(self, key: tuple[str, ...], since: int, conn: Any = None) -> Caught:
+    async def catch_up(self, key: tuple[str, ...], since: int) -> Caught:
         """A tenant's rows written after revision `since`."""
-        if conn is None:
-            async with self._pool.acquire() as own:
-                return await rows_since(own, key, since)
-        return await rows_since(conn, key, since)
+        async with self._pool.acquire() as conn:
+            return (await rows_since(conn, key, since))[0]
 
     async def begin(self, key: tuple[str, ...] | None, since: int, ids: int
                     ) -> tuple[Tx, Caught | None]:
         """Open a transaction holding tenant `key`'s lock (None: the exclusive admin lock), with
         the tenant's rows newer than `since` and `ids` reserved job id numbers."""
         conn = await self._pool.acquire()
-        tr = conn.transaction()
         try:
-            await tr.start()
-            caught = None
-            # the lock, and the job ids in the same round trip (a sequence ignores snapshots)
-            ids_sql = "ARRAY(SELECT nextval('mock_job_ids') FROM generate_series(1, $1::int))"
             if key is None:
-                reserved = await conn.fetchval(
-                    f"SELECT {ids_sql} FROM (SELECT pg_advisory_xact_lock($2, $3)) locked",
-                    ids, *GLOBAL_LOCK)
+                locks = "pg_advisory_xact_lock({}, {})".format(*GLOBAL_LOCK)
             else:
-                reserved = await conn.fetchval(
-                    f"SELECT {ids_sql} FROM (SELECT pg_advisory_xact_lock_shared($2, $3), "
-                    f"pg_advisory_xact_lock($4, hashtext($5))) locked", ids, *GLOBAL_LOCK,
-                    TENANT_LOCKS, tenant_text(key))
-                caught = await rows_since(conn, key, since)  # after the lock: what it guards
-            tx = Tx(conn, tr, key, caught.rev if caught is not None else 0, list(reserved))
-            return tx, caught
+                locks = "pg_advisory_xact_lock_shared({}, {}), ".format(*GLOBAL_LOCK) + \
+                    f"pg_advisory_xact_lock({TENANT_LOCKS}, hashtext({_literal(tenant_text(key))}))"
+            await conn.execute(f"BEGIN; SELECT {locks}")  # one round trip
+            caught, reserved = None, []
+            if key is not None:  # after the lock: what it guards
+                caught, reserved = await rows_since(conn, key, since, ids)
+            return Tx(conn, key, caught.rev if caught is not None else 0, reserved), caught
         except BaseException:
-            await self._end(conn, tr, commit=False)
+            await self._end(conn, "ROLLBACK")
             raise
 
-    async def _end(self, conn: Any, tr: Any, commit: bool) -> None:
+    async def _end(self, conn: Any, how: str) -> None:
         try:
-            if commit:
-                await tr.commit()
-            else:
-                await tr.rollback()
+            await conn.execute(how)
         finally:
             await self._pool.release(conn)
 
@@ -333,17 +326,17 @@ class PostgresState:
                 if watched:
                     notice["w"] = 1
             told = len(notice) > 2
-            if told:
-                await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(notice))
         except BaseException:
-            await self._end(conn, tx.tr, commit=False)
+            await self._end(conn, "ROLLBACK")
             raise
-        await self._end(conn, tx.tr, commit=True)
+        # the notice goes out with the commit (delivered only if it commits): one round trip
+        notify = f"SELECT pg_notify('{CHANNEL}', {_literal(json.dumps(notice))}); " if told else ""
+        await self._end(conn, notify + "COMMIT")
         return revs, told
 
     async def rollback(self, tx: Tx) -> None:
         """Give up an open transaction."""
-        await self._end(tx.conn, tx.tr, commit=False)
+        await self._end(tx.conn, "ROLLBACK")
 
     async def adopt(self, name: str, value: bytes) -> bytes:
         """A server-wide value: the stored one, else `value` stored now (the first replica's
