@@ -252,3 +252,56 @@ def test_a_namespace_with_quotes_and_backslashes_is_shared(
     assert _patch(b.url + ns, job_id, metadata={"by": "b"}).status_code == 200
     assert _job(a.url + ns, job_id).json()["data"]["attributes"]["metadata"] == {"by": "b"}
     assert _job(a.url, job_id).status_code == 404  # another namespace
+
+
+def test_an_import_under_way_through_one_replica_goes_on_through_the_other(
+        pair: tuple[MockServer, MockServer]) -> None:
+    a, b = pair
+    codes = [f"PASS{n:02}" for n in range(40)]
+    created = requests.post(f"{a.url}/api/imports", headers=CL, timeout=30, data=json.dumps(
+        {"data": {"type": "imports", "attributes": {"resource_type": "skus", "inputs": [
+            {"code": c, "name": c} for c in codes]}}}))
+    assert created.status_code == 201
+    job_id = created.json()["data"]["id"]
+    seen = []
+    for n in range(6):  # items processed by whichever replica reads first, in turn
+        assert requests.post(f"{a.url}/_mock/clock", json={"advance": 0.4}, timeout=30).ok
+        first, second = (a, b) if n % 2 else (b, a)
+        shown = _job(first.url, job_id).json()["data"]
+        assert _job(second.url, job_id).json()["data"] == shown
+        seen.append(shown["attributes"]["processed_count"])
+    assert seen == sorted(seen) and 0 < seen[-1] < len(codes)
+    assert requests.post(f"{b.url}/_mock/clock", json={"advance": 3600}, timeout=30).ok
+    for replica in (a, b):
+        done = _job(replica.url, job_id).json()["data"]["attributes"]
+        assert done["status"] == "completed" and done["processed_count"] == len(codes)
+        assert done["errors_count"] == 0  # no item applied twice (it would be "taken")
+
+
+def test_a_replica_takes_an_imports_counts_from_the_other(
+        pair: tuple[MockServer, MockServer]) -> None:
+    """Items processed through A one request at a time, then a cleanup through A deletes what
+    they made: B, reading only afterwards, imports nothing again."""
+    a, b = pair
+    where = "/api/skus?filter[q][code_start]=AWAY&page[size]=1"
+    created = requests.post(f"{a.url}/api/imports", headers=CL, timeout=30, data=json.dumps(
+        {"data": {"type": "imports", "attributes": {"resource_type": "skus", "inputs": [
+            {"code": f"AWAY{n}", "name": "away"} for n in range(6)]}}}))
+    job_id = created.json()["data"]["id"]
+    assert _job(b.url, job_id).status_code == 200  # B has the job while it is pending
+    for _ in range(40):
+        assert requests.post(f"{a.url}/_mock/clock", json={"advance": 0.3}, timeout=30).ok
+        seen = _job(a.url, job_id).json()["data"]["attributes"]
+        if seen["status"] == "completed":
+            break
+    assert seen["processed_count"] == 6
+    cleanup = requests.post(f"{a.url}/api/cleanups", headers=CL, timeout=30, data=json.dumps(
+        {"data": {"type": "cleanups", "attributes": {"resource_type": "skus",
+                                                     "filters": {"code_start": "AWAY"}}}}))
+    assert cleanup.status_code == 201
+    assert requests.post(f"{a.url}/_mock/clock", json={"advance": 3600}, timeout=30).ok
+    assert requests.get(f"{a.url}{where}", headers=CL, timeout=30).json()["meta"][
+        "record_count"] == 0
+    assert requests.get(f"{b.url}{where}", headers=CL, timeout=30).json()["meta"][
+        "record_count"] == 0
+    assert _job(b.url, job_id).json()["data"]["attributes"]["processed_count"] == 6

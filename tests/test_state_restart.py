@@ -93,6 +93,53 @@ def test_jobs_records_and_the_clock_survive_a_restart(state: str) -> None:
             "record_count"] == 1
 
 
+def test_an_import_under_way_goes_on_from_its_counts_after_a_restart(state: str) -> None:
+    codes = [f"HALF{n:02}" for n in range(40)]
+    with _serve(state) as s:
+        job = _import(s.url, *codes)
+        for _ in range(3):  # items processed over several requests: counts written apart
+            _clock(s.url, advance=0.7)
+            seen = _get(s.url, f"/api/imports/{job['id']}").json()["data"]
+        assert seen["attributes"]["status"] == "in_progress"
+        assert 0 < seen["attributes"]["processed_count"] < len(codes)
+        made = _get(s.url, "/api/skus?filter[q][code_start]=HALF").json()["meta"]["record_count"]
+        assert made == seen["attributes"]["processed_count"]
+    with _serve(state) as s:
+        assert _get(s.url, f"/api/imports/{job['id']}").json()["data"] == seen
+        _clock(s.url, advance=3600)
+        done = _get(s.url, f"/api/imports/{job['id']}").json()["data"]["attributes"]
+        assert done["status"] == "completed" and done["processed_count"] == len(codes)
+        assert done["errors_count"] == 0  # no item applied twice (it would be "taken")
+        assert _get(s.url, "/api/skus?filter[q][code_start]=HALF&page[size]=1").json()[
+            "meta"]["record_count"] == len(codes)
+
+
+def test_an_imports_counts_stay_with_what_later_jobs_did_after_a_restart(state: str) -> None:
+    """An import's items processed one request at a time, then a cleanup that deletes what it
+    made: after a restart the import's counts are those it had, so nothing is imported again."""
+    where = "/api/skus?filter[q][code_start]=GONE&page[size]=1"
+    with _serve(state) as s:
+        job = _import(s.url, *(f"GONE{n}" for n in range(6)))
+        for _ in range(40):
+            _clock(s.url, advance=0.3)
+            seen = _get(s.url, f"/api/imports/{job['id']}").json()["data"]["attributes"]
+            if seen["status"] == "completed":
+                break
+        assert seen["processed_count"] == 6
+        body = {"data": {"type": "cleanups", "attributes": {"resource_type": "skus",
+                                                            "filters": {"code_start": "GONE"}}}}
+        r = requests.post(f"{s.url}/api/cleanups", headers=CL, data=json.dumps(body), timeout=10)
+        assert r.status_code == 201, r.text
+        _clock(s.url, advance=3600)
+        assert _get(s.url, f"/api/cleanups/{r.json()['data']['id']}").json()["data"][
+            "attributes"]["status"] == "completed"
+        assert _get(s.url, where).json()["meta"]["record_count"] == 0
+    with _serve(state) as s:
+        assert _get(s.url, where).json()["meta"]["record_count"] == 0
+        assert _get(s.url, f"/api/imports/{job['id']}").json()["data"]["attributes"][
+            "processed_count"] == 6
+
+
 def test_a_running_clock_never_goes_back_after_a_restart(state: str) -> None:
     with _serve(state, frozen=False, speed=60) as s:
         after = _clock(s.url, advance=3600)["epoch"]
@@ -176,12 +223,15 @@ def test_the_kept_journal_stays_bounded(state: str) -> None:
 
 def _as_schema_1(state: str) -> None:
     """Rewrite the kept state as schema 1 stored it: the journal one uncompressed entry per row,
-    each job one JSON document (as schemas 1 and 2 did)."""
+    each job one JSON document with its counts in it (as schemas 1 and 2 did)."""
     if not state.startswith("postgresql:"):
         db = sqlite3.connect(state)
+        counts = {(t, k, i): b for t, k, i, b in
+                  db.execute("SELECT tenant, kind, id, body FROM progress")}
         db.executemany("UPDATE jobs SET body=? WHERE rowid=?",
-                       [(_one_document(body), rowid)
-                        for rowid, body in db.execute("SELECT rowid, body FROM jobs")])
+                       [(_one_document(body, counts.get((t, k, i))), rowid) for rowid, t, k, i, body
+                        in db.execute("SELECT rowid, tenant, kind, id, body FROM jobs")])
+        db.execute("DROP TABLE progress")
         rows = [(line, ns) for ns, body in db.execute("SELECT namespace, body FROM journal")
                 for line in zlib.decompress(body).split(b"\n")]
         db.executescript("DROP TABLE journal; CREATE TABLE journal (seq INTEGER PRIMARY KEY, "
@@ -196,9 +246,13 @@ def _as_schema_1(state: str) -> None:
     async def rewrite() -> None:
         conn = await asyncpg.connect(state)
         try:
+            counts = {r["id"]: r["body"] for r in
+                      await conn.fetch("SELECT id, body FROM mock_progress")}
             await conn.executemany("UPDATE mock_jobs SET body=$1 WHERE id=$2",
-                                   [(_one_document(r["body"]), r["id"]) for r in await conn.fetch(
-                                       "SELECT id, body FROM mock_jobs WHERE body IS NOT NULL")])
+                                   [(_one_document(r["body"], counts.get(r["id"])), r["id"])
+                                    for r in await conn.fetch(
+                                        "SELECT id, body FROM mock_jobs WHERE body IS NOT NULL")])
+            await conn.execute("DROP TABLE mock_progress")
             blocks = await conn.fetch("SELECT namespace, body FROM mock_journal ORDER BY id")
             await conn.execute("DELETE FROM mock_journal; ALTER TABLE mock_journal DROP COLUMN n;"
                                "UPDATE mock_meta SET value='1' WHERE name='schema'")
@@ -211,8 +265,13 @@ def _as_schema_1(state: str) -> None:
     asyncio.run(rewrite())
 
 
-def _one_document(body: bytes) -> bytes:
-    return codec.dumps(codec.job_doc(*codec.decode_job(body)))
+def _one_document(body: bytes, counts: bytes | None) -> bytes:
+    """A job as schemas 1 and 2 stored it: one document, its counts in it."""
+    job, tracked = codec.decode_job(body)
+    if counts is not None:
+        newer = codec.apply_progress(job, counts)
+        tracked = tracked if newer is None else newer
+    return codec.dumps(codec.job_doc(job, tracked))
 
 
 def test_a_state_kept_by_the_previous_schema_is_migrated(state: str) -> None:
@@ -234,7 +293,8 @@ def test_a_state_kept_by_the_previous_schema_is_migrated(state: str) -> None:
         _clock(s.url, advance=3600)
         done = _get(s.url, f"/api/imports/{job['id']}").json()["data"]["attributes"]
         assert done["status"] == "completed" and done["processed_count"] == len(codes)
-        assert len(requests.get(f"{s.url}/_mock/requests", timeout=10).json()["requests"]) == 4  # POST, GET × 3
+        kept = requests.get(f"{s.url}/_mock/requests", timeout=10).json()["requests"]
+        assert [e["method"] for e in kept] == ["POST", "GET", "GET", "GET"]
 
 
 def test_webhooks_and_their_event_callbacks_survive_a_restart(tmp_path: Path) -> None:

@@ -138,6 +138,8 @@ def change(tenant: Tenant, job: Job, now: float, *, plan: Plan | None = None,
     published, and whoever schedules its effects told of a new plan. While the job is still
     being created (version 0) nothing is stored or published: the creation is."""
     replanned = plan is not None and plan is not job.plan
+    counts_only = not (replanned or past is not None or fields or scenario is not None
+                       or marks or touch)  # an item processed: its run's counts moved on
     if past is not None:
         job.past = past
     if plan is not None:
@@ -156,7 +158,7 @@ def change(tenant: Tenant, job: Job, now: float, *, plan: Plan | None = None,
         job.updated_at = now
     if job.version:
         job.version += 1
-        tenant.put(job, job.version - 1)
+        tenant.put(job, job.version - 1, counts_only)
         if replanned:
             tenant.replanned(job)
         tenant.feed.publish(JobChanged(tenant.key[0], tenant.key, job.kind, job.id, job.version,

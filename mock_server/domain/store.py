@@ -207,8 +207,9 @@ class Tenant:
         """One job by id, O(1)."""
         return self.jobs.get(kind, {}).get(job_id)
 
-    def put(self, job: Job, expected: int) -> None:
-        """Store a changed job that was at version `expected` when it was read."""
+    def put(self, job: Job, expected: int, counts_only: bool = False) -> None:
+        """Store a changed job that was at version `expected` when it was read (`counts_only`:
+        nothing but its run's counts and its version changed)."""
         stored = self.jobs.get(job.kind, {}).get(job.id)
         if stored is None:
             raise VersionConflict(f"{job.kind} {job.id} is no longer stored")

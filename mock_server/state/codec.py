@@ -190,6 +190,29 @@ def decode_job(raw: bytes | str | memoryview) -> tuple[Job, bool]:
     return job, bool(d.get("tracked"))
 
 
+def encode_progress(job: Job, tracked: bool) -> bytes:
+    """What a change of a job's counts alone (an import's or a cleanup's next items) wrote: its
+    version, its run's counts and whether its item effects still run; stored apart from the
+    job, so that the next item does not rewrite its inputs."""
+    run = job.run
+    return dumps([job.version, None if run is None else [run.applied, run.ok, run.errors,
+                                                          run.errors_log], tracked])
+
+
+def apply_progress(job: Job, raw: bytes | memoryview) -> bool | None:
+    """Bring `job` to the counts `encode_progress` wrote, if they are newer than its own
+    version; returns whether its item effects still run (None: they were older, nothing
+    changed)."""
+    version, counts, tracked = loads(raw)
+    if version <= job.version:
+        return None
+    job.version = version
+    if counts is not None and job.run is not None:
+        run = job.run
+        run.applied, run.ok, run.errors, run.errors_log = counts
+    return bool(tracked)
+
+
 # ---- the journal -----------------------------------------------------------------------------
 
 def _pairs(headers: Any) -> list[list[str]]:

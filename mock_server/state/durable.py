@@ -27,6 +27,7 @@ class Batch:
     cleared: list[str | None] = field(default_factory=list)  # namespaces (None: all), first
     tenants: list[tuple[TenantKey, int]] = field(default_factory=list)  # (key, record counter)
     jobs: list[tuple[TenantKey, str, str, bytes | None]] = field(default_factory=list)  # None: gone
+    progress: list[tuple[TenantKey, str, str, bytes]] = field(default_factory=list)  # counts only
     records: list[tuple[TenantKey, str, str, bytes | None]] = field(default_factory=list)
     wiped: list[TenantKey] = field(default_factory=list)  # tenants whose records all went
     meta: dict[str, bytes] = field(default_factory=dict)  # server-wide values that changed
@@ -35,8 +36,8 @@ class Batch:
     journal_cleared: list[str | None] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.cleared or self.tenants or self.jobs or self.records or self.wiped
-                    or self.meta or self.journal or self.journal_cleared)
+        return bool(self.cleared or self.tenants or self.jobs or self.progress or self.records
+                    or self.wiped or self.meta or self.journal or self.journal_cleared)
 
 
 @dataclass(slots=True)
@@ -48,6 +49,7 @@ class Loaded:
     jobs: Iterable[tuple[TenantKey, bytes]]
     records: Iterable[tuple[TenantKey, str, bytes]]
     journal: Iterable[bytes]  # blocks (codec.decode_block)
+    progress: Iterable[tuple[TenantKey, str, str, bytes]] = ()  # jobs' counts written apart
 
 
 class Marks:
@@ -56,14 +58,16 @@ class Marks:
     __slots__ = ("jobs", "tenants", "cleared", "wake")
 
     def __init__(self) -> None:
-        self.jobs: dict[JobKey, None] = {}
+        self.jobs: dict[JobKey, bool] = {}  # True: only its counts changed
         self.tenants: dict[TenantKey, None] = {}
         self.cleared: list[str | None] = []
         self.wake: Callable[[], None] = _nothing  # the writer's: something is waiting
 
-    def job(self, key: TenantKey, kind: str, job_id: str) -> None:
-        """Note a changed job."""
-        self.jobs[(key, kind, job_id)] = None
+    def job(self, key: TenantKey, kind: str, job_id: str, counts_only: bool = False) -> None:
+        """Note a changed job (`counts_only`: nothing but its counts changed since the last
+        batch; then only they are written)."""
+        mark = (key, kind, job_id)
+        self.jobs[mark] = counts_only and self.jobs.get(mark, True)
         self.wake()
 
 
@@ -73,6 +77,10 @@ def _carry_items(old: Job, new: Job) -> None:
     if old.run is not None and new.run is not None and old.run.items is not None \
             and dict.get(old.fields, "inputs") is dict.get(new.fields, "inputs") is not None:
         new.run.items = old.run.items
+
+
+def _job_key(job: Job) -> tuple[str, str]:
+    return job.kind, job.id
 
 
 def _nothing() -> None:
@@ -91,10 +99,10 @@ class DurableTenant(Tenant):
         self.marks.job(self.key, job.kind, job.id)
         return Tenant.add(self, job)
 
-    def put(self, job: Job, expected: int) -> None:
-        """Store a changed job (noted)."""
+    def put(self, job: Job, expected: int, counts_only: bool = False) -> None:
+        """Store a changed job (noted; `counts_only`: its counts are written apart)."""
         Tenant.put(self, job, expected)
-        self.marks.job(self.key, job.kind, job.id)
+        self.marks.job(self.key, job.kind, job.id, counts_only)
 
     def remove(self, kind: str, job_id: str) -> Job | None:
         """Delete a job (noted)."""
@@ -153,12 +161,12 @@ class DurableStore(Store):
             if tenant is not None:
                 touched[key] = tenant
         if only is None:
-            changed, marks.jobs = list(marks.jobs), {}
+            changed, marks.jobs = list(marks.jobs.items()), {}
         else:
-            changed = [m for m in marks.jobs if m[0] == only]
-            for m in changed:
+            changed = [(m, c) for m, c in marks.jobs.items() if m[0] == only]
+            for m, _ in changed:
                 del marks.jobs[m]
-        for key, kind, job_id in changed:
+        for (key, kind, job_id), counts_only in changed:
             tenant = self.peek(key)
             job = tenant.get(kind, job_id) if tenant is not None else None
             if job is None or tenant is None:
@@ -167,7 +175,10 @@ class DurableStore(Store):
             touched[key] = tenant
             records = tenant.records
             tracked = records is not None and records.tracks(job)
-            batch.jobs.append((key, kind, job_id, codec.encode_job(job, tracked)))
+            if counts_only:
+                batch.progress.append((key, kind, job_id, codec.encode_progress(job, tracked)))
+            else:
+                batch.jobs.append((key, kind, job_id, codec.encode_job(job, tracked)))
         for key, tenant in touched.items():
             records = tenant.records
             dirty = getattr(records, "dirty", None)
@@ -187,7 +198,9 @@ class DurableStore(Store):
         """A batch that could not be written: mark what it held again."""
         self.marks.cleared[:0] = batch.cleared
         for key, kind, job_id, _ in batch.jobs:
-            self.marks.jobs[(key, kind, job_id)] = None
+            self.marks.job(key, kind, job_id)
+        for key, kind, job_id, _ in batch.progress:
+            self.marks.job(key, kind, job_id, counts_only=True)
         for key, _ in batch.tenants:
             tenant = self.peek(key)
             if tenant is not None and getattr(tenant.records, "dirty", None) is not None:
@@ -198,9 +211,11 @@ class DurableStore(Store):
 
     def absorb(self, key: TenantKey, counter: int, rev: int,
                jobs: Iterable[tuple[str, str, bytes | None]],
-               records: Iterable[tuple[str, str, bytes | None]]) -> Tenant:
+               records: Iterable[tuple[str, str, bytes | None]],
+               progress: Iterable[tuple[str, str, bytes]] = ()) -> Tenant:
         """Bring one tenant's copy up to a shared database's revision `rev`: the rows written
-        since the copy's own (None: deleted), unmarked, in the order they were written."""
+        since the copy's own (None: deleted), unmarked, in the order they were written, then
+        the counts written apart that are newer than their job's version."""
         tenant = self._tenants.get(key)
         if tenant is None:
             tenant = DurableTenant(key, self.ids, self.feed, marks=self.marks)
@@ -234,7 +249,14 @@ class DurableStore(Store):
             else:
                 Tenant.add(tenant, job)  # at the end, unmarked (notes any created_at disorder)
             if tracked and kept is not None:
-                kept.track(job)
+                kept.follow(job)  # type: ignore[attr-defined]
+        for kind, job_id, raw in progress:
+            job = tenant.get(kind, job_id)
+            tracked = None if job is None else codec.apply_progress(job, raw)
+            if tracked is not None and kept is not None:
+                kept.untrack(job_id)  # looked at again from its new counts
+                if tracked:
+                    kept.follow(job)  # type: ignore[attr-defined]
         tenant.rev = rev  # type: ignore[attr-defined]
         return tenant
 
@@ -265,12 +287,19 @@ class DurableStore(Store):
             records = self._tenants[key].records
             if records is not None:
                 records.load(rtype, recs)  # type: ignore[attr-defined]
+        running: dict[tuple[TenantKey, str, str], bool] = {}
         for key, raw in loaded.jobs:
-            tenant = self._tenants[key]
-            job, tracked = codec.decode_job(raw)
-            Tenant.add(tenant, job)
-            if tracked and tenant.records is not None:
-                tenant.records.track(job)
+            job, running[(key, *_job_key(job))] = codec.decode_job(raw)
+            Tenant.add(self._tenants[key], job)
+        for key, kind, job_id, raw in loaded.progress:  # counts newer than their job's row
+            job = self._tenants[key].get(kind, job_id)
+            tracked = None if job is None else codec.apply_progress(job, raw)
+            if tracked is not None:
+                running[(key, kind, job_id)] = tracked
+        for (key, kind, job_id), tracked in running.items():
+            records = self._tenants[key].records
+            if tracked and records is not None:  # scheduled from its newest counts
+                records.follow(self._tenants[key].get(kind, job_id))  # type: ignore[attr-defined]
         for tenant in self._tenants.values():
             if tenant.records is not None:
                 tenant.records.dirty = {}  # type: ignore[attr-defined]

@@ -52,7 +52,8 @@ class Following:
         before = store.peek(key)
         known = {(kind, job_id) for kind, job_id, _ in caught.jobs
                  if before is not None and before.get(kind, job_id) is not None}
-        tenant = store.absorb(key, caught.counter, caught.rev, caught.jobs, caught.records)
+        tenant = store.absorb(key, caught.counter, caught.rev, caught.jobs, caught.records,
+                              caught.progress)
         self._latest[key] = max(self._latest.get(key, 0), caught.rev)
         tenant.behind = self._latest[key] > caught.rev
         if caught.records and self.records_absorbed is not None:
@@ -64,6 +65,11 @@ class Following:
             store.feed.publish(JobChanged(key[0], key, kind, job_id,
                                           1 if new or job is None else job.version, now,
                                           deleted=raw is None))
+        fresh = {(kind, job_id) for kind, job_id, _ in caught.jobs} - known
+        for kind, job_id, _ in caught.progress:  # counts alone (told already if it came new)
+            job = tenant.get(kind, job_id)
+            if job is not None and (kind, job_id) not in fresh:
+                store.feed.publish(JobChanged(key[0], key, kind, job_id, job.version, now))
 
     async def _follow(self, key: TenantKey) -> None:
         """Catch one tenant's copy up with the database, to at least the newest revision heard

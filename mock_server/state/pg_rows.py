@@ -19,6 +19,11 @@ CREATE TABLE IF NOT EXISTS mock_jobs (tenant text NOT NULL, kind text NOT NULL, 
     PRIMARY KEY (tenant, kind, id));
 CREATE INDEX IF NOT EXISTS mock_jobs_rev ON mock_jobs (tenant, rev);
 CREATE INDEX IF NOT EXISTS mock_jobs_namespace ON mock_jobs (namespace);
+CREATE TABLE IF NOT EXISTS mock_progress (tenant text NOT NULL, kind text NOT NULL,
+    id text NOT NULL, namespace text NOT NULL, rev bigint NOT NULL, body bytea NOT NULL,
+    PRIMARY KEY (tenant, kind, id));
+CREATE INDEX IF NOT EXISTS mock_progress_rev ON mock_progress (tenant, rev);
+CREATE INDEX IF NOT EXISTS mock_progress_namespace ON mock_progress (namespace);
 CREATE TABLE IF NOT EXISTS mock_records (tenant text NOT NULL, type text NOT NULL,
     id text NOT NULL, namespace text NOT NULL, rev bigint NOT NULL, seq bigserial NOT NULL,
     body bytea, PRIMARY KEY (tenant, type, id));
@@ -44,6 +49,7 @@ class Caught:
     rev: int = 0
     jobs: list[tuple[str, str, bytes | None]] = field(default_factory=list)
     records: list[tuple[str, str, bytes | None]] = field(default_factory=list)
+    progress: list[tuple[str, str, bytes]] = field(default_factory=list)  # jobs' counts alone
 
 
 @dataclass(slots=True)
@@ -69,11 +75,13 @@ async def rows_since(conn: Any, key: tuple[str, ...], since: int, ids: int = 0
         return Caught(False), list(row["ids"])
     caught = Caught(True, row["counter"], row["rev"])
     if row["rev"] > since:
+        parts = (caught.records, caught.jobs, caught.progress)
         for r in await conn.fetch(
-                "SELECT true AS job, kind AS sort, id, body, seq FROM mock_jobs WHERE tenant=$1 "
-                "AND rev>$2 UNION ALL SELECT false, type, id, body, seq FROM mock_records WHERE "
-                "tenant=$1 AND rev>$2 ORDER BY job, seq", text, since):
-            (caught.jobs if r["job"] else caught.records).append(
+                "SELECT 1 AS part, kind AS sort, id, body, seq FROM mock_jobs WHERE tenant=$1 "
+                "AND rev>$2 UNION ALL SELECT 0, type, id, body, seq FROM mock_records WHERE "
+                "tenant=$1 AND rev>$2 UNION ALL SELECT 2, kind, id, body, 0 FROM mock_progress "
+                "WHERE tenant=$1 AND rev>$2 ORDER BY part, seq", text, since):
+            parts[r["part"]].append(
                 (r["sort"], r["id"], None if r["body"] is None else bytes(r["body"])))
     return caught, list(row["ids"])
 
@@ -82,13 +90,14 @@ async def apply_batch(conn: Any, batch: Batch) -> dict[tuple[str, ...], int]:
     if "rate_limits" in batch.meta:  # switched on or off: the windows start empty
         await conn.execute("DELETE FROM mock_rate")
     for ns in batch.cleared:
-        for table in ("mock_jobs", "mock_records", "mock_tenants", "mock_rate"):
+        for table in ("mock_jobs", "mock_progress", "mock_records", "mock_tenants", "mock_rate"):
             if ns is None:
                 await conn.execute(f"DELETE FROM {table}")  # noqa: S608
             else:
                 await conn.execute(f"DELETE FROM {table} WHERE namespace=$1", ns)  # noqa: S608
     touched = {key for key, _ in batch.tenants}
     touched |= {row[0] for row in batch.jobs} | {row[0] for row in batch.records}
+    touched |= {row[0] for row in batch.progress}
     touched |= set(batch.wiped)
     counters = dict(batch.tenants)
     revs: dict[tuple[str, ...], int] = {}
@@ -111,6 +120,16 @@ async def apply_batch(conn: Any, batch: Batch) -> dict[tuple[str, ...], int]:
                 "body=excluded.body, rev=excluded.rev",
                 [(tenant_text(k), sort, row_id, k[0], revs[k], body)
                  for k, sort, row_id, body in rows])
+    if batch.progress:
+        await conn.executemany(
+            "INSERT INTO mock_progress (tenant, kind, id, namespace, rev, body) VALUES ($1, $2, "
+            "$3, $4, $5, $6) ON CONFLICT (tenant, kind, id) DO UPDATE SET body=excluded.body, "
+            "rev=excluded.rev", [(tenant_text(k), kind, job_id, k[0], revs[k], body)
+                                 for k, kind, job_id, body in batch.progress])
+    gone = [(tenant_text(k), kind, job_id) for k, kind, job_id, body in batch.jobs if body is None]
+    if gone:  # a deleted job's counts go with it (its row stays as a tombstone)
+        await conn.executemany("DELETE FROM mock_progress WHERE tenant=$1 AND kind=$2 AND id=$3",
+                               gone)
     for name, value in batch.meta.items():
         await conn.execute("INSERT INTO mock_meta VALUES ($1, $2) ON CONFLICT (name) DO "
                            "UPDATE SET value=excluded.value", name, value)

@@ -18,8 +18,13 @@ MIGRATIONS = {  # from version n to n + 1
     # 2: the journal in blocks of `n` entries (codec.Block)
     1: "ALTER TABLE mock_journal ADD COLUMN n integer NOT NULL DEFAULT 1; "
        "ALTER TABLE mock_journal ALTER COLUMN body SET STORAGE EXTERNAL",
-    # 3: a job's body in three parts (codec.encode_job); bodies of one document still read
-    2: "SELECT 1",
+    # 3: a job's body in three parts (codec.encode_job; bodies of one document still read), and
+    # a job's counts written apart when nothing else changed (codec.encode_progress)
+    2: "CREATE TABLE mock_progress (tenant text NOT NULL, kind text NOT NULL, id text NOT NULL, "
+       "namespace text NOT NULL, rev bigint NOT NULL, body bytea NOT NULL, "
+       "PRIMARY KEY (tenant, kind, id)); "
+       "CREATE INDEX mock_progress_rev ON mock_progress (tenant, rev); "
+       "CREATE INDEX mock_progress_namespace ON mock_progress (namespace)",
 }
 MIGRATE_LOCK = (3, 0)  # advisory lock class of the migrator: one at a time
 

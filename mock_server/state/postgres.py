@@ -159,7 +159,9 @@ class PostgresState:
             records = [(tenant_key(r["tenant"]), r["type"], bytes(r["body"])) for r in
                        await conn.fetch("SELECT tenant, type, body FROM mock_records "
                                         "WHERE body IS NOT NULL ORDER BY seq")]
-        return Loaded(meta, tenants, jobs, records, [])
+            progress = [(tenant_key(r["tenant"]), r["kind"], r["id"], bytes(r["body"])) for r in
+                        await conn.fetch("SELECT tenant, kind, id, body FROM mock_progress")]
+        return Loaded(meta, tenants, jobs, records, [], progress)
 
     async def revisions(self) -> dict[tuple[str, ...], int]:
         """Every tenant's revision."""
@@ -218,8 +220,8 @@ class PostgresState:
     async def _reset(self) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *GLOBAL_LOCK)
-            await conn.execute("TRUNCATE mock_jobs, mock_records, mock_tenants, mock_journal, "
-                               "mock_rate")
+            await conn.execute("TRUNCATE mock_jobs, mock_progress, mock_records, mock_tenants, "
+                               "mock_journal, mock_rate")
             await conn.execute("DELETE FROM mock_meta WHERE name != 'schema'")
             await conn.execute("SELECT pg_notify($1, $2)", CHANNEL,
                                json.dumps({"r": "", "c": [None]}))

@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS records (tenant TEXT NOT NULL, type TEXT NOT NULL, id
     namespace TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL,
     PRIMARY KEY (tenant, type, id));
 CREATE INDEX IF NOT EXISTS records_namespace ON records (namespace);
+CREATE TABLE IF NOT EXISTS progress (tenant TEXT NOT NULL, kind TEXT NOT NULL,
+    id TEXT NOT NULL, namespace TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL,
+    PRIMARY KEY (tenant, kind, id));
+CREATE INDEX IF NOT EXISTS progress_namespace ON progress (namespace);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, namespace TEXT NOT NULL,
     body BLOB NOT NULL, n INTEGER NOT NULL DEFAULT 1, last INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS journal_namespace ON journal (namespace, seq);
@@ -42,8 +46,11 @@ MIGRATIONS: dict[int, str] = {  # from version n to n + 1
     # 2: the journal in blocks of entries (`seq` is a block's first entry's, `last` its last)
     1: "ALTER TABLE journal ADD COLUMN n INTEGER NOT NULL DEFAULT 1; "
        "ALTER TABLE journal ADD COLUMN last INTEGER NOT NULL DEFAULT 0; UPDATE journal SET last=seq",
-    # 3: a job's body in three parts (codec.encode_job); bodies of one document still read
-    2: "SELECT 1",
+    # 3: a job's body in three parts (codec.encode_job; bodies of one document still read), and
+    # a job's counts written apart when nothing else changed (codec.encode_progress)
+    2: "CREATE TABLE progress (tenant TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, "
+       "namespace TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL, "
+       "PRIMARY KEY (tenant, kind, id)); CREATE INDEX progress_namespace ON progress (namespace)",
 }
 
 
@@ -113,7 +120,9 @@ class SqliteState:
         records = [(tenant_key(t), ty, bytes(b)) for t, ty, b in
                    db.execute("SELECT tenant, type, body FROM records ORDER BY seq")]
         journal = [bytes(b) for (b,) in db.execute("SELECT body FROM journal ORDER BY seq")]
-        return Loaded(meta, tenants, jobs, records, journal)
+        progress = [(tenant_key(t), k, i, bytes(b)) for t, k, i, b in
+                    db.execute("SELECT tenant, kind, id, body FROM progress")]
+        return Loaded(meta, tenants, jobs, records, journal, progress)
 
     def info(self) -> dict[str, Any]:
         """What the file holds, for `mock-server state info`."""
@@ -149,7 +158,7 @@ class SqliteState:
 
     def _apply(self, db: sqlite3.Connection, batch: Batch) -> None:
         for ns in batch.cleared:
-            for table in ("jobs", "records", "tenants"):
+            for table in ("jobs", "progress", "records", "tenants"):
                 if ns is None:
                     db.execute(f"DELETE FROM {table}")  # noqa: S608
                 else:
@@ -159,6 +168,8 @@ class SqliteState:
                        "SET counter=excluded.counter", (tenant_text(key), key[0], counter,
                                                          self._next()))
         self._rows(db, "jobs", "kind", batch.jobs)
+        self._rows(db, "progress", "kind", [*batch.progress, *((key, kind, job_id, None) for
+                                            key, kind, job_id, body in batch.jobs if body is None)])
         for key in batch.wiped:
             db.execute("DELETE FROM records WHERE tenant=?", (tenant_text(key),))
         self._rows(db, "records", "type", batch.records)
@@ -194,7 +205,8 @@ class SqliteState:
     def reset(self) -> None:
         """Forget everything stored (the schema stays)."""
         with self._guard:
-            self._db.executescript("BEGIN; DELETE FROM jobs; DELETE FROM records; "
+            self._db.executescript("BEGIN; DELETE FROM jobs; DELETE FROM progress; "
+                                   "DELETE FROM records; "
                                    "DELETE FROM tenants; DELETE FROM journal; "
                                    "DELETE FROM meta WHERE name != 'schema'; COMMIT;")
             self._db.execute("VACUUM")

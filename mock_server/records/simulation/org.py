@@ -12,6 +12,7 @@ from .. import Catalog, RecordStore
 
 if TYPE_CHECKING:
     from ...domain.clock import VirtualClock
+    from ...domain.lifecycle import Plan
     from ...domain.model import ResourceType
     from ...domain.store import Job, Tenant
     from ...settings import Settings
@@ -50,6 +51,19 @@ class OrgRecords(RecordStore):
         self.running[job.id] = job
         self.schedule(job.id, -math.inf)
 
+    def follow(self, job: Job) -> None:
+        """Go on applying the item effects of a running job read back from storage (or from
+        another replica), from the instant it next needs a look: its next item, else its end."""
+        self.running[job.id] = job
+        at = next_item(job)
+        if at is None:
+            ending = job.plan.ending()
+            at = None if ending is None else ending[0]
+        if at is None:
+            self.due.pop(job.id, None)  # stalled: a release wakes it
+        else:
+            self.schedule(job.id, at)
+
     def due_by(self, now: float) -> bool:
         """True when some job effect is due by `now`."""
         return bool(self.queue) and self.queue[0][0] <= now
@@ -74,6 +88,24 @@ class OrgRecords(RecordStore):
         self.due.pop(job_id, None)
         if not self.running:  # dicts keep their peak size: start small again once idle
             self.running, self.due = {}, {}
+
+
+def item_instant(plan: Plan, n: int) -> float | None:
+    """When item `n` (1-based) is processed under `plan`, or None if the plan stops before it.
+    An item at the very instant of an interrupt is processed, as `Plan.items_at` counts it."""
+    if n > plan.total:
+        return None
+    at = plan.item_instant(n)
+    for stop in (plan.interrupt_at, plan.fail_at, plan.stall_at):
+        if stop is not None and at > stop:
+            return None
+    return at
+
+
+def next_item(job: Job) -> float | None:
+    """When the job's next item is processed (None: no more items under its plan)."""
+    run = job.run
+    return None if run is None else item_instant(job.plan, run.applied + 1)
 
 
 def org_records(tenant: Tenant) -> OrgRecords | None:

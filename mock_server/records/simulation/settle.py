@@ -13,29 +13,17 @@ import heapq
 from collections.abc import Callable
 
 from ...domain import jobs, lifecycle
-from ...domain.lifecycle import LIFECYCLES, Plan
+from ...domain.lifecycle import LIFECYCLES
 from ...domain.results import Run
 from ...domain.store import Job, Tenant
 from ...scenarios import fate
 from ...scenarios.attach import scenario_of
 from . import cleanups, imports
-from .org import Backend, OrgRecords, org_records
+from .org import Backend, OrgRecords, next_item, org_records
 
 # (…, the error a QA scenario gives this item, if any) → None
 Step = Callable[[Backend, OrgRecords, Job, Run, float, "dict[str, list[str]] | None"], None]
 STEPS: dict[str, Step] = {"imports": imports.apply_item, "cleanups": cleanups.apply_item}
-
-
-def item_instant(plan: Plan, n: int) -> float | None:
-    """When item `n` (1-based) is processed under `plan`, or None if the plan stops before it.
-    An item at the very instant of an interrupt is processed, as `Plan.items_at` counts it."""
-    if n > plan.total:
-        return None
-    at = plan.item_instant(n)
-    for stop in (plan.interrupt_at, plan.fail_at, plan.stall_at):
-        if stop is not None and at > stop:
-            return None
-    return at
 
 
 def _apply(backend: Backend, tenant: Tenant, records: OrgRecords, job: Job, at: float) -> None:
@@ -53,12 +41,6 @@ def _apply(backend: Backend, tenant: Tenant, records: OrgRecords, job: Job, at: 
     jobs.change(tenant, job, at, plan=plan, touch=False)  # its counts moved on
 
 
-def _next(job: Job) -> float | None:
-    """When the job's next item is processed (None: no more items under its plan)."""
-    run = job.run
-    return None if run is None else item_instant(job.plan, run.applied + 1)
-
-
 def settle(backend: Backend, tenant: Tenant, now: float) -> None:
     """Hooks.settle: apply every item effect due by `now`, in time order across the jobs."""
     records = org_records(tenant)
@@ -74,13 +56,13 @@ def settle(backend: Backend, tenant: Tenant, now: float) -> None:
             if tenant.get(job.kind, job.id) is not job:  # removed (a create that failed later)
                 records.untrack(job_id)
                 continue
-            nxt = _next(job)
+            nxt = next_item(job)
             if nxt is not None and nxt != at:  # first look, or the plan changed: re-queue
                 records.schedule(job_id, nxt)
                 continue
             if nxt is not None:
                 _apply(backend, tenant, records, job, at)
-                nxt = _next(job)
+                nxt = next_item(job)
                 if nxt is not None:
                     records.schedule(job_id, nxt)
                     continue
