@@ -76,9 +76,9 @@ class _Recording(Tenant):
         self.log.append(("add", job.id, job.version))
         return super().add(job)
 
-    def put(self, job: Job, expected: int) -> None:
-        super().put(job, expected)
-        self.log.append(("put", job.id, job.version))
+    def put(self, job: Job, expected: int, counts_only: bool = False) -> None:
+        super().put(job, expected, counts_only)
+        self.log.append(("counts" if counts_only else "put", job.id, job.version))
 
     def remove(self, kind: str, job_id: str) -> Job | None:
         self.log.append(("remove", job_id, -1))
@@ -125,8 +125,10 @@ def test_a_store_behind_the_seam_sees_every_change_through_put(
     assert requests.delete(f"{url}/{job_id}", headers=headers, timeout=10).status_code == 204
     mine = [entry for entry in store.log if entry[1] == job_id]
     assert mine[0] == ("add", job_id, 0) and mine[-1] == ("remove", job_id, -1)
-    puts = [version for kind, _, version in mine if kind == "put"]
+    puts = [version for kind, _, version in mine if kind in ("put", "counts")]
     assert puts == list(range(2, len(puts) + 2)) and len(puts) >= 2  # one put per new version
+    # the patch changed the job; each processed input changed only its counts
+    assert [kind for kind, _, _ in mine[1:-1]] == ["put", "counts", "counts", "counts"]
     published = [c.version for c in seen if c.job_id == job_id and not c.deleted]
     assert published == [1, *puts]  # what was published is what was stored
 
