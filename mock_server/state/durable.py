@@ -79,10 +79,6 @@ def _carry_items(old: Job, new: Job) -> None:
         new.run.items = old.run.items
 
 
-def _job_key(job: Job) -> tuple[str, str]:
-    return job.kind, job.id
-
-
 def _nothing() -> None:
     return None
 
@@ -253,10 +249,11 @@ class DurableStore(Store):
         for kind, job_id, raw in progress:
             job = tenant.get(kind, job_id)
             tracked = None if job is None else codec.apply_progress(job, raw)
-            if tracked is not None and kept is not None:
-                kept.untrack(job_id)  # looked at again from its new counts
+            if tracked is not None and kept is not None:  # followed from its new counts
                 if tracked:
                     kept.follow(job)  # type: ignore[attr-defined]
+                else:
+                    kept.untrack(job_id)
         tenant.rev = rev  # type: ignore[attr-defined]
         return tenant
 
@@ -289,8 +286,9 @@ class DurableStore(Store):
                 records.load(rtype, recs)  # type: ignore[attr-defined]
         running: dict[tuple[TenantKey, str, str], bool] = {}
         for key, raw in loaded.jobs:
-            job, running[(key, *_job_key(job))] = codec.decode_job(raw)
+            job, tracked = codec.decode_job(raw)
             Tenant.add(self._tenants[key], job)
+            running[(key, job.kind, job.id)] = tracked
         for key, kind, job_id, raw in loaded.progress:  # counts newer than their job's row
             job = self._tenants[key].get(kind, job_id)
             tracked = None if job is None else codec.apply_progress(job, raw)
