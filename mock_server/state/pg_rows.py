@@ -91,7 +91,7 @@ async def rows_since(conn: Any, key: tuple[str, ...], since: int, ids: int = 0
     return caught, list(head["ids"])
 
 
-# What a transaction of one tenant wrote, in one round trip: its revision moves on, and its
+# What a batch wrote to one tenant, in one round trip: its revision moves on, and its
 # jobs, records and counts (each as arrays: kinds or types, ids, bodies) are stored at it.
 ONE_TENANT = """
 WITH t AS (INSERT INTO mock_tenants (tenant, namespace, counter, rev) VALUES ($1, $2, $3, 1)
@@ -115,28 +115,15 @@ SELECT rev FROM t
 """
 
 
-def _columns(rows: list[tuple[Any, str, str, bytes | None]]) -> tuple[list[str], list[str],
-                                                                     list[bytes | None]]:
-    return [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
-
-
-async def _one_tenant(conn: Any, key: tuple[str, ...], batch: Batch) -> int:
-    gone = [row for row in batch.jobs if row[3] is None]  # a deleted job's counts go with it
-    rev: int = await conn.fetchval(
-        ONE_TENANT, tenant_text(key), key[0], dict(batch.tenants).get(key, 0),
-        *_columns(batch.jobs), *_columns(batch.records), *_columns(batch.progress),  # type: ignore[arg-type]
-        [r[1] for r in gone], [r[2] for r in gone])
-    return rev
+def _columns(rows: list[tuple[Any, str, str, bytes | None]], key: tuple[str, ...]
+             ) -> tuple[list[str], list[str], list[bytes | None]]:
+    mine = [r for r in rows if r[0] == key]
+    return [r[1] for r in mine], [r[2] for r in mine], [r[3] for r in mine]
 
 
 async def apply_batch(conn: Any, batch: Batch) -> dict[tuple[str, ...], int]:
-    touched = {key for key, _ in batch.tenants}
-    touched |= {row[0] for row in batch.jobs} | {row[0] for row in batch.records}
-    touched |= {row[0] for row in batch.progress}
-    if len(touched) == 1 and not (batch.cleared or batch.wiped or batch.meta
-                                  or batch.journal_cleared):  # most transactions
-        key = next(iter(touched))
-        return {key: await _one_tenant(conn, key, batch)}
+    """Write a batch in the open transaction: cleared namespaces first, then each tenant in one
+    statement (`ONE_TENANT`); returns each tenant's new revision."""
     if "rate_limits" in batch.meta:  # switched on or off: the windows start empty
         await conn.execute("DELETE FROM mock_rate")
     for ns in batch.cleared:
@@ -145,38 +132,22 @@ async def apply_batch(conn: Any, batch: Batch) -> dict[tuple[str, ...], int]:
                 await conn.execute(f"DELETE FROM {table}")  # noqa: S608
             else:
                 await conn.execute(f"DELETE FROM {table} WHERE namespace=$1", ns)  # noqa: S608
-    touched |= set(batch.wiped)
+    touched = {key for key, _ in batch.tenants} | set(batch.wiped)
+    touched |= {row[0] for row in batch.jobs} | {row[0] for row in batch.records}
+    touched |= {row[0] for row in batch.progress}
     counters = dict(batch.tenants)
+    gone = [row for row in batch.jobs if row[3] is None]  # a deleted job's counts go with it
     revs: dict[tuple[str, ...], int] = {}
     for key in touched:
         text = tenant_text(key)
+        if key in batch.wiped:  # every record goes (tombstones at the revision written next)
+            await conn.execute(
+                "UPDATE mock_records SET body=NULL, rev=coalesce((SELECT rev FROM mock_tenants "
+                "WHERE tenant=$1), 0) + 1 WHERE tenant=$1", text)
         revs[key] = await conn.fetchval(
-            "INSERT INTO mock_tenants (tenant, namespace, counter, rev) VALUES ($1, $2, $3, 1) "
-            "ON CONFLICT (tenant) DO UPDATE SET rev = mock_tenants.rev + 1, counter = "
-            "greatest(mock_tenants.counter, excluded.counter) RETURNING rev",
-            text, key[0], counters.get(key, 0))
-    for key in batch.wiped:
-        await conn.execute("UPDATE mock_records SET body=NULL, rev=$2 WHERE tenant=$1",
-                           tenant_text(key), revs[key])
-    for table, kind, rows in (("mock_jobs", "kind", batch.jobs),
-                              ("mock_records", "type", batch.records)):
-        if rows:  # a deleted row stays as a tombstone (NULL body) other replicas catch up on
-            await conn.executemany(
-                f"INSERT INTO {table} (tenant, {kind}, id, namespace, rev, body) VALUES "  # noqa: S608
-                f"($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant, {kind}, id) DO UPDATE SET "
-                "body=excluded.body, rev=excluded.rev",
-                [(tenant_text(k), sort, row_id, k[0], revs[k], body)
-                 for k, sort, row_id, body in rows])
-    if batch.progress:
-        await conn.executemany(
-            "INSERT INTO mock_progress (tenant, kind, id, namespace, rev, body) VALUES ($1, $2, "
-            "$3, $4, $5, $6) ON CONFLICT (tenant, kind, id) DO UPDATE SET body=excluded.body, "
-            "rev=excluded.rev", [(tenant_text(k), kind, job_id, k[0], revs[k], body)
-                                 for k, kind, job_id, body in batch.progress])
-    gone = [(tenant_text(k), kind, job_id) for k, kind, job_id, body in batch.jobs if body is None]
-    if gone:  # a deleted job's counts go with it (its row stays as a tombstone)
-        await conn.executemany("DELETE FROM mock_progress WHERE tenant=$1 AND kind=$2 AND id=$3",
-                               gone)
+            ONE_TENANT, text, key[0], counters.get(key, 0), *_columns(batch.jobs, key),
+            *_columns(batch.records, key), *_columns(batch.progress, key),  # type: ignore[arg-type]
+            *_columns(gone, key)[:2])
     for name, value in batch.meta.items():
         await conn.execute("INSERT INTO mock_meta VALUES ($1, $2) ON CONFLICT (name) DO "
                            "UPDATE SET value=excluded.value", name, value)
