@@ -26,6 +26,7 @@ from aiohttp import hdrs, web
 
 from .domain.errors import MockError
 from .headers import NAMESPACE_HEADER
+from .jsonenc import trimmed
 from .keys import AUTHENTICATORS, CLOCK, JOURNAL, RENDERS
 from .middlewares import guard_of, never
 from .qa.journal import record
@@ -113,7 +114,7 @@ class FastPath:
         resp = web.Response(body=known.body, headers=known.headers)
         record(self._journal, self._clock, request, found.namespace, found.path,
                at=now, started=started, operation=found.operation,
-               status=200, resp=resp)
+               status=200, resp=resp, kept=True)
         return resp
 
     def _keep(self, request: web.BaseRequest, key: tuple[str | None, ...],
@@ -124,7 +125,7 @@ class FastPath:
         body = resp.body
         if isinstance(body, bytes):
             kept = tuple((k, v) for k, v in resp.headers.items() if k not in _DROPPED)
-            self.cache.put(key, found.stamp, Answer(found, body, kept))
+            self.cache.put(key, found.stamp, Answer(found, trimmed(body), kept))
 
 
 def install(runner: web.AppRunner) -> FastPath:

@@ -49,6 +49,18 @@ def dumps(value: Any) -> bytes:
                       default=_stdlib_default).encode()
 
 
+def trimmed(raw: bytes | bytearray) -> bytes:
+    """`raw` as bytes fit to keep after the request (a cache, a store, the journal): orjson
+    writes into a 4 KB buffer and hands it over whole, so 80 bytes of links kept as they came
+    hold 4 KB; the copy holds what it says."""
+    return memoryview(raw).tobytes()
+
+
+def dumps_kept(value: Any) -> bytes:
+    """`dumps` for bytes that outlive the request (see `trimmed`)."""
+    return trimmed(dumps(value))
+
+
 def loads_own(raw: bytes) -> Any:
     """JSON this server wrote itself with `dumps` (no checks: it was checked when it came in)."""
     if orjson is not None and not _LONG_NUMBER.search(raw):  # orjson makes huge ints floats

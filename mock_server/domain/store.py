@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from ..scenarios.scenario import Scenario
 
-from ..jsonenc import dumps, loads_own
+from ..jsonenc import dumps_kept, loads_own
 from .changes import ChangeFeed
 from .errors import TooManyRequests
 from .lifecycle import Plan
@@ -113,9 +113,7 @@ class Fields(dict[str, Any]):
         out = cls(given)
         for name in PACKED_FIELDS & out.keys():
             if isinstance(out[name], list):
-                # orjson's buffer keeps its growth headroom (4 KB for 0.9 KB of text): copy it.
-                raw = memoryview(dumps(dict.__getitem__(out, name))).tobytes()
-                dict.__setitem__(out, name, Packed(raw))
+                dict.__setitem__(out, name, Packed(dumps_kept(dict.__getitem__(out, name))))
         return out
 
     def __getitem__(self, name: str) -> Any:

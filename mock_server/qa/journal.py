@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ..domain.clock import VirtualClock
 from ..headers import NAMESPACE_HEADER
+from ..jsonenc import trimmed
 from ..timefmt import cl_time
 from ..vendors.commercelayer.auth import decode_cached
 
@@ -318,12 +319,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def record(journal: Journal, clock: VirtualClock, request: web.BaseRequest, namespace: str,
            path: str, *, at: float, started: float, operation: str | None, status: int | None,
            resp: web.StreamResponse | None, request_body: Body = None,
-           fault: str | None = None) -> None:
-    """Journal one exchange as the client saw it (the pipeline and the fast path both call it)."""
+           fault: str | None = None, kept: bool = False) -> None:
+    """Journal one exchange as the client saw it (the pipeline and the fast path both call it).
+    The response body is kept as a copy of its own size (jsonenc.trimmed) unless it already
+    is one (`kept`: the fast path's answers, shared by every entry that gave them)."""
+    body = _response_body(resp) if resp is not None else None
     journal.add(
         namespace, request.method, path, at=at, query=request.query_string, operation=operation,
         request_headers=request.headers, request_body=request_body, status=status,
         response_headers=resp.headers if resp is not None else (),
-        response_body=_response_body(resp) if resp is not None else None,
+        response_body=body if kept or body is None else trimmed(body),
         duration_ms=(clock.wall() - started) * 1000, fault=fault,
     )

@@ -15,7 +15,7 @@ from ...domain.lifecycle import View
 from ...domain.model import ResourceType
 from ...domain.store import Job, Packed, Tenant
 from ...handlers import handles, shows, tenant_of
-from ...jsonenc import dumps, fragment
+from ...jsonenc import dumps_kept, fragment
 from ...keys import HOOKS, RENDERS, SETTINGS, STORE, TYPES
 from ...namespace_path import base_url
 from ...render_cache import Stamp
@@ -181,7 +181,7 @@ class JobListing(Listing):
         stamp = Stamp.of(self.store, self.tenant, job, seen, now)
         if stamp is None:
             return obj
-        kept = fragment(dumps(obj))  # kept encoded: spliced into every page that shows it
+        kept = fragment(dumps_kept(obj))  # kept encoded: spliced into every page showing it
         self.cache.put(key, stamp, kept)
         return kept
 

@@ -10,7 +10,7 @@ from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from ...domain.errors import JSONAPI
-from ...jsonenc import Raw, dumps, fragment
+from ...jsonenc import Raw, dumps, dumps_kept, fragment
 
 _HEADERS = CIMultiDict({hdrs.CONTENT_TYPE: JSONAPI})
 
@@ -60,8 +60,8 @@ def _relationships(self_url: str, relationships: Iterable[str]) -> dict[str, Any
 
 @lru_cache(maxsize=4096)  # pollers read the same resources again and again
 def _encoded_links(self_url: str, relationships: tuple[str, ...]) -> tuple[Raw, Raw]:
-    return (fragment(dumps({"self": self_url})),
-            fragment(dumps(_relationships(self_url, relationships))))
+    return (fragment(dumps_kept({"self": self_url})),
+            fragment(dumps_kept(_relationships(self_url, relationships))))
 
 
 def sparse(attributes: Mapping[str, Any], wanted: frozenset[str] | None) -> dict[str, Any]:
