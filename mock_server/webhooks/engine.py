@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.changes import Change, JobChanged
 from ..domain.lifecycle import transitions
-from ..jsonenc import dumps
+from ..jsonenc import dumps_kept
 from ..records.simulation.org import org_records
 from ..timefmt import cl_time
 from .deliveries import (
@@ -362,10 +362,10 @@ class Engine:
                      tuple(hook.get("include_resources") or ()))
             if shape not in bodies:
                 if job is None:  # destroyed: only the id (a secondary source)
-                    bodies[shape] = dumps({"data": {"id": job_id, "type": kind}})
+                    bodies[shape] = dumps_kept({"data": {"id": job_id, "type": kind}})
                 else:
                     assert tenant is not None
-                    bodies[shape] = dumps(self.render(tenant, job, at, hook))
+                    bodies[shape] = dumps_kept(self.render(tenant, job, at, hook))  # kept by the log
             delivery.body = bodies[shape]
             self.sender.deliver(delivery, hook)
 
