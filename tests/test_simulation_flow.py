@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from mock_server import MockServer
+from mock_server.keys import STORE
 
 from .fixtures.conformance import ResponseChecker
 from .fixtures.http import Api
@@ -59,6 +60,24 @@ def test_items_are_applied_while_the_import_runs(cl: Api, server: MockServer) ->
     assert codes(cl, "skus", "STEP-") == [f"STEP-{i:02d}" for i in range(5)]
     made = records(cl, "skus", **{"filter[q][code_eq]": "STEP-04"})[0]["attributes"]
     assert made["created_at"] == "2026-01-01T00:00:02.050Z"  # the instant item 5 was processed
+
+
+def test_a_copy_of_a_running_import_behind_this_process_applies_every_row(
+        cl: Api, server: MockServer) -> None:
+    """Rows are let go once applied; a copy of the import at an earlier count (what a restart
+    or another replica reads back) decodes its inputs again and applies the rest as sent."""
+    items = [{"code": f"BACK-{i:02d}", "name": f"row {i}"} for i in range(10)]
+    imp = create(cl, "imports", resource_type="skus", inputs=items)["data"]
+    server.clock.advance(1.0 + 1.05)
+    assert job(cl, "imports", imp["id"])["processed_count"] == 5
+    (running,) = [j for t in server.app[STORE].tenants()
+                  if (j := t.get("imports", imp["id"])) is not None]
+    assert running.run is not None and running.run.applied == 5
+    running.run.applied = 3  # as a copy of the version before rows 4 and 5 were applied
+    assert finish(server, cl, "imports", imp["id"])["errors_count"] == 0
+    made = records(cl, "skus", **{"filter[q][code_start]": "BACK-", "page[size]": "25"})
+    assert sorted((r["attributes"]["code"], r["attributes"]["name"]) for r in made) == \
+        [(f"BACK-{i:02d}", f"row {i}") for i in range(10)]
 
 
 def test_csv_import_with_relationship_columns(cl: Api, server: MockServer) -> None:

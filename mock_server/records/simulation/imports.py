@@ -67,10 +67,15 @@ def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: fl
                scenario_error: dict[str, list[str]] | None) -> None:
     """Upsert the next input item at `at`, or log why it cannot be (errors_log, §2.6)."""
     rtype = backend.catalog[run.resource_type]
-    if run.items is None:  # decoded once while the import runs, dropped when it ends
-        run.items = inputs_of(rtype, job.fields)
+    # The inputs are decoded once while the import runs, and each row is let go once applied:
+    # a stream of imports in flight holds only the rows still to come. (Decoded again only
+    # for a row that is gone: a copy of the job back at an earlier version, or a null row.)
     index = run.applied
-    item = run.items[index]
+    items = run.items
+    if items is None or items[index] is None:
+        run.items = items = inputs_of(rtype, job.fields)
+    item = items[index]
+    items[index] = None
     run.applied += 1
     key = item_key(rtype, item, index)  # the identifier (code, email, …), else the index
     if scenario_error is not None:  # a QA scenario's error_rate fails this item
