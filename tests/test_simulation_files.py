@@ -158,6 +158,22 @@ def test_import_inputs_are_a_gzipped_copy_once_started(cl: Api, server: MockServ
     assert gunzip(download(done["attachment_url"])).decode() == text
 
 
+def test_an_ended_import_shows_and_serves_its_inputs_as_sent(cl: Api, server: MockServer) -> None:
+    """An ended import keeps its inputs compressed: reading, listing and downloading them give
+    back what was sent, byte for byte in meaning (huge integers, a lone surrogate, many rows)."""
+    inputs = [{"code": f"END-{i:03d}", "name": f"Ended row {i}", "weight": 10 ** 20 + i,
+               "note": "\ud800" if i == 7 else "plain text " * (i % 4)} for i in range(60)]
+    imp = create(cl, "imports", resource_type="skus", inputs=inputs, skip_errors=True)["data"]
+    done = finish(server, cl, "imports", imp["id"])
+    assert done["status"] == "completed" and done["inputs"] == inputs
+    listed = cl.get("/api/imports", params={"filter[q][id_eq]": imp["id"]}).json()["data"]
+    assert [j["attributes"]["inputs"] for j in listed] == [inputs]
+    assert json.loads(gunzip(download(done["attachment_url"]))) == inputs
+    server.clock.advance(3600)  # a new link window: rendered again from what is kept
+    again = job(cl, "imports", imp["id"])
+    assert again["inputs"] == inputs and json.loads(gunzip(download(again["attachment_url"]))) == inputs
+
+
 def test_links_keep_the_namespace_prefix_and_the_public_url() -> None:
     settings = Settings(port=0, seed=7, frozen=True, start=START_ISO)
     for public_url, prefix in ((None, "/_ns/team-a"), ("https://mock.example.test", "")):

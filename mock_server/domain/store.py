@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -83,16 +84,36 @@ class IdSequence:
 
 
 class Packed:
-    """A JSON value kept as compact bytes: an import's 10 input rows take ~0.9 KB, not ~4 KB."""
+    """A JSON value kept as compact bytes: an import's 10 input rows take ~0.8 KB, not ~4 KB
+    decoded, and ~0.15 KB once its import has ended (`deflate`: read only to render it again,
+    which the render cache mostly spares, or to download it)."""
 
-    __slots__ = ("raw",)
+    __slots__ = ("_data",)
 
     def __init__(self, raw: bytes) -> None:
-        self.raw = raw
+        self._data = raw  # the JSON text, or _DEFLATED + its raw deflate stream (one attribute:
+        # a reader on another thread sees the one or the other, never half of a change)
+
+    @property
+    def raw(self) -> bytes:
+        """The JSON text."""
+        data = self._data
+        return zlib.decompress(memoryview(data)[1:], -15) if data[:1] == _DEFLATED else data
+
+    def deflate(self) -> None:
+        """Keep the text compressed from now on (~5 µs once; ~2 µs each time `raw` is read)."""
+        data = self._data
+        if data[:1] != _DEFLATED and len(data) > _WORTH_DEFLATING:
+            self._data = _DEFLATED + zlib.compress(data, 1, -9)  # a 512-byte window: JSON rows
+            # repeat their keys within it, and it costs a tenth of the default's set-up
 
     def value(self) -> Any:
         """A fresh copy of the value (changing it changes nothing stored)."""
         return loads_own(self.raw)
+
+
+_DEFLATED = b"\0"  # JSON text never begins with a NUL byte
+_WORTH_DEFLATING = 128
 
 
 # Create attributes stored packed when they hold a list (an import's rows dominate job memory).
@@ -115,6 +136,12 @@ class Fields(dict[str, Any]):
             if isinstance(out[name], list):
                 dict.__setitem__(out, name, Packed(dumps_kept(dict.__getitem__(out, name))))
         return out
+
+    def deflate(self) -> None:
+        """Keep the packed values compressed (their job has ended: see Packed.deflate)."""
+        for value in dict.values(self):
+            if value.__class__ is Packed:
+                value.deflate()
 
     def __getitem__(self, name: str) -> Any:
         value = dict.__getitem__(self, name)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from ...domain import jobs, lifecycle
 from ...domain.lifecycle import LIFECYCLES
 from ...domain.results import Run
-from ...domain.store import Job, Tenant
+from ...domain.store import Fields, Job, Tenant
 from ...scenarios import fate
 from ...scenarios.attach import scenario_of
 from . import cleanups, imports
@@ -83,4 +83,6 @@ def _finish(job: Job, records: OrgRecords, now: float) -> None:
     run = job.run
     if run is not None:
         run.items = None
+    if isinstance(job.fields, Fields):
+        job.fields.deflate()  # an ended import's inputs are read again only to be shown
     records.untrack(job.id)
