@@ -61,7 +61,8 @@ def test_an_ended_import_listed_and_read_keeps_a_few_kilobytes() -> None:
         finally:
             tracemalloc.stop()
     per_job = sum(stat.size_diff for stat in after.compare_to(before, "filename")) / JOBS
-    # Kept per job (~9.5 KB): the job and its packed inputs (~0.8 KB), and until the caches'
-    # bounds its list item and its answer (~1.5 KB each), its two encoded links (~0.5 KB) and
-    # their keys. When each kept encoding held orjson's whole 4 KB buffer: ~31 KB.
+    # Kept per job (~9.2 KB): the job and its inputs (deflated once it ended: ~0.15 KB), and
+    # until the caches' bounds its list item and its answer (~1.5 KB each), its two encoded
+    # links (~0.5 KB) and their keys. When each kept encoding held orjson's whole 4 KB
+    # buffer: ~31 KB.
     assert per_job < 12_000, f"{per_job:,.0f} bytes kept per stored import"
