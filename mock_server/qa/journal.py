@@ -20,6 +20,7 @@ from ..timefmt import cl_time
 from ..vendors.commercelayer.auth import decode_cached
 
 ADMIN_PREFIX = "/_mock"
+TRIM_BELOW = 4096  # response bodies shorter than orjson's first buffer are copied to their size
 BODY_CAP = 16 * 1024  # characters of a body kept per entry (imports can be megabytes)
 FAULT_NOTE = "mock_fault"  # request key where the fault middleware notes what it injected
 BODY_NOTE = "mock_body"  # request key where the route leaves the body it read
@@ -321,13 +322,16 @@ def record(journal: Journal, clock: VirtualClock, request: web.BaseRequest, name
            resp: web.StreamResponse | None, request_body: Body = None,
            fault: str | None = None, kept: bool = False) -> None:
     """Journal one exchange as the client saw it (the pipeline and the fast path both call it).
-    The response body is kept as a copy of its own size (jsonenc.trimmed) unless it already
-    is one (`kept`: the fast path's answers, shared by every entry that gave them)."""
+    A short response body is kept as a copy of its own size (jsonenc.trimmed: the encoder's
+    buffer is 4 KB at least) unless it already is one (`kept`: the fast path's answers,
+    shared by every entry that gave them); a longer one fills most of its buffer."""
     body = _response_body(resp) if resp is not None else None
+    if body is not None and not kept and len(body) < TRIM_BELOW:
+        body = trimmed(body)
     journal.add(
         namespace, request.method, path, at=at, query=request.query_string, operation=operation,
         request_headers=request.headers, request_body=request_body, status=status,
         response_headers=resp.headers if resp is not None else (),
-        response_body=body if kept or body is None else trimmed(body),
+        response_body=body,
         duration_ms=(clock.wall() - started) * 1000, fault=fault,
     )
