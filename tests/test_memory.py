@@ -66,3 +66,32 @@ def test_an_ended_import_listed_and_read_keeps_a_few_kilobytes() -> None:
     # links (~0.5 KB) and their keys. When each kept encoding held orjson's whole 4 KB
     # buffer: ~31 KB.
     assert per_job < 12_000, f"{per_job:,.0f} bytes kept per stored import"
+
+
+def test_polling_a_csv_import_keeps_each_answer_at_its_size() -> None:
+    """A CSV import's inputs are one long text; every poll's answer goes to the journal. Each
+    entry holds about the answer's size, not the encoder's room for escaping it (~9×)."""
+    csv = "code,name\n" + "".join(f"CSV{i:05d},Product {i}\n" for i in range(2500))  # ~54 KB
+    settings = Settings(port=0, seed=7, frozen=True, start=START_ISO, journal_size=100)
+    with MockServer(settings) as srv, requests.Session() as http:
+        http.headers.update({"Authorization": f"Bearer {make_token()}", "Accept": JSONAPI,
+                             "Content-Type": JSONAPI})
+        made = http.post(f"{srv.url}/api/imports", data=json.dumps({"data": {
+            "type": "imports", "attributes": {"resource_type": "skus", "format": "csv",
+                                              "inputs": csv}}}))
+        assert made.status_code == 201, made.text
+        url = f"{srv.url}/api/imports/{made.json()['data']['id']}"
+        size = len(http.get(url).content)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.take_snapshot()
+            for _ in range(20):  # the frozen clock keeps it pending: rendered on every read
+                polled = http.get(url)
+                assert polled.json()["data"]["attributes"]["inputs"] == csv
+            gc.collect()
+            after = tracemalloc.take_snapshot()
+        finally:
+            tracemalloc.stop()
+    per_poll = sum(stat.size_diff for stat in after.compare_to(before, "filename")) / 20
+    assert per_poll < 2 * size, f"{per_poll:,.0f} bytes kept per poll of a {size:,}-byte answer"

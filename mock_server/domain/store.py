@@ -116,7 +116,9 @@ _DEFLATED = b"\0"  # JSON text never begins with a NUL byte
 _WORTH_DEFLATING = 128
 
 
-# Create attributes stored packed when they hold a list (an import's rows dominate job memory).
+# Create attributes stored packed (an import's rows, a JSON list or a CSV text, dominate job
+# memory; packed, a response splices them as they are and the encoder never reserves room for
+# escaping a long text: ~9× its length, which a journal entry would otherwise keep).
 PACKED_FIELDS = frozenset({"inputs"})
 
 
@@ -133,7 +135,7 @@ class Fields(dict[str, Any]):
         """The given attributes with the bulky ones packed."""
         out = cls(given)
         for name in PACKED_FIELDS & out.keys():
-            if isinstance(out[name], list):
+            if isinstance(out[name], list | str):
                 dict.__setitem__(out, name, Packed(dumps_kept(dict.__getitem__(out, name))))
         return out
 

@@ -102,15 +102,14 @@ def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: fl
 
 def inputs_file(job: Job) -> tuple[bytes, str]:
     """A gzipped copy of the inputs as sent (the JSON array, or the CSV text) and its format."""
-    raw = dict.get(job.fields, "inputs")
-    if isinstance(raw, Packed):
-        data = raw.raw
-    elif isinstance(raw, str):
-        data = raw.encode()
-    else:
-        data = bytes(dumps(raw))
-    fmt = "csv" if isinstance(raw, str) else "json"
-    return gzip.compress(data, mtime=0), fmt
+    packed = dict.get(job.fields, "inputs")
+    text = packed.raw if isinstance(packed, Packed) else None
+    if text is not None and text[:1] != b'"':  # a JSON array, as sent (a CSV text is a string)
+        return gzip.compress(text, mtime=0), "json"
+    raw = job.fields.get("inputs")
+    if isinstance(raw, str):
+        return gzip.compress(raw.encode(), mtime=0), "csv"
+    return gzip.compress(bytes(dumps(raw)), mtime=0), "json"
 
 
 def show(backend: Backend, tenant: Tenant, job: Job, seen: View, now: float) -> dict[str, Any]:
