@@ -17,7 +17,8 @@ _OPTIONS = orjson.OPT_NON_STR_KEYS if orjson is not None else 0
 
 
 class Raw:
-    """Already-encoded JSON (e.g. a job's stored inputs) that dumps() splices in as is."""
+    """Already-encoded JSON that dumps() splices in as is (a subclass may work its `raw` out
+    when asked, as a job's stored inputs do)."""
 
     __slots__ = ("raw",)
 
@@ -26,13 +27,13 @@ class Raw:
 
 
 def _orjson_default(value: Any) -> Any:
-    if value.__class__ is Raw:
+    if isinstance(value, Raw):
         return orjson.Fragment(value.raw)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _stdlib_default(value: Any) -> Any:
-    if value.__class__ is Raw:
+    if isinstance(value, Raw):
         return json.loads(value.raw)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 

@@ -13,7 +13,7 @@ from ...domain import jobs
 from ...domain.errors import BadRequest, NotFound, Unprocessable
 from ...domain.lifecycle import View
 from ...domain.model import ResourceType
-from ...domain.store import Job, Packed, Tenant
+from ...domain.store import Job, Tenant
 from ...handlers import handles, shows, tenant_of
 from ...jsonenc import dumps_kept, fragment
 from ...keys import HOOKS, RENDERS, SETTINGS, STORE, TYPES
@@ -93,7 +93,7 @@ def attributes(
     out: dict[str, Any] = dict.fromkeys(names)
     for name, value in dict.items(job.fields):  # raw: a Packed value is spliced, not decoded
         if name in out:
-            out[name] = fragment(value.raw) if value.__class__ is Packed else value
+            out[name] = value
     for name, value in computed.items():
         if name in out:
             out[name] = value
