@@ -407,7 +407,7 @@ def run(opts: Options) -> Report:
             servers.stop(run)
         count = 2_000 if opts.quick else 3_000
         print(f"allocations per job (tracemalloc, {count} imports in-process)", flush=True)
-        per_job, made = allocated_per_job(count)
+        per_job, made = allocated_per_job(count, warm=500 if opts.quick else 5_000)
         report.allocated = {"bytes_per_job": per_job, "jobs": made}
     if opts.contract:
         print("contract suite", flush=True)

@@ -286,8 +286,8 @@ def allocated_lines(allocated: dict[str, Any]) -> list[str]:
     ok = "✅" if allocated["bytes_per_job"] <= 2048 else "❌"
     return [f"Allocated per stored job, counted by tracemalloc while {allocated['jobs']:,} imports "
             f"went through the whole app in-process (`python -m bench.memory`): "
-            f"**{allocated['bytes_per_job']:,.0f} B** {ok} (includes the bounded timestamp cache "
-            "and request journal, which stop growing)."]
+            f"**{allocated['bytes_per_job']:,.0f} B** {ok}, counted once the request journal and the "
+            "bounded caches (timestamps, encoded links) were full: they stop growing."]
 
 
 def render(report: dict[str, Any], notes: str = "") -> str:
