@@ -16,9 +16,16 @@ except ImportError:  # pragma: no cover - orjson is a dependency; a --no-deps in
 _OPTIONS = orjson.OPT_NON_STR_KEYS if orjson is not None else 0
 
 
-class Raw:
-    """Already-encoded JSON that dumps() splices in as is (a subclass may work its `raw` out
-    when asked, as a job's stored inputs do)."""
+class Encoded:
+    """Already-encoded JSON that dumps() splices in as is: its `raw` bytes (a subclass may
+    work them out only when asked, as a job's stored inputs do: `store.Packed`)."""
+
+    __slots__ = ()
+    raw: bytes
+
+
+class Raw(Encoded):
+    """Encoded JSON held as it is."""
 
     __slots__ = ("raw",)
 
@@ -27,13 +34,13 @@ class Raw:
 
 
 def _orjson_default(value: Any) -> Any:
-    if isinstance(value, Raw):
+    if isinstance(value, Encoded):
         return orjson.Fragment(value.raw)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _stdlib_default(value: Any) -> Any:
-    if isinstance(value, Raw):
+    if isinstance(value, Encoded):
         return json.loads(value.raw)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from ..scenarios.scenario import Scenario
 
-from ..jsonenc import Raw, dumps_kept, loads_own
+from ..jsonenc import Encoded, dumps_kept, loads_own
 from .changes import ChangeFeed
 from .errors import TooManyRequests
 from .lifecycle import Plan
@@ -83,12 +83,12 @@ class IdSequence:
         return _b62(n, 4) + tail
 
 
-class Packed(Raw):
+class Packed(Encoded):
     """A JSON value kept as compact bytes: an import's 10 input rows take ~0.8 KB, not ~4 KB
     decoded, and ~0.15 KB once its import has ended (`deflate`: read only to render it again,
-    which the render cache mostly spares, or to download it). Answers splice it as it is
-    (a `Raw`): its text is worked out only when an answer is encoded, not when a list scans
-    the attributes of every job for a filter."""
+    which the render cache mostly spares, or to download it). Answers splice it as it is (it
+    is `Encoded`): its text is worked out only when an answer is encoded, not when a list
+    scans the attributes of every job for a filter."""
 
     __slots__ = ("_data",)
 
