@@ -57,7 +57,7 @@ from .state.durable import DurableStore
 from .state.postgres import PostgresState
 from .state.shared import SharedKeeper
 from .timefmt import parse_time
-from .validation import Call, check_accept, check_params, parse_body
+from .validation import Call, HeadChecks, parse_body
 from .vendors.commercelayer.auth import principal as cl_principal
 from .vendors.commercelayer.webhooks import payload as webhook_payload
 from .vendors.rackspace.agents import AgentBook
@@ -109,6 +109,7 @@ def _route(op: Operation, handler: Handler) -> Handler:
     """The aiohttp handler of one operation: authenticate, validate, then the vendor handler."""
 
     admin = op.path.startswith("/_mock")
+    checked = HeadChecks(op)
 
     async def serve(request: web.Request) -> web.StreamResponse:
         app = request.app
@@ -117,8 +118,7 @@ def _route(op: Operation, handler: Handler) -> Handler:
         principal = None
         for scheme in op.security:
             principal = app[AUTHENTICATORS][scheme](request.headers, app[CLOCK].wall())
-        check_accept(op, request.headers.get("Accept"))
-        path, query = check_params(op, request.match_info, request.query, request.headers)
+        path, query, raw_query = checked(request)
         raw = await _body(request) if request.body_exists else b""
         request[BODY_NOTE] = raw  # what the journal keeps: read only once the caller is known
         body = parse_body(op, raw, request.headers.get("Content-Type"))
@@ -127,7 +127,7 @@ def _route(op: Operation, handler: Handler) -> Handler:
             op=op,
             path=path,
             query=query,
-            raw_query=list(request.query.items()),
+            raw_query=raw_query,
             body=body,
             principal=principal,
             namespace=namespace,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -9,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from jsonschema import Draft202012Validator
+from aiohttp import web
 from multidict import MultiDictProxy
 
 from .domain.errors import (
@@ -163,6 +165,41 @@ def check_params(
     for p in op.params_in("header"):
         _check_param(p, headers.get(p.name))
     return path, values
+
+
+Checked = tuple[dict[str, Any], dict[str, Any], list[tuple[str, str]]]  # path, query, raw query
+
+
+class HeadChecks:
+    """`check_accept` and `check_params` of one operation, remembered per request head.
+
+    Both are functions of the raw path (with its query) and a few headers (Accept and the
+    declared header parameters), and a client sends the same head again and again (polling a
+    job, paging a list): a head seen before skips parsing the query and validating every
+    parameter. A head that fails is checked (and answered) again each time; the `size` heads
+    seen last are kept. What it returns is shared by every request of that head: read only.
+    """
+
+    __slots__ = ("op", "size", "_headers", "_seen")
+
+    def __init__(self, op: Operation, size: int = 1024) -> None:
+        self.op, self.size = op, size
+        self._headers = ("Accept", *(p.name for p in op.params_in("header")))
+        self._seen: OrderedDict[tuple[str | None, ...], Checked] = OrderedDict()
+
+    def __call__(self, request: web.BaseRequest) -> Checked:
+        """(path values, query values, every query pair as sent) of a request to this operation."""
+        headers = request.headers
+        key = (request.raw_path, *map(headers.get, self._headers))
+        found = self._seen.get(key)
+        if found is None:
+            op, query = self.op, request.query
+            check_accept(op, headers.get("Accept"))
+            found = (*check_params(op, request.match_info, query, headers), list(query.items()))
+            if len(self._seen) >= self.size:
+                self._seen.popitem(last=False)
+            self._seen[key] = found
+        return found
 
 
 def body_errors(validator: Draft202012Validator, body: Any, vendor: bool = True

@@ -7,11 +7,14 @@ import json
 from functools import lru_cache
 
 import pytest
+from aiohttp.test_utils import make_mocked_request
 from multidict import MultiDict, MultiDictProxy
 
 from mock_server.domain.errors import MockError
 from mock_server.spec.load import Operation, Spec
-from mock_server.validation import check_accept, check_params, coerce, parse_body
+from mock_server.validation import HeadChecks, check_accept, check_params, coerce, parse_body
+
+from .fixtures.http import Api
 
 JSONAPI = "application/vnd.api+json"
 
@@ -99,3 +102,36 @@ def test_a_valid_body_comes_back_parsed() -> None:
     body = {"data": {"type": "imports", "attributes": {"resource_type": "skus",
                                                        "inputs": [{"code": "A"}]}}}
     assert parse_body(_op("createImport"), json.dumps(body).encode(), JSONAPI) == body
+
+
+def test_a_request_head_seen_before_answers_as_it_did_and_its_errors_each_time(cl: Api) -> None:
+    """Checked parameters are remembered per request head (validation.HeadChecks): the same
+    path with another Accept or another query is checked on its own, and a bad one is answered
+    with its error every time it comes."""
+    for _ in range(3):
+        cl.post("/api/imports", json={"data": {"type": "imports", "attributes": {
+            "resource_type": "skus", "inputs": [{"code": "A", "name": "a"}]}}})
+    for _ in range(2):
+        r = cl.get("/api/imports?page[size]=2")
+        assert r.status_code == 200 and len(r.json()["data"]) == 2
+        assert r.json()["meta"]["page_count"] == 2
+        r = cl.get("/api/imports?page[size]=2", headers={"Accept": "text/html"})
+        assert r.status_code == 406, r.text
+        r = cl.get("/api/imports?page[size]=99")
+        assert r.status_code == 400 and r.json()["errors"][0]["code"] == "INVALID_PAGE_VALUE"
+        r = cl.get("/api/imports?page[size]=1")
+        assert r.status_code == 200 and r.json()["meta"]["page_count"] == 3
+
+
+def test_head_checks_keep_the_heads_seen_last() -> None:
+    op = _op("getImport")
+    checks = HeadChecks(op, size=2)
+
+    def checked(job_id: str, accept: str = JSONAPI) -> object:
+        request = make_mocked_request("GET", f"/api/imports/{job_id}", headers={"Accept": accept},
+                                      match_info={"importId": job_id})
+        return checks(request)[0]
+
+    for job_id in ("a1", "b2", "c3", "a1", "c3"):
+        assert checked(job_id) == {"importId": job_id}
+    assert _raises(checked, "a1", "text/html").status == 406
