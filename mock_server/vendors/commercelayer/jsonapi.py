@@ -16,9 +16,11 @@ _HEADERS = CIMultiDict({hdrs.CONTENT_TYPE: JSONAPI})
 
 
 def respond(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    """A JSON:API response (its headers copied from a made one: cheaper than content_type=)."""
-    given = _HEADERS.copy()
+    """A JSON:API response (its headers copied from a made one, by Response itself: cheaper
+    than content_type=)."""
+    given = _HEADERS
     if headers:
+        given = _HEADERS.copy()
         given.update(headers)
     return web.Response(status=status, body=dumps(body), headers=given)
 

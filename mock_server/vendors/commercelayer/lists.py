@@ -59,9 +59,12 @@ def sparse_fields(call: Call, rtype: str, known: Sequence[str]) -> frozenset[str
 
 def includes(call: Call, relationships: Sequence[str]) -> tuple[str, ...]:
     """include=a,b → relationships to embed; 400 INVALID_INCLUDE names an unknown one."""
+    value = _joined(call, "include")
+    if value is None:
+        return ()
     allowed = [r for r in relationships if r not in _NOT_INCLUDABLE]
     try:
-        return parse_include(_joined(call, "include"), allowed)
+        return parse_include(value, allowed)
     except QueryError as err:
         raise _bad(err, "include") from None
 
