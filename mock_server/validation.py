@@ -9,8 +9,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
-from jsonschema import Draft202012Validator
 from aiohttp import web
+from jsonschema import Draft202012Validator
 from multidict import MultiDictProxy
 
 from .domain.errors import (
@@ -200,6 +200,9 @@ class HeadChecks:
                 self._seen.popitem(last=False)
             self._seen[key] = found
         return found
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
 
 def body_errors(validator: Draft202012Validator, body: Any, vendor: bool = True

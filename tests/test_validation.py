@@ -134,4 +134,6 @@ def test_head_checks_keep_the_heads_seen_last() -> None:
 
     for job_id in ("a1", "b2", "c3", "a1", "c3"):
         assert checked(job_id) == {"importId": job_id}
+        assert len(checks) <= 2
     assert _raises(checked, "a1", "text/html").status == 406
+    assert len(checks) == 2  # a refused head is not kept
