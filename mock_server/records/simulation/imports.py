@@ -10,7 +10,7 @@ from ...domain.errors import Unprocessable
 from ...domain.lifecycle import View
 from ...domain.results import Run
 from ...domain.store import Job, Packed, Tenant
-from ...jsonenc import dumps
+from ...jsonenc import dumps, loads_own
 from ...timefmt import cl_instant
 from .. import DuplicateKey, RecordType, apply_parent, item_key, parse_csv, validate_item
 from ..validate import INVALID, TAKEN
@@ -102,11 +102,12 @@ def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: fl
 
 def inputs_file(job: Job) -> tuple[bytes, str]:
     """A gzipped copy of the inputs as sent (the JSON array, or the CSV text) and its format."""
-    packed = dict.get(job.fields, "inputs")
-    text = packed.raw if isinstance(packed, Packed) else None
-    if text is not None and text[:1] != b'"':  # a JSON array, as sent (a CSV text is a string)
-        return gzip.compress(text, mtime=0), "json"
-    raw = job.fields.get("inputs")
+    raw = dict.get(job.fields, "inputs")
+    if isinstance(raw, Packed):
+        text = raw.raw  # (inflated once: an ended import keeps it deflated)
+        if text[:1] != b'"':  # a JSON array, as sent
+            return gzip.compress(text, mtime=0), "json"
+        raw = loads_own(text)  # a CSV text, packed as a JSON string
     if isinstance(raw, str):
         return gzip.compress(raw.encode(), mtime=0), "csv"
     return gzip.compress(bytes(dumps(raw)), mtime=0), "json"
