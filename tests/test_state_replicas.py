@@ -8,12 +8,14 @@ the answer sees it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import threading
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
+import asyncpg
 import pytest
 import requests
 
@@ -305,3 +307,32 @@ def test_a_replica_takes_an_imports_counts_from_the_other(
     assert requests.get(f"{b.url}{where}", headers=CL, timeout=30).json()["meta"][
         "record_count"] == 0
     assert _job(b.url, job_id).json()["data"]["attributes"]["processed_count"] == 6
+
+
+def test_writes_that_wait_for_another_replicas_lock_are_each_answered_once(
+        pair: tuple[MockServer, MockServer], pg_url: str) -> None:
+    """Creates through A that come while another replica holds the lock (here a session that
+    holds the lock every tenant write shares) wait, unanswered; once it is let go, each is
+    committed and answered once (they join the transaction that waited for the lock), and B has
+    them all."""
+    a, b = pair
+
+    async def run() -> list[requests.Response]:
+        holder = await asyncpg.connect(pg_url)
+        try:
+            await holder.execute("SELECT pg_advisory_lock(2, 0)")  # GLOBAL_LOCK, exclusive
+            loop = asyncio.get_running_loop()
+            sent = [loop.run_in_executor(None, _create, a.url, f"WAIT{n}") for n in range(6)]
+            while not await holder.fetchval(  # A's transaction waits for the lock
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"):
+                await asyncio.sleep(0.01)
+            assert not any(s.done() for s in sent)  # nothing is answered before it is committed
+            await holder.execute("SELECT pg_advisory_unlock(2, 0)")
+            return list(await asyncio.gather(*sent))
+        finally:
+            await holder.close()
+
+    answers = asyncio.run(run())
+    assert [r.status_code for r in answers] == [201] * 6, [r.text for r in answers]
+    made = [r.json()["data"]["id"] for r in answers]
+    assert len(set(made)) == 6 and set(made) <= _all_ids(b.url)

@@ -1,5 +1,7 @@
 """Group commit for a tenant's transactions: requests that change one tenant and arrive while
-its transaction runs share the next one (one lock, one commit, one notice for all of them).
+its transaction runs share the next one (one lock, one commit, one notice for all of them). A
+group is taken once the transaction holds the tenant's lock, so requests that came while
+another replica held it join the group instead of waiting for the next.
 
 Each request's handler still runs on its own, one after the other, in the request's own context
 (context variables such as the link base stay the request's), so the settle and lifecycle code is
@@ -86,9 +88,11 @@ async def run_handlers(group: list[Item], reserved: list[int],
 
 
 class TenantGroups:
-    """The queue of each tenant's waiting requests, drained one group at a time by `run`."""
+    """The queue of each tenant's waiting requests, drained one group at a time by `run`
+    (`run(key, take)` calls `take()` for its group once it holds the tenant's lock)."""
 
-    def __init__(self, run: Callable[[TenantKey, list[Item]], Awaitable[None]]) -> None:
+    def __init__(self, run: Callable[[TenantKey, Callable[[], list[Item]]], Awaitable[None]]
+                 ) -> None:
         self._run = run
         self._queues: dict[TenantKey, list[Item]] = {}
 
@@ -116,15 +120,21 @@ class TenantGroups:
     async def _drain(self, key: TenantKey, queue: list[Item]) -> None:
         try:
             while queue:
-                group = queue[:]
-                del queue[:]
+                taken: list[Item] = []
+
+                def take() -> list[Item]:
+                    """The group: every request waiting now (called once the lock is held)."""
+                    taken.extend(queue)
+                    del queue[:]
+                    return taken
+
                 try:
-                    await self._run(key, group)
+                    await self._run(key, take)
                 except Failed as failed:
                     failed.item.fail(failed.error)
-                    queue[:0] = [i for i in group if i is not failed.item]  # again, afresh
+                    queue[:0] = [i for i in taken if i is not failed.item]  # again, afresh
                 except BaseException as exc:  # the database refused, or the server stops
-                    for item in group:
+                    for item in taken or take():  # (refused before the group was taken)
                         item.fail(exc)
                     if not isinstance(exc, Exception):
                         raise

@@ -273,19 +273,21 @@ class PostgresState:
         return {r[0][len(REPLICA):] for r in rows} - {me}
 
     async def notify(self, notice: dict[str, Any]) -> None:
-        """Send a notice to every replica."""
+        """Send a notice to every replica. A notice is a message, not a promise: its
+        transaction does not wait for the log to reach the disk (a NOTIFY takes a transaction
+        id, so committing it would otherwise flush the log once per acknowledgement)."""
         async with self._pool.acquire() as conn:
-            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(notice))
+            await conn.execute("BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_notify("
+                               f"'{CHANNEL}', {_literal(json.dumps(notice))}); COMMIT")
 
     async def catch_up(self, key: tuple[str, ...], since: int) -> Caught:
         """A tenant's rows written after revision `since`."""
         async with self._pool.acquire() as conn:
             return (await rows_since(conn, key, since))[0]
 
-    async def begin(self, key: tuple[str, ...] | None, since: int, ids: int
-                    ) -> tuple[Tx, Caught | None]:
-        """Open a transaction holding tenant `key`'s lock (None: the exclusive admin lock), with
-        the tenant's rows newer than `since` and `ids` reserved job id numbers."""
+    async def lock(self, key: tuple[str, ...] | None) -> Tx:
+        """Open a transaction holding tenant `key`'s lock (None: the exclusive admin lock): one
+        round trip, which waits while another replica holds the lock."""
         conn = await self._pool.acquire()
         try:
             if key is None:
@@ -293,14 +295,19 @@ class PostgresState:
             else:
                 locks = "pg_advisory_xact_lock_shared({}, {}), ".format(*GLOBAL_LOCK) + \
                     f"pg_advisory_xact_lock({TENANT_LOCKS}, hashtext({_literal(tenant_text(key))}))"
-            await conn.execute(f"BEGIN; SELECT {locks}")  # one round trip
-            caught, reserved = None, []
-            if key is not None:  # after the lock: what it guards
-                caught, reserved = await rows_since(conn, key, since, ids)
-            return Tx(conn, key, caught.rev if caught is not None else 0, reserved), caught
+            await conn.execute(f"BEGIN; SELECT {locks}")
+            return Tx(conn, key)
         except BaseException:
             await self._end(conn, "ROLLBACK")
             raise
+
+    async def read(self, tx: Tx, since: int, ids: int) -> Caught:
+        """In a tenant's transaction, after its lock: the tenant's rows newer than `since`, and
+        `ids` job id numbers reserved (`tx.ids`). The caller rolls back if it fails."""
+        assert tx.key is not None
+        caught, tx.ids = await rows_since(tx.conn, tx.key, since, ids)
+        tx.rev = caught.rev
+        return caught
 
     async def _end(self, conn: Any, how: str) -> None:
         try:

@@ -248,18 +248,21 @@ class SharedKeeper(Following):
                     return await handler(request, call)
         return await self._groups.submit(key, request, call, handler)
 
-    async def _run_group(self, key: TenantKey, group: list[Item]) -> None:
-        """One transaction holding the tenant's lock for a group of requests; each is answered
-        once it is committed and every live replica has it."""
+    async def _run_group(self, key: TenantKey, take: Callable[[], list[Item]]) -> None:
+        """One transaction holding the tenant's lock for the requests waiting once it holds it
+        (`take()`: those that came while another replica held the lock join this one); each is
+        answered once it is committed and every live replica has it."""
         store = self._store
         assert store is not None
-        tenant = store.peek(key)
-        since = tenant.rev if tenant is not None else 0  # type: ignore[attr-defined]
-        # a create takes one id; a tenant's first use, its fixture's
-        ids = sum(item.creates for item in group) + (self.fixture_jobs if tenant is None else 0)
-        tx, caught = await self.backend.run(self.backend.begin(key, since, ids))
+        tx = await self.backend.run(self.backend.lock(key))
+        group = take()
         try:
-            if caught is not None and caught.exists:
+            tenant = store.peek(key)
+            since = tenant.rev if tenant is not None else 0  # type: ignore[attr-defined]
+            # a create takes one id; a tenant's first use, its fixture's
+            ids = sum(item.creates for item in group) + (self.fixture_jobs if tenant is None else 0)
+            caught = await self.backend.run(self.backend.read(tx, since, ids))
+            if caught.exists:
                 self._absorb(key, caught)
             elif tenant is not None and since > 0:
                 store.drop(key)  # reset through another replica: start afresh
@@ -280,7 +283,7 @@ class SharedKeeper(Following):
         ack: Ack | None = None
         try:
             async with self._admin:
-                tx, _ = await self.backend.run(self.backend.begin(None, 0, 0))
+                tx = await self.backend.run(self.backend.lock(None))
                 try:
                     await self._follow_all()
                     token = RESERVED.set([])  # job ids come only from the database's sequence
