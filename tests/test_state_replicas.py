@@ -323,9 +323,15 @@ def test_writes_that_wait_for_another_replicas_lock_are_each_answered_once(
             await holder.execute("SELECT pg_advisory_lock(2, 0)")  # GLOBAL_LOCK, exclusive
             loop = asyncio.get_running_loop()
             sent = [loop.run_in_executor(None, _create, a.url, f"WAIT{n}") for n in range(6)]
-            while not await holder.fetchval(  # A's transaction waits for the lock
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"):
+            for _ in range(3000):  # until A's transaction waits for the lock (30 s at most)
+                if await holder.fetchval(
+                        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                        "WHERE d.datname = current_database() AND l.locktype = 'advisory' "
+                        "AND NOT l.granted"):
+                    break
                 await asyncio.sleep(0.01)
+            else:
+                raise AssertionError("no write through A waited for the lock")
             assert not any(s.done() for s in sent)  # nothing is answered before it is committed
             await holder.execute("SELECT pg_advisory_unlock(2, 0)")
             return list(await asyncio.gather(*sent))
