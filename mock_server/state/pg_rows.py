@@ -58,8 +58,7 @@ class Tx:
 
     conn: Any
     key: tuple[str, ...] | None
-    rev: int = 0
-    ids: list[int] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)  # job id numbers reserved for it
 
 
 # A tenant's row (with `ids` job id numbers taken: a sequence ignores snapshots) and its rows

@@ -306,7 +306,6 @@ class PostgresState:
         `ids` job id numbers reserved (`tx.ids`). The caller rolls back if it fails."""
         assert tx.key is not None
         caught, tx.ids = await rows_since(tx.conn, tx.key, since, ids)
-        tx.rev = caught.rev
         return caught
 
     async def _end(self, conn: Any, how: str) -> None:
