@@ -13,6 +13,7 @@ from . import fate
 from .scenario import (
     HEADER,
     METADATA_KEY,
+    NO_SCENARIO,
     Scenario,
     ScenarioBook,
     ScenarioError,
@@ -54,7 +55,7 @@ def attach(tenant: Tenant, job: Job, scenario: Any, now: float,
 
 def scenario_of(job: Job) -> Scenario:
     """The scenario attached to a job (empty when none)."""
-    return job.scenario if job.scenario is not None else Scenario()
+    return job.scenario if job.scenario is not None else NO_SCENARIO
 
 
 def scenario_hook(book: ScenarioBook) -> OnCreate:

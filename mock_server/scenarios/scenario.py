@@ -49,7 +49,7 @@ class Scenario:
     @property
     def empty(self) -> bool:
         """True when this scenario changes nothing."""
-        return self == Scenario()
+        return self == NO_SCENARIO
 
     def merged(self, other: Scenario) -> Scenario:
         """This scenario with every field `other` sets taken from `other`."""
@@ -79,6 +79,9 @@ class Scenario:
             elif value is not None:
                 out[f.name] = value
         return out
+
+
+NO_SCENARIO = Scenario()  # the scenario of a job without one (frozen: one instance serves all)
 
 
 # ---- parsing ---------------------------------------------------------------------------------

@@ -81,11 +81,12 @@ def apply_item(backend: Backend, records: OrgRecords, job: Job, run: Run, at: fl
     if scenario_error is not None:  # a QA scenario's error_rate fails this item
         run.log(key, scenario_error)
         return
-    if run.parent_id and isinstance(item, Mapping):
+    mapping = isinstance(item, Mapping)  # else a row validate_item refuses
+    if run.parent_id and mapping:
         item = apply_parent(rtype, item, run.parent_id)
-    existing = records.lookup(rtype.name, item) if isinstance(item, Mapping) else None
+    existing = records.lookup(rtype.name, item) if mapping else None
     errors = validate_item(rtype, item, records, existing=existing)
-    if errors is None and isinstance(item, Mapping) and isinstance(item.get("id"), str) \
+    if errors is None and mapping and isinstance(item.get("id"), str) \
             and records.get(rtype.name, item["id"]) is None:
         # inferred: ids are the API's own, so an id that names no record is not a way to create
         errors = {"id": [INVALID]}
