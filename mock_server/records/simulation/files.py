@@ -74,7 +74,7 @@ class Signer:
         return cls(secret, (public_url or f"http://{host}:{port}").rstrip("/"))
 
     def _sign(self, file_id: str, expires: int) -> str:
-        return hmac.digest(self.key, f"{file_id}\n{expires}".encode(), "sha256").hex()[:40]
+        return _signature(self.key, file_id, expires)
 
     def url(self, ref: FileRef, fmt: str, now: float) -> str:
         """An absolute link to the file, valid VALID_FOR virtual seconds from its window's end."""
@@ -110,6 +110,11 @@ class Signer:
 def link_window(now: float) -> int:
     """The virtual second a link is signed in: reads with the same window get the same link."""
     return math.ceil(now)
+
+
+@lru_cache(maxsize=4096)  # every read of a started import in one link window signs the same
+def _signature(key: bytes, file_id: str, expires: int) -> str:
+    return hmac.digest(key, f"{file_id}\n{expires}".encode(), "sha256").hex()[:40]
 
 
 @lru_cache(maxsize=4096)  # a page of 25 jobs, polled again and again, names the same files
