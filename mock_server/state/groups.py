@@ -122,7 +122,7 @@ class TenantGroups:
             while queue:
                 taken: list[Item] = []
 
-                def take() -> list[Item]:
+                def take(taken: list[Item] = taken) -> list[Item]:
                     """The group: every request waiting now (called once the lock is held)."""
                     taken.extend(queue)
                     del queue[:]
