@@ -49,7 +49,7 @@ from .records.simulation import install
 from .records.simulation.files import Signer
 from .render_cache import RenderCache
 from .scenarios.attach import enrich, scenario_hook
-from .scenarios.scenario import ScenarioBook
+from .scenarios.book import ScenarioBook
 from .settings import Settings
 from .spec.load import Operation, Spec
 from .state import Keeper, open_backend

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .qa.ratelimit import RateLimiter
     from .records.simulation.files import Signer
     from .render_cache import RenderCache
-    from .scenarios.scenario import ScenarioBook
+    from .scenarios.book import ScenarioBook
     from .settings import Settings
     from .spec.load import Spec
     from .state import Keeper

@@ -10,7 +10,8 @@ import pytest
 
 from mock_server import MockServer
 from mock_server.keys import CONTROLS
-from mock_server.scenarios.scenario import Scenario, ScenarioBook, ScenarioError, parse
+from mock_server.scenarios.book import ScenarioBook
+from mock_server.scenarios.scenario import Scenario, ScenarioError, parse
 from mock_server.settings import ConfigError
 
 from .fixtures.conformance import ResponseChecker

@@ -12,7 +12,8 @@ from ..domain.errors import NotFound, Unprocessable
 from ..domain.lifecycle import LIFECYCLES, Plan
 from ..scenarios import fate
 from ..scenarios.attach import attach, scenario_error, scenario_of
-from ..scenarios.scenario import ScenarioBook, ScenarioError, parse
+from ..scenarios.book import ScenarioBook
+from ..scenarios.scenario import ScenarioError, parse
 from ..timefmt import cl_time, parse_duration, parse_time
 
 if TYPE_CHECKING:

@@ -10,12 +10,12 @@ from ..domain import jobs
 from ..domain.errors import BadRequest, Conflict, Unprocessable
 from ..domain.lifecycle import LIFECYCLES, View
 from . import fate
+from .book import ScenarioBook
 from .scenario import (
     HEADER,
     METADATA_KEY,
     NO_SCENARIO,
     Scenario,
-    ScenarioBook,
     ScenarioError,
     TooLate,
     header_value,
